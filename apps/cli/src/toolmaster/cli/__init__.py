@@ -1,0 +1,1 @@
+"""The `toolmaster` command line."""

@@ -1,0 +1,1 @@
+"""Bundled environment 'bank' (being written)."""

@@ -1,0 +1,1 @@
+"""Bundled environment 'calendar' (being written)."""

@@ -1,0 +1,1 @@
+"""Bundled environment 'files' (being written)."""

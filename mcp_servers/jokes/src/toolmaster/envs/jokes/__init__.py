@@ -1,0 +1,1 @@
+"""Bundled environment 'jokes' (being written)."""

@@ -1,0 +1,1 @@
+"""Bundled environment 'shop' (being written)."""

@@ -1,0 +1,1 @@
+"""Bundled environment 'sqlbase' (being written)."""

@@ -1,0 +1,1 @@
+"""Bundled environment 'weather' (being written)."""

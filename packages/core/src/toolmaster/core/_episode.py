@@ -1,0 +1,219 @@
+"""Tasks, verdicts, experience and the episode: the record of one agent run."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import Field, JsonValue, field_validator
+
+from toolmaster.core._base import Record
+from toolmaster.core._errors import FormatVersionError
+from toolmaster.core._messages import Message, Usage
+from toolmaster.core._tools import ToolKey, ToolSpec
+
+FORMAT_VERSION = 1
+"""The version of the episode JSON format this code writes. Readers refuse newer versions."""
+
+Mode = Literal["trial", "direct"]
+"""`trial`: trial-and-execution (trial phase, `finish_trial`, execution). `direct`: the baseline
+with no trial phase."""
+
+Boundary = Literal["policy", "server", "verifier", "runtime"]
+"""Where a failure came from: the model backend, a tool server, the verifier, or ToolMaster
+itself (budgets, cancellation, a bug)."""
+
+
+def new_id() -> str:
+    """A fresh random identifier (32 hex digits)."""
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Task(Record):
+    """Something to do, with what a verifier needs to judge it."""
+
+    id: str
+    prompt: str
+    env: str | None = None
+    """The bundled environment (or suite) the task belongs to, if any."""
+    split: str | None = None
+    """`train` or `test` for generated tasks; free-form for user suites."""
+    seed: int | None = None
+    """The seed the environment's state is built from."""
+    expected: dict[str, JsonValue] = Field(default_factory=dict)
+    """What the verifier checks against. Never shown to the model."""
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class Verdict(Record):
+    """A verifier's judgement of an episode."""
+
+    score: float = Field(ge=0.0, le=1.0)
+    passed: bool
+    reasons: list[str] = Field(default_factory=list)
+
+
+class Experience(Record):
+    """What was learnt about one version of one tool by trialing it."""
+
+    key: ToolKey
+    notes: str
+    episode_id: str | None = None
+    """The episode whose trial phase produced the notes."""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ServerIdentity(Record):
+    """A tool server as the episode saw it."""
+
+    name: str
+    """The name given in the configuration."""
+    transport: Literal["stdio", "http", "memory"]
+    server_name: str | None = None
+    """What the server called itself in the MCP handshake."""
+    server_version: str | None = None
+
+
+class Sampling(Record):
+    """Generation settings handed to the policy."""
+
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 512
+    stop: list[str] = Field(default_factory=list)
+    seed: int | None = None
+
+
+class PolicyInfo(Record):
+    """Which model produced the assistant turns."""
+
+    name: str
+    """A human name for the policy (`smollm2-135m`, `reference-solver`, ...)."""
+    backend: str
+    """`transformers`, `openai`, `vllm`, `scripted`, ..."""
+    model: str | None = None
+    adapter: str | None = None
+    sampling: Sampling = Field(default_factory=Sampling)
+
+
+class PhaseSpan(Record):
+    """The messages `[start, end)` that belong to one phase."""
+
+    phase: Literal["trial", "execute"]
+    start: int
+    end: int
+
+
+class EpisodeError(Record):
+    """The one failure an episode ended with, attributed to the boundary it came from."""
+
+    boundary: Boundary
+    kind: str
+    """A short machine-readable kind: `timeout`, `crashed`, `format`, `budget`, `exception`, ..."""
+    message: str
+
+
+class Timings(Record):
+    started_at: datetime
+    finished_at: datetime | None = None
+    policy_s: float = 0.0
+    """Seconds spent waiting for the model."""
+    tools_s: float = 0.0
+    """Seconds spent waiting for tool servers."""
+
+    @property
+    def wall_s(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class Episode(Record):
+    """The full record of one agent run on one task."""
+
+    id: str = Field(default_factory=new_id)
+    format_version: int = FORMAT_VERSION
+    task: Task
+    mode: Mode
+    policy: PolicyInfo
+    servers: list[ServerIdentity] = Field(default_factory=list)
+    tools: list[ToolSpec] = Field(default_factory=list)
+    """The tool snapshot the model was shown."""
+    messages: list[Message] = Field(default_factory=list)
+    phases: list[PhaseSpan] = Field(default_factory=list)
+    notes: str | None = None
+    """The experiential knowledge the model wrote in `finish_trial`."""
+    answer: str | None = None
+    verdict: Verdict | None = None
+    error: EpisodeError | None = None
+    usage: Usage = Field(default_factory=Usage)
+    timings: Timings = Field(default_factory=lambda: Timings(started_at=utcnow()))
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @field_validator("format_version")
+    @classmethod
+    def _known_version(cls, version: int) -> int:
+        if version > FORMAT_VERSION:
+            raise FormatVersionError(version)
+        return version
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Episode:
+        """Parse an episode, refusing one written by a newer ToolMaster with a clear message."""
+        try:
+            return cls.model_validate_json(data)
+        except ValueError as exc:
+            cause = _find_version_error(exc)
+            if cause is not None:
+                raise cause from None
+            raise
+
+    @property
+    def env(self) -> str | None:
+        return self.task.env
+
+    @property
+    def tool_calls(self) -> list[tuple[Message, int]]:
+        """Assistant messages with tool calls and their index, in order."""
+        return [(m, i) for i, m in enumerate(self.messages) if m.tool_calls]
+
+
+def _find_version_error(exc: ValueError) -> FormatVersionError | None:
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return None
+    for error in errors():  # pydantic's ValidationError.errors()
+        ctx = error.get("ctx") or {}
+        inner = ctx.get("error")
+        if isinstance(inner, FormatVersionError):
+            return inner
+    return None
+
+
+EventKind = Literal[
+    "episode_started",
+    "assistant",
+    "tool_call",
+    "tool_result",
+    "phase",
+    "experience",
+    "verdict",
+    "episode_finished",
+    "error",
+]
+
+
+class Event(Record):
+    """One step of a running episode, appended to its event stream in the store."""
+
+    episode_id: str
+    seq: int
+    """Position in the episode's stream, from 0, without gaps."""
+    kind: EventKind
+    ts: datetime = Field(default_factory=utcnow)
+    data: dict[str, JsonValue] = Field(default_factory=dict)

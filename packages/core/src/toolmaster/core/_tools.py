@@ -1,0 +1,128 @@
+"""Tools as the agent sees them, the calls it makes and what comes back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from typing import Literal
+
+from pydantic import Field, JsonValue
+
+from toolmaster.core._base import Record
+
+Phase = Literal["trial", "execute"]
+"""Which phase of an episode a call belongs to: exploratory trial calls come before
+`finish_trial`, execution calls after it (and every call in direct mode)."""
+
+ErrorKind = Literal["tool_error", "timeout", "server_crashed", "protocol", "refused", "too_large"]
+"""Why a tool call did not produce a normal result.
+
+- `tool_error`: the server ran the tool and reported an error (`isError`), bad arguments included.
+- `timeout`: no answer within the per-call timeout; the call was cancelled.
+- `server_crashed`: the server process exited or the connection dropped.
+- `protocol`: the server answered with something that is not valid MCP.
+- `refused`: ToolMaster did not send the call (trial safety, unknown tool, budget).
+- `too_large`: the output exceeded the size limit; `content` holds a truncated copy.
+"""
+
+
+class ToolAnnotations(Record):
+    """MCP tool annotations: hints, never guarantees, about what a tool does."""
+
+    title: str | None = None
+    read_only_hint: bool | None = None
+    """The tool does not change its environment."""
+    destructive_hint: bool | None = None
+    """The tool may destroy or overwrite data (meaningful only when not read-only)."""
+    idempotent_hint: bool | None = None
+    """Calling it twice with the same arguments has no further effect."""
+    open_world_hint: bool | None = None
+    """The tool reaches outside systems (the web, other services)."""
+
+
+class ToolKey(Record):
+    """Identity of one version of one tool: experience is stored and looked up under it."""
+
+    server: str
+    tool: str
+    schema_hash: str
+
+
+class ToolSpec(Record):
+    """A tool offered by an MCP server, as listed at the start of an episode."""
+
+    name: str
+    """The name the model calls it by (after any prefixing for name clashes)."""
+    server: str
+    """The name of the server that serves it, as given in the server configuration."""
+    title: str | None = None
+    description: str = ""
+    input_schema: dict[str, JsonValue] = Field(default_factory=lambda: {"type": "object"})
+    output_schema: dict[str, JsonValue] | None = None
+    annotations: ToolAnnotations = Field(default_factory=ToolAnnotations)
+
+    @cached_property
+    def schema_hash(self) -> str:
+        """A stable hash of what defines the tool's behaviour for a model: its name, description
+        and schemas. Key order in the schemas does not change it; a changed parameter does."""
+        defining = {
+            "name": self.name,
+            "description": self.description,
+            "input_schema": self.input_schema,
+            "output_schema": self.output_schema,
+        }
+        canonical = json.dumps(defining, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def key(self) -> ToolKey:
+        return ToolKey(server=self.server, tool=self.name, schema_hash=self.schema_hash)
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the server marks the tool read-only (absent hints mean: not read-only)."""
+        return self.annotations.read_only_hint is True
+
+
+class ToolCall(Record):
+    """One call the model asked for."""
+
+    id: str
+    tool: str
+    arguments: dict[str, JsonValue] = Field(default_factory=dict)
+    phase: Phase = "execute"
+
+
+class ToolResult(Record):
+    """What came back for one call: a result, or an error of a known kind. Never an exception."""
+
+    call_id: str
+    content: list[dict[str, JsonValue]] = Field(default_factory=list)
+    """MCP content blocks as JSON (`{"type": "text", "text": ...}`, images, resources)."""
+    structured_content: dict[str, JsonValue] | None = None
+    is_error: bool = False
+    error_kind: ErrorKind | None = None
+    latency_s: float = 0.0
+    original_size: int | None = None
+    """For `too_large`: the size in bytes of the output before truncation."""
+
+    @property
+    def text(self) -> str:
+        """The text blocks joined, as a model would read them."""
+        return "\n".join(
+            str(block.get("text", "")) for block in self.content if block.get("type") == "text"
+        )
+
+    @classmethod
+    def error(
+        cls, call_id: str, kind: ErrorKind, message: str, *, latency_s: float = 0.0
+    ) -> ToolResult:
+        """A result that reports an error to the model as text."""
+        return cls(
+            call_id=call_id,
+            content=[{"type": "text", "text": message}],
+            is_error=True,
+            error_kind=kind,
+            latency_s=latency_s,
+        )

@@ -1,0 +1,1 @@
+"""ToolMaster MCP layer."""
