@@ -1,0 +1,1 @@
+"""ToolMaster agent runtime (being written)."""
