@@ -1,0 +1,37 @@
+# ToolMaster recipes. `just --list` shows them all.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Install the workspace (one lockfile; Python 3.11 from this machine).
+setup:
+    uv sync --locked
+
+# The main job on embedded defaults: bundled servers, SQLite store, the embedded model.
+demo *ARGS: setup
+    uv run --locked toolmaster demo {{ARGS}}
+
+# The default test suite (fast; slow, e2e and gpu tests are selected explicitly).
+test *ARGS: setup
+    uv run --locked pytest {{ARGS}}
+
+# Tests behind markers: `just test-marked slow`, `just test-marked e2e`.
+test-marked MARKER *ARGS: setup
+    uv run --locked pytest -m "{{MARKER}}" {{ARGS}}
+
+# Ruff (lint and format check) and the import-layer contracts.
+lint: setup
+    uv run --locked ruff check .
+    uv run --locked ruff format --check .
+    uv run --locked lint-imports
+
+# Pyright, strict on packages/ and apps/.
+typecheck: setup
+    uv run --locked pyright
+
+# Run every benchmark under bench/ (each prints ratios against its anchor).
+bench: setup
+    for b in bench/*.py; do echo "== $b"; uv run --locked python "$b"; done
+
+# Everything CI runs.
+ci: lint typecheck test
+    just test-marked e2e
