@@ -1,6 +1,17 @@
 """ToolMaster core: the types every package passes around, and the session store."""
 
 from toolmaster.core._base import Record
+from toolmaster.core._env import (
+    ENTRY_POINT_GROUP,
+    FINISH_TRIAL,
+    Environment,
+    EnvSession,
+    Solver,
+    Split,
+    Turn,
+    environments,
+    get_environment,
+)
 from toolmaster.core._episode import (
     FORMAT_VERSION,
     Boundary,
@@ -20,17 +31,6 @@ from toolmaster.core._episode import (
     new_id,
     utcnow,
 )
-from toolmaster.core._env import (
-    ENTRY_POINT_GROUP,
-    FINISH_TRIAL,
-    EnvSession,
-    Environment,
-    Solver,
-    Split,
-    Turn,
-    environments,
-    get_environment,
-)
 from toolmaster.core._errors import (
     FormatVersionError,
     ImportFormatError,
@@ -39,20 +39,23 @@ from toolmaster.core._errors import (
     UserError,
 )
 from toolmaster.core._messages import Message, Role, Usage
-from toolmaster.core._tools import ErrorKind, Phase, ToolAnnotations, ToolCall, ToolKey, ToolResult, ToolSpec
+from toolmaster.core._tools import (
+    ErrorKind,
+    Phase,
+    ToolAnnotations,
+    ToolCall,
+    ToolKey,
+    ToolResult,
+    ToolSpec,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "FINISH_TRIAL",
-    "EnvSession",
-    "Environment",
-    "Solver",
-    "Split",
-    "Turn",
-    "environments",
-    "get_environment",
     "FORMAT_VERSION",
     "Boundary",
+    "EnvSession",
+    "Environment",
     "Episode",
     "EpisodeError",
     "ErrorKind",
@@ -70,6 +73,8 @@ __all__ = [
     "Role",
     "Sampling",
     "ServerIdentity",
+    "Solver",
+    "Split",
     "StoreError",
     "Task",
     "Timings",
@@ -79,9 +84,12 @@ __all__ = [
     "ToolMasterError",
     "ToolResult",
     "ToolSpec",
+    "Turn",
     "Usage",
     "UserError",
     "Verdict",
+    "environments",
+    "get_environment",
     "new_id",
     "utcnow",
 ]

@@ -15,7 +15,6 @@ from importlib.metadata import entry_points
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import Field, JsonValue
-
 from toolmaster.core._base import Record
 from toolmaster.core._episode import Mode, Task, Verdict
 from toolmaster.core._errors import UserError
@@ -35,7 +34,7 @@ class Turn(Record):
     """
 
     content: str | None = None
-    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = Field(default_factory=list[ToolCall])
 
 
 Solver = Generator[Turn, list[ToolResult], None]
@@ -81,7 +80,9 @@ class Environment(Protocol):
         """All task instances of a split; test uses held-out values."""
         ...
 
-    def open(self, task: Task | None = None, *, seed: int = 0, version: str | None = None) -> EnvSession:
+    def open(
+        self, task: Task | None = None, *, seed: int = 0, version: str | None = None
+    ) -> EnvSession:
         """A fresh state for `task` (or for `seed` when no task is given), served at `version`
         (default: the task's `metadata["version"]`, else the first version)."""
         ...

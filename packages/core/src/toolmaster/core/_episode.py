@@ -6,8 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import Field, JsonValue, field_validator
-
+from pydantic import Field, JsonValue, ValidationError, field_validator
 from toolmaster.core._base import Record
 from toolmaster.core._errors import FormatVersionError
 from toolmaster.core._messages import Message, Usage
@@ -141,11 +140,11 @@ class Episode(Record):
     task: Task
     mode: Mode
     policy: PolicyInfo
-    servers: list[ServerIdentity] = Field(default_factory=list)
-    tools: list[ToolSpec] = Field(default_factory=list)
+    servers: list[ServerIdentity] = Field(default_factory=list[ServerIdentity])
+    tools: list[ToolSpec] = Field(default_factory=list[ToolSpec])
     """The tool snapshot the model was shown."""
-    messages: list[Message] = Field(default_factory=list)
-    phases: list[PhaseSpan] = Field(default_factory=list)
+    messages: list[Message] = Field(default_factory=list[Message])
+    phases: list[PhaseSpan] = Field(default_factory=list[PhaseSpan])
     notes: str | None = None
     """The experiential knowledge the model wrote in `finish_trial`."""
     answer: str | None = None
@@ -184,12 +183,10 @@ class Episode(Record):
 
 
 def _find_version_error(exc: ValueError) -> FormatVersionError | None:
-    errors = getattr(exc, "errors", None)
-    if not callable(errors):
+    if not isinstance(exc, ValidationError):
         return None
-    for error in errors():  # pydantic's ValidationError.errors()
-        ctx = error.get("ctx") or {}
-        inner = ctx.get("error")
+    for error in exc.errors():
+        inner = (error.get("ctx") or {}).get("error")
         if isinstance(inner, FormatVersionError):
             return inner
     return None

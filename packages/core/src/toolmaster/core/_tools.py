@@ -8,7 +8,6 @@ from functools import cached_property
 from typing import Literal
 
 from pydantic import Field, JsonValue
-
 from toolmaster.core._base import Record
 
 Phase = Literal["trial", "execute"]
@@ -98,7 +97,7 @@ class ToolResult(Record):
     """What came back for one call: a result, or an error of a known kind. Never an exception."""
 
     call_id: str
-    content: list[dict[str, JsonValue]] = Field(default_factory=list)
+    content: list[dict[str, JsonValue]] = Field(default_factory=list[dict[str, JsonValue]])
     """MCP content blocks as JSON (`{"type": "text", "text": ...}`, images, resources)."""
     structured_content: dict[str, JsonValue] | None = None
     is_error: bool = False
