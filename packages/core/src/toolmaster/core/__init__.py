@@ -1,5 +1,6 @@
 """ToolMaster core: the types every package passes around, and the session store."""
 
+from toolmaster.core._async_store import AsyncStore
 from toolmaster.core._base import Record
 from toolmaster.core._env import (
     ENTRY_POINT_GROUP,
@@ -39,6 +40,9 @@ from toolmaster.core._errors import (
     UserError,
 )
 from toolmaster.core._messages import Message, Role, Usage
+from toolmaster.core._migrations import SCHEMA_VERSION
+from toolmaster.core._query import EpisodeQuery, EpisodeSummary, VerdictFilter
+from toolmaster.core._store import Store, Synchronous, TextSink, default_store_path
 from toolmaster.core._tools import (
     ErrorKind,
     Phase,
@@ -53,11 +57,15 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "FINISH_TRIAL",
     "FORMAT_VERSION",
+    "SCHEMA_VERSION",
+    "AsyncStore",
     "Boundary",
     "EnvSession",
     "Environment",
     "Episode",
     "EpisodeError",
+    "EpisodeQuery",
+    "EpisodeSummary",
     "ErrorKind",
     "Event",
     "EventKind",
@@ -75,8 +83,11 @@ __all__ = [
     "ServerIdentity",
     "Solver",
     "Split",
+    "Store",
     "StoreError",
+    "Synchronous",
     "Task",
+    "TextSink",
     "Timings",
     "ToolAnnotations",
     "ToolCall",
@@ -88,6 +99,8 @@ __all__ = [
     "Usage",
     "UserError",
     "Verdict",
+    "VerdictFilter",
+    "default_store_path",
     "environments",
     "get_environment",
     "new_id",

@@ -1,0 +1,385 @@
+"""The session store: episodes, their live event streams and tool experience in one SQLite file.
+
+One `Store` holds one connection, guarded by a lock, so a store may be shared by threads; each
+process opens its own. The file is in WAL mode: readers never block the writer, and a viewer in
+another process can follow a running episode by polling `events(episode_id, after_seq=...)`.
+Every write is one transaction, so a crash (even SIGKILL) loses at most the write in progress.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Generator, Iterable
+from contextlib import contextmanager
+from datetime import datetime
+from os import PathLike
+from pathlib import Path
+from typing import Literal, Protocol
+
+import platformdirs
+from pydantic import JsonValue, ValidationError
+from toolmaster.core import _migrations
+from toolmaster.core._episode import Episode, Event, EventKind, Experience, utcnow
+from toolmaster.core._errors import StoreError
+from toolmaster.core._jsonl import parse_lines
+from toolmaster.core._query import EpisodeQuery, EpisodeSummary, from_micros, to_micros
+from toolmaster.core._tools import ToolKey
+
+logger = logging.getLogger(__name__)
+
+Synchronous = Literal["normal", "full"]
+"""`normal`: a committed write survives a crash of the process (the WAL default).
+`full`: it also survives a power cut, at the cost of an fsync per commit."""
+
+_EPISODE_COLUMNS = (
+    "id, task_id, env, policy, mode, passed, score, started_us, finished_us, format_version, json"
+)
+_PUT_EPISODE = (
+    f"INSERT INTO episodes ({_EPISODE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET task_id = excluded.task_id, env = excluded.env, "
+    "policy = excluded.policy, mode = excluded.mode, passed = excluded.passed, "
+    "score = excluded.score, started_us = excluded.started_us, "
+    "finished_us = excluded.finished_us, format_version = excluded.format_version, "
+    "json = excluded.json"
+)
+_SUMMARY_COLUMNS = "id, task_id, env, policy, mode, passed, score, started_us, finished_us"
+_CHUNK = 256
+
+_EpisodeRow = tuple[
+    str, str, str | None, str, str, int | None, float | None, int, int | None, int, str
+]
+
+
+class TextSink(Protocol):
+    """Where `Store.export_jsonl` writes: anything with `write(str)` (a text file, stdout)."""
+
+    def write(self, text: str, /) -> object: ...
+
+
+def default_store_path() -> Path:
+    """`sessions.db` in the platform's user data directory for ToolMaster."""
+    return Path(platformdirs.user_data_dir("toolmaster", appauthor=False)) / "sessions.db"
+
+
+class Store:
+    """The SQLite session store. Open it with a path (default: `default_store_path()`), or
+    `":memory:"` for a private in-memory store; close it, or use it as a context manager.
+
+    Raises `StoreError` when the file is not a session store (a text file, a damaged file, the
+    database of another program), when it was written by a newer ToolMaster, and whenever
+    SQLite fails later on.
+    """
+
+    def __init__(
+        self,
+        path: str | PathLike[str] | None = None,
+        *,
+        busy_timeout_s: float = 30.0,
+        synchronous: Synchronous = "normal",
+    ) -> None:
+        self._path = default_store_path() if path is None else Path(path)
+        self._where = str(self._path)
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = _open(self._where, busy_timeout_s, synchronous)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def close(self) -> None:
+        """Close the connection; the store cannot be used afterwards. Closing twice is fine."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self._where!r})"
+
+    # ------------------------------------------------------------------ episodes
+
+    def put_episode(self, episode: Episode) -> None:
+        """Save an episode; one with the same id is replaced."""
+        self.put_episodes((episode,))
+
+    def put_episodes(self, episodes: Iterable[Episode]) -> int:
+        """Save several episodes in one transaction (all or none); returns how many."""
+        rows = [_episode_row(episode) for episode in episodes]
+        with self._writing() as conn:
+            conn.executemany(_PUT_EPISODE, rows)
+        return len(rows)
+
+    def get_episode(self, episode_id: str) -> Episode | None:
+        """The episode with this id, or `None`."""
+        with self._reading() as conn:
+            row = conn.execute("SELECT json FROM episodes WHERE id = ?", (episode_id,)).fetchone()
+        return None if row is None else self._parse_episode(episode_id, row[0])
+
+    def episodes(self, query: EpisodeQuery | None = None) -> list[Episode]:
+        """The matching episodes, newest first."""
+        rows = self._select("id, json", query or EpisodeQuery())
+        return [self._parse_episode(episode_id, text) for episode_id, text in rows]
+
+    def summaries(self, query: EpisodeQuery | None = None) -> list[EpisodeSummary]:
+        """The indexed columns of the matching episodes, newest first (no JSON is parsed)."""
+        rows = self._select(_SUMMARY_COLUMNS, query or EpisodeQuery())
+        return [_summary(row) for row in rows]
+
+    def count(self, query: EpisodeQuery | None = None) -> int:
+        """How many episodes match, ignoring the query's limit and offset."""
+        where, params = (query or EpisodeQuery()).where()
+        with self._reading() as conn:
+            (total,) = conn.execute(f"SELECT count(*) FROM episodes{where}", params).fetchone()
+        return int(total)
+
+    def ids_starting_with(self, prefix: str, limit: int = 10) -> list[str]:
+        """Ids of stored episodes that start with `prefix`, in order (to resolve short ids)."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT id FROM episodes WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                (prefix, prefix + "\U0010ffff", limit),
+            ).fetchall()
+        return [str(episode_id) for (episode_id,) in rows]
+
+    def delete_episode(self, episode_id: str) -> bool:
+        """Delete an episode and its event stream; returns whether the episode existed."""
+        with self._writing() as conn:
+            deleted = conn.execute("DELETE FROM episodes WHERE id = ?", (episode_id,)).rowcount
+            conn.execute("DELETE FROM events WHERE episode_id = ?", (episode_id,))
+        return deleted > 0
+
+    # ------------------------------------------------------------------ events
+
+    def append_event(
+        self,
+        episode_id: str,
+        kind: EventKind,
+        data: dict[str, JsonValue] | None = None,
+        *,
+        ts: datetime | None = None,
+    ) -> Event:
+        """Append an event to an episode's stream and return it with its `seq` (0, 1, 2, ...
+        without gaps, also when several writers append to the same stream)."""
+        draft = Event(episode_id=episode_id, seq=0, kind=kind, ts=ts or utcnow(), data=data or {})
+        with self._writing() as conn:
+            (seq,) = conn.execute(
+                "SELECT coalesce(max(seq) + 1, 0) FROM events WHERE episode_id = ?", (episode_id,)
+            ).fetchone()
+            event = draft.model_copy(update={"seq": int(seq)})
+            conn.execute(
+                "INSERT INTO events (episode_id, seq, kind, json) VALUES (?, ?, ?, ?)",
+                (episode_id, event.seq, kind, event.model_dump_json()),
+            )
+        return event
+
+    def events(
+        self, episode_id: str, *, after_seq: int = -1, limit: int | None = None
+    ) -> list[Event]:
+        """The events of an episode with `seq > after_seq`, in order. A viewer follows a live
+        episode by calling this again with the last `seq` it has seen."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT json FROM events WHERE episode_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (episode_id, after_seq, -1 if limit is None else limit),
+            ).fetchall()
+        return [Event.model_validate_json(text) for (text,) in rows]
+
+    # ------------------------------------------------------------------ experience
+
+    def put_experience(self, experience: Experience) -> None:
+        """Save what was learnt about one version of a tool, replacing older notes for it."""
+        key = experience.key
+        row = (
+            key.server,
+            key.tool,
+            key.schema_hash,
+            to_micros(experience.created_at),
+            experience.model_dump_json(),
+        )
+        with self._writing() as conn:
+            conn.execute(
+                "INSERT INTO experience (server, tool, schema_hash, created_us, json) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (server, tool, schema_hash) DO UPDATE SET "
+                "created_us = excluded.created_us, json = excluded.json",
+                row,
+            )
+
+    def get_experience(self, key: ToolKey) -> Experience | None:
+        """The experience saved for exactly this version of this tool, or `None`."""
+        with self._reading() as conn:
+            row = conn.execute(
+                "SELECT json FROM experience WHERE server = ? AND tool = ? AND schema_hash = ?",
+                (key.server, key.tool, key.schema_hash),
+            ).fetchone()
+        return None if row is None else Experience.model_validate_json(row[0])
+
+    def experiences(self, server: str | None = None, tool: str | None = None) -> list[Experience]:
+        """Saved experience, optionally of one server (and one tool), by server, tool, age."""
+        clauses = [c for c, v in (("server = ?", server), ("tool = ?", tool)) if v is not None]
+        params = [v for v in (server, tool) if v is not None]
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT json FROM experience{where} ORDER BY server, tool, created_us", params
+            ).fetchall()
+        return [Experience.model_validate_json(text) for (text,) in rows]
+
+    def forget_experience(self, key: ToolKey) -> bool:
+        """Delete the experience of one tool version; returns whether there was any."""
+        with self._writing() as conn:
+            cursor = conn.execute(
+                "DELETE FROM experience WHERE server = ? AND tool = ? AND schema_hash = ?",
+                (key.server, key.tool, key.schema_hash),
+            )
+        return cursor.rowcount > 0
+
+    # ------------------------------------------------------------------ JSONL
+
+    def export_jsonl(self, out: TextSink, query: EpisodeQuery | None = None) -> int:
+        """Write the matching episodes to `out`, one episode JSON per line, newest first;
+        returns how many. Importing the output into an empty store and exporting again gives
+        the same bytes."""
+        where, params = (query or EpisodeQuery()).where()
+        tail, page = (query or EpisodeQuery()).page()
+        written = 0
+        with self._reading() as conn:
+            cursor = conn.execute(f"SELECT json FROM episodes{where}{tail}", [*params, *page])
+            while rows := cursor.fetchmany(_CHUNK):
+                out.write("".join(f"{text}\n" for (text,) in rows))
+                written += len(rows)
+        return written
+
+    def import_jsonl(self, lines: Iterable[str | bytes]) -> int:
+        """Import episodes from JSONL lines (a file object in text or binary mode works);
+        episodes with ids already stored are replaced. Every line is checked before anything
+        is written, then all are written in one transaction: on a bad line `ImportFormatError`
+        names it and the store is unchanged. Returns how many episodes were imported."""
+        rows = [_episode_row(episode) for episode in parse_lines(lines)]
+        with self._writing() as conn:
+            conn.executemany(_PUT_EPISODE, rows)
+        return len(rows)
+
+    # ------------------------------------------------------------------ internals
+
+    def _select(self, columns: str, query: EpisodeQuery) -> list[tuple[object, ...]]:
+        where, params = query.where()
+        tail, page = query.page()
+        sql = f"SELECT {columns} FROM episodes{where}{tail}"
+        with self._reading() as conn:
+            return conn.execute(sql, [*params, *page]).fetchall()
+
+    def _parse_episode(self, episode_id: object, text: object) -> Episode:
+        assert isinstance(text, str)
+        try:
+            return Episode.from_json(text)
+        except ValidationError as exc:
+            raise StoreError(
+                f"episode {episode_id} in {self._where} is damaged and cannot be read: {exc}"
+            ) from exc
+
+    @contextmanager
+    def _reading(self) -> Generator[sqlite3.Connection]:
+        with self._lock, _translated(self._where):
+            yield self._live()
+
+    @contextmanager
+    def _writing(self) -> Generator[sqlite3.Connection]:
+        with self._lock, _translated(self._where):
+            conn = self._live()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _live(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"the session store {self._where} is closed")
+        return self._conn
+
+
+def _open(where: str, busy_timeout_s: float, synchronous: Synchronous) -> sqlite3.Connection:
+    if where != ":memory:":
+        try:
+            Path(where).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of session store {where}: {exc}") from exc
+    with _translated(where):
+        conn = sqlite3.connect(
+            where, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
+    try:
+        with _translated(where):
+            _migrations.check(conn, where)  # refuse a foreign file before writing anything
+            (journal,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            if journal != "wal" and where != ":memory:":
+                logger.warning("session store %s runs in %s mode, not WAL", where, journal)
+            conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+            before = _migrations.migrate(conn, where)
+    except BaseException:
+        conn.close()
+        raise
+    if before < _migrations.SCHEMA_VERSION:
+        logger.info("session store %s: schema %d -> %d", where, before, _migrations.SCHEMA_VERSION)
+    return conn
+
+
+@contextmanager
+def _translated(where: str) -> Generator[None]:
+    """Turn SQLite's exceptions into `StoreError`s that say which file and what went wrong."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        message = str(exc)
+        if "not a database" in message or "malformed" in message:
+            reason = f"{where} is damaged or is not a ToolMaster session store ({message})"
+        elif "locked" in message or "busy" in message:
+            reason = f"{where} stayed locked by another writer past the busy timeout ({message})"
+        else:
+            reason = f"session store {where}: {message}"
+        raise StoreError(reason) from exc
+
+
+def _episode_row(episode: Episode) -> _EpisodeRow:
+    verdict = episode.verdict
+    finished = episode.timings.finished_at
+    return (
+        episode.id,
+        episode.task.id,
+        episode.task.env,
+        episode.policy.name,
+        episode.mode,
+        None if verdict is None else int(verdict.passed),
+        None if verdict is None else verdict.score,
+        to_micros(episode.timings.started_at),
+        None if finished is None else to_micros(finished),
+        episode.format_version,
+        episode.model_dump_json(),
+    )
+
+
+def _summary(row: tuple[object, ...]) -> EpisodeSummary:
+    episode_id, task_id, env, policy, mode, passed, score, started_us, finished_us = row
+    assert isinstance(started_us, int)
+    return EpisodeSummary(
+        id=str(episode_id),
+        task_id=str(task_id),
+        env=None if env is None else str(env),
+        policy=str(policy),
+        mode="trial" if mode == "trial" else "direct",
+        passed=None if passed is None else bool(passed),
+        score=None if not isinstance(score, int | float) else float(score),
+        started_at=from_micros(started_us),
+        finished_at=None if not isinstance(finished_us, int) else from_micros(finished_us),
+    )
