@@ -1,0 +1,54 @@
+"""What the agent loop needs from its surroundings, as small protocols.
+
+The Toolbox of `toolmaster.mcp` is a `ToolHost`; a bundled environment's session is a `Sandbox`;
+the session store is an `ExperienceStore`. Keeping these narrow lets the loop run against any of
+them — and against in-memory stand-ins in tests of the loop itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from pydantic import JsonValue
+from toolmaster.core import (
+    Event,
+    Experience,
+    ServerIdentity,
+    ToolCall,
+    ToolKey,
+    ToolResult,
+    ToolSpec,
+)
+
+
+class ToolHost(Protocol):
+    """Tools the agent can see and call. `call` never raises for a tool-level fault."""
+
+    @property
+    def tools(self) -> Sequence[ToolSpec]: ...
+
+    @property
+    def servers(self) -> Sequence[ServerIdentity]: ...
+
+    async def call(self, call: ToolCall, *, timeout: float | None = None) -> ToolResult: ...
+
+
+class Sandbox(Protocol):
+    """State that can be put back: trial calls are undone by restoring the snapshot."""
+
+    def snapshot(self) -> JsonValue: ...
+
+    def restore(self, snapshot: JsonValue) -> None: ...
+
+
+class ExperienceStore(Protocol):
+    """Where experience persists across sessions, keyed by tool version."""
+
+    def get_experience(self, key: ToolKey) -> Experience | None: ...
+
+    def put_experience(self, experience: Experience) -> None: ...
+
+
+EventSink = Callable[[Event], Awaitable[None]]
+"""Receives every event of an episode, in order. It must not raise."""

@@ -1,0 +1,398 @@
+"""The trial-and-execution loop.
+
+The model sees the tools plus the control tool `finish_trial(notes)`. Calls before it are trial
+calls (budgeted, sandboxed or restricted to read-only tools); calls after it are execution calls.
+An assistant message without tool calls ends the episode and is the answer. Direct mode — the
+baseline — skips the trial phase; both modes share this loop and the record format.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import anyio
+from pydantic import JsonValue
+from toolmaster.agent._host import EventSink, ExperienceStore, Sandbox, ToolHost
+from toolmaster.agent._policy import AssistantTurn, Policy, PolicyError
+from toolmaster.agent._prompts import FINISH_TRIAL_SPEC, system_prompt
+from toolmaster.core import (
+    FINISH_TRIAL,
+    Episode,
+    EpisodeError,
+    Event,
+    EventKind,
+    Experience,
+    Message,
+    Mode,
+    Phase,
+    PhaseSpan,
+    Sampling,
+    Task,
+    Timings,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    Usage,
+    Verdict,
+    new_id,
+    utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+_BUDGET_SPENT = "The trial budget is spent: the trial phase is over. Execute the task now."
+
+Verifier = Callable[[str | None], Verdict]
+"""Judges the final answer (and whatever final state it closes over)."""
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """Budgets and rules of an episode."""
+
+    mode: Mode = "trial"
+    """`trial` for trial-and-execution, `direct` for the baseline."""
+    max_trial_calls: int = 8
+    """Trial calls allowed before the agent moves to execution on its own."""
+    max_turns: int = 24
+    """Model turns per episode."""
+    max_tokens: int | None = None
+    """Prompt plus completion tokens per episode; `None` for no limit."""
+    wall_time_s: float | None = None
+    """Seconds per episode; `None` for no limit."""
+    call_timeout_s: float = 30.0
+    """Seconds per tool call."""
+    allow_unsafe_trials: bool = False
+    """Trial tools that are not marked read-only even without a sandbox."""
+    retrial_known_tools: bool = False
+    """Trial even when experience exists for every tool (and the tools are unchanged)."""
+    sampling: Sampling = field(default_factory=Sampling)
+
+
+@dataclass
+class _Run:
+    """The mutable state of one episode while it runs."""
+
+    episode_id: str
+    events: EventSink | None
+    messages: list[Message] = field(default_factory=list[Message])
+    phases: list[PhaseSpan] = field(default_factory=list[PhaseSpan])
+    phase: Phase = "execute"
+    phase_start: int = 0
+    seq: int = 0
+    usage: Usage = field(default_factory=Usage)
+    policy_s: float = 0.0
+    tools_s: float = 0.0
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("trial_calls", "execute_calls", "format_errors", "tool_errors", "refused"), 0
+        )
+    )
+    notes: str | None = None
+    answer: str | None = None
+    error: EpisodeError | None = None
+    trialed: dict[str, ToolSpec] = field(default_factory=dict[str, ToolSpec])
+
+    async def emit(self, kind: EventKind, data: dict[str, JsonValue]) -> None:
+        if self.events is None:
+            return
+        event = Event(episode_id=self.episode_id, seq=self.seq, kind=kind, data=data)
+        self.seq += 1
+        await self.events(event)
+
+    def close_phase(self) -> None:
+        end = len(self.messages)
+        if end > self.phase_start:
+            self.phases.append(PhaseSpan(phase=self.phase, start=self.phase_start, end=end))
+        self.phase_start = end
+
+    def fail(self, error: EpisodeError) -> None:
+        """Record the episode's error; the first one is the one that counts."""
+        if self.error is None:
+            self.error = error
+
+
+class Agent:
+    """Runs episodes of one policy over one tool host."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        host: ToolHost,
+        config: AgentConfig | None = None,
+        *,
+        sandbox: Sandbox | None = None,
+        memory: ExperienceStore | None = None,
+        events: EventSink | None = None,
+    ) -> None:
+        self.policy = policy
+        self.host = host
+        self.config = config or AgentConfig()
+        self.sandbox = sandbox
+        self.memory = memory
+        self.events = events
+
+    async def run(
+        self, task: Task, *, verify: Verifier | None = None, episode_id: str | None = None
+    ) -> Episode:
+        """Run `task` to an Episode. Never raises for a failure of the model, a server or the
+        verifier: the failure is recorded on the episode, attributed to its boundary."""
+        run = _Run(episode_id=episode_id or new_id(), events=self.events)
+        started = utcnow()
+        tools = list(self.host.tools)
+        known = self._known_experience(tools)
+        trial = self.config.mode == "trial" and (
+            self.config.retrial_known_tools or len(known) < len(tools)
+        )
+        run.phase = "trial" if trial else "execute"
+        prompt = system_prompt(
+            trial=trial, sandboxed=self.sandbox is not None, experience=list(known.values())
+        )
+        run.messages += [
+            Message(role="system", content=prompt),
+            Message(role="user", content=task.prompt),
+        ]
+        run.phase_start = len(run.messages)
+        await run.emit(
+            "episode_started",
+            {
+                "task_id": task.id,
+                "mode": self.config.mode,
+                "trial": trial,
+                "tools": [t.name for t in tools],
+                "known_tools": list(known),
+                "prompt": task.prompt,
+            },
+        )
+        snapshot = self.sandbox.snapshot() if trial and self.sandbox is not None else None
+        try:
+            with anyio.move_on_after(self.config.wall_time_s) as scope:
+                await self._turns(run, tools, snapshot)
+            if scope.cancelled_caught:
+                run.fail(
+                    EpisodeError(
+                        boundary="runtime", kind="budget", message="wall-time budget spent"
+                    )
+                )
+        except PolicyError as exc:
+            run.fail(EpisodeError(boundary="policy", kind="error", message=str(exc)))
+        run.close_phase()
+        verdict = await self._verify(run, verify)
+        episode = Episode(
+            id=run.episode_id,
+            task=task,
+            mode=self.config.mode,
+            policy=self.policy.info.model_copy(update={"sampling": self.config.sampling}),
+            servers=list(self.host.servers),
+            tools=tools,
+            messages=run.messages,
+            phases=run.phases,
+            notes=run.notes,
+            answer=run.answer,
+            verdict=verdict,
+            error=run.error,
+            usage=run.usage,
+            timings=Timings(
+                started_at=started, finished_at=utcnow(), policy_s=run.policy_s, tools_s=run.tools_s
+            ),
+            metadata={**run.counts, "trial": trial},
+        )
+        await run.emit(
+            "episode_finished",
+            {
+                "answer": episode.answer,
+                "passed": verdict.passed if verdict else None,
+                "error": run.error.model_dump(mode="json") if run.error else None,
+            },
+        )
+        return episode
+
+    def _known_experience(self, tools: Sequence[ToolSpec]) -> dict[str, Experience]:
+        if self.memory is None:
+            return {}
+        known: dict[str, Experience] = {}
+        for tool in tools:
+            experience = self.memory.get_experience(tool.key)
+            if experience is not None:
+                known[tool.name] = experience
+        return known
+
+    async def _turns(self, run: _Run, tools: list[ToolSpec], snapshot: JsonValue) -> None:
+        config = self.config
+        for _ in range(config.max_turns):
+            offered = [*tools, FINISH_TRIAL_SPEC] if run.phase == "trial" else tools
+            turn = await self._complete(run, offered)
+            calls = self._stamp_calls(run, turn)
+            message = Message(
+                role="assistant", content=turn.content, tool_calls=calls, usage=turn.usage
+            )
+            run.messages.append(message)
+            await run.emit(
+                "assistant", {"message": message.model_dump(mode="json"), "phase": run.phase}
+            )
+            if turn.format_errors:
+                run.counts["format_errors"] += len(turn.format_errors)
+                feedback = "\n".join(f"Invalid tool call: {e}" for e in turn.format_errors)
+                run.messages.append(Message(role="user", content=feedback))
+                await run.emit(
+                    "error",
+                    {"boundary": "policy", "kind": "format", "errors": list(turn.format_errors)},
+                )
+                if not calls:
+                    continue
+            if not calls:
+                run.answer = turn.content
+                return
+            for call in calls:
+                snapshot = await self._handle_call(run, call, snapshot)
+            if run.phase == "trial" and run.counts["trial_calls"] >= config.max_trial_calls:
+                await self._end_trial(run, snapshot, notes=None)
+                snapshot = None
+                run.messages.append(
+                    Message(
+                        role="user",
+                        content=_BUDGET_SPENT,
+                    )
+                )
+            if config.max_tokens is not None and run.usage.total_tokens >= config.max_tokens:
+                run.fail(
+                    EpisodeError(boundary="runtime", kind="budget", message="token budget spent")
+                )
+                return
+        run.fail(
+            EpisodeError(
+                boundary="runtime", kind="budget", message=f"turn budget ({config.max_turns}) spent"
+            )
+        )
+
+    async def _complete(self, run: _Run, offered: list[ToolSpec]) -> AssistantTurn:
+        started = time.perf_counter()
+        try:
+            turn = await self.policy.complete(run.messages, offered, self.config.sampling)
+        finally:
+            run.policy_s += time.perf_counter() - started
+        run.usage = run.usage + turn.usage
+        return turn
+
+    @staticmethod
+    def _stamp_calls(run: _Run, turn: AssistantTurn) -> list[ToolCall]:
+        """Give every call its phase and an id unique within the episode."""
+        seen = {c.id for m in run.messages for c in m.tool_calls}
+        stamped: list[ToolCall] = []
+        for call in turn.tool_calls:
+            call_id = call.id
+            if not call_id or call_id in seen:
+                call_id = f"call_{len(seen)}"
+            seen.add(call_id)
+            stamped.append(call.model_copy(update={"id": call_id, "phase": run.phase}))
+        return stamped
+
+    async def _handle_call(self, run: _Run, call: ToolCall, snapshot: JsonValue) -> JsonValue:
+        """Answer one call; returns the sandbox snapshot still to restore (None once restored)."""
+        await run.emit("tool_call", {"call": call.model_dump(mode="json")})
+        if call.tool == FINISH_TRIAL and run.phase == "trial":
+            await self._record_result(
+                run, call, _ok(call.id, "Trial phase finished. Now execute the task.")
+            )
+            notes = call.arguments.get("notes")
+            await self._end_trial(
+                run, snapshot, notes=notes if isinstance(notes, str) else json.dumps(notes)
+            )
+            return None
+        if call.tool == FINISH_TRIAL:
+            result = ToolResult.error(
+                call.id, "refused", "finish_trial: there is no trial phase running."
+            )
+        elif refusal := self._refusal(run, call):
+            result = ToolResult.error(call.id, "refused", refusal)
+        else:
+            run.counts[f"{run.phase}_calls"] += 1
+            if run.phase == "trial":
+                spec = next((t for t in self.host.tools if t.name == call.tool), None)
+                if spec is not None:
+                    run.trialed[spec.name] = spec
+            started = time.perf_counter()
+            result = await self.host.call(call, timeout=self.config.call_timeout_s)
+            run.tools_s += time.perf_counter() - started
+        await self._record_result(run, call, result)
+        return snapshot
+
+    async def _record_result(self, run: _Run, call: ToolCall, result: ToolResult) -> None:
+        self._count(run, result)
+        run.messages.append(
+            Message(role="tool", tool_call_id=call.id, name=call.tool, content=result_text(result))
+        )
+        await run.emit(
+            "tool_result", {"result": result.model_dump(mode="json"), "phase": run.phase}
+        )
+
+    def _refusal(self, run: _Run, call: ToolCall) -> str | None:
+        if run.phase != "trial":
+            return None
+        if run.counts["trial_calls"] >= self.config.max_trial_calls:
+            return "The trial budget is spent; this call was not made."
+        spec = next((t for t in self.host.tools if t.name == call.tool), None)
+        if (
+            spec is None
+            or spec.read_only
+            or self.sandbox is not None
+            or self.config.allow_unsafe_trials
+        ):
+            return None
+        return (
+            f"Refused: `{call.tool}` is not marked read-only and trials here run without a "
+            "sandbox, so it cannot be trialed. Call it in the execution phase, after finish_trial."
+        )
+
+    @staticmethod
+    def _count(run: _Run, result: ToolResult) -> None:
+        if result.error_kind == "refused":
+            run.counts["refused"] += 1
+        elif result.is_error:
+            run.counts["tool_errors"] += 1
+        if result.error_kind == "server_crashed":
+            run.fail(EpisodeError(boundary="server", kind="server_crashed", message=result.text))
+
+    async def _end_trial(self, run: _Run, snapshot: JsonValue, *, notes: str | None) -> None:
+        if self.sandbox is not None and snapshot is not None:
+            self.sandbox.restore(snapshot)
+        forced = notes is None
+        run.notes = notes
+        if notes and self.memory is not None:
+            for spec in run.trialed.values():
+                experience = Experience(key=spec.key, notes=notes, episode_id=run.episode_id)
+                self.memory.put_experience(experience)
+                await run.emit("experience", {"tool": spec.name, "notes": notes})
+        run.close_phase()
+        run.phase = "execute"
+        await run.emit("phase", {"phase": "execute", "forced": forced, "notes": notes})
+
+    async def _verify(self, run: _Run, verify: Verifier | None) -> Verdict | None:
+        if verify is None:
+            return None
+        try:
+            verdict = verify(run.answer)
+        except Exception as exc:  # noqa: BLE001 — a verifier bug is recorded, not raised
+            logger.warning("verifier failed on episode %s: %r", run.episode_id, exc)
+            run.fail(EpisodeError(boundary="verifier", kind="exception", message=repr(exc)))
+            return None
+        await run.emit("verdict", {"verdict": verdict.model_dump(mode="json")})
+        return verdict
+
+
+def result_text(result: ToolResult) -> str:
+    """What the model reads for a tool result."""
+    text = result.text
+    if not text and result.structured_content is not None:
+        text = json.dumps(result.structured_content, ensure_ascii=False)
+    if result.is_error and not text.lower().startswith("error"):
+        text = f"Error: {text}"
+    return text
+
+
+def _ok(call_id: str, text: str) -> ToolResult:
+    return ToolResult(call_id=call_id, content=[{"type": "text", "text": text}])

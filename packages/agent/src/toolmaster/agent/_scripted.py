@@ -1,0 +1,97 @@
+"""Scripted policies: deterministic models that go through the same `Policy` interface as real
+ones. `SolverPolicy` turns a bundled environment's reference solver (the scripted teacher) into
+a policy; `ScriptedPolicy` plays a fixed list of turns, for tests of the loop itself."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import cast
+
+from pydantic import JsonValue
+from toolmaster.agent._policy import AssistantTurn
+from toolmaster.core import Message, PolicyInfo, Sampling, Solver, ToolResult, ToolSpec, Turn, Usage
+
+
+class SolverPolicy:
+    """Plays one episode of a reference solver. Make one per episode: it keeps the solver's place.
+
+    Before each turn after the first it sends the solver the results of its previous calls, read
+    back from the tool messages — exactly what a model would see (structured results are the JSON
+    text of the tool message).
+    """
+
+    def __init__(self, solver: Solver, *, name: str = "reference-solver") -> None:
+        self.info = PolicyInfo(name=name, backend="scripted")
+        self._solver = solver
+        self._started = False
+        self._pending: list[str] = []
+
+    async def complete(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling
+    ) -> AssistantTurn:
+        if not self._started:
+            self._started = True
+            turn = next(self._solver)
+        else:
+            try:
+                turn = self._solver.send(self._results(messages))
+            except StopIteration:
+                return AssistantTurn(content=None)
+        self._pending = [call.id for call in turn.tool_calls]
+        return _assistant_turn(turn)
+
+    def _results(self, messages: Sequence[Message]) -> list[ToolResult]:
+        by_id = {m.tool_call_id: m for m in messages if m.role == "tool" and m.tool_call_id}
+        results: list[ToolResult] = []
+        for call_id in self._pending:
+            message = by_id.get(call_id)
+            text = message.content or "" if message is not None else "Error: no result"
+            results.append(_result_from_text(call_id, text))
+        return results
+
+
+class ScriptedPolicy:
+    """Plays fixed turns in order (then answers "done"), whatever the conversation says."""
+
+    def __init__(self, turns: Sequence[Turn | AssistantTurn], *, name: str = "scripted") -> None:
+        self.info = PolicyInfo(name=name, backend="scripted")
+        self._turns = list(turns)
+        self.seen: list[list[Message]] = []
+        """The conversation as it was at each call, for assertions in tests."""
+
+    async def complete(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling
+    ) -> AssistantTurn:
+        self.seen.append(list(messages))
+        if not self._turns:
+            return AssistantTurn(content="done")
+        turn = self._turns.pop(0)
+        return turn if isinstance(turn, AssistantTurn) else _assistant_turn(turn)
+
+
+def _assistant_turn(turn: Turn) -> AssistantTurn:
+    tokens = len(turn.content or "") // 4 + 16 * len(turn.tool_calls)
+    return AssistantTurn(
+        content=turn.content,
+        tool_calls=list(turn.tool_calls),
+        usage=Usage(completion_tokens=tokens),
+    )
+
+
+def _result_from_text(call_id: str, text: str) -> ToolResult:
+    is_error = text.lower().startswith("error")
+    structured: dict[str, JsonValue] | None = None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        structured = cast("dict[str, JsonValue]", parsed)
+    return ToolResult(
+        call_id=call_id,
+        content=[{"type": "text", "text": text}],
+        structured_content=structured,
+        is_error=is_error,
+        error_kind="tool_error" if is_error else None,
+    )
