@@ -36,6 +36,7 @@ def _describe(exc: ValidationError) -> str:
     first = errors[0]
     if first["type"] in {"json_invalid", "json_type"}:
         return f"not valid JSON ({first['msg']})"
-    where = ".".join(str(part) for part in first["loc"]) or "the line"
-    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-    return f"not a ToolMaster episode: {where}: {first['msg']}{more}"
+    where = ".".join(str(part) for part in first["loc"])
+    problem = f"{where}: {first['msg']}" if where else str(first["msg"])
+    more = f"; {len(errors) - 1} more problems" if len(errors) > 1 else ""
+    return f"not a ToolMaster episode ({problem}{more})"

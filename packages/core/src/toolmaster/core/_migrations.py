@@ -73,9 +73,12 @@ SCHEMA_VERSION = MIGRATIONS[-1].version
 
 def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:
     """`(application_id, user_version, number of schema objects)` of the open database."""
-    (app_id,) = conn.execute("PRAGMA application_id").fetchone()
-    (version,) = conn.execute("PRAGMA user_version").fetchone()
-    (objects,) = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    # One statement, so one snapshot: another process may be creating the store right now.
+    app_id, version, objects = conn.execute(
+        "SELECT (SELECT application_id FROM pragma_application_id), "
+        "(SELECT user_version FROM pragma_user_version), "
+        "(SELECT count(*) FROM sqlite_master)"
+    ).fetchone()
     return int(app_id), int(version), int(objects)
 
 

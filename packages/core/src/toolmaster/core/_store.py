@@ -24,6 +24,7 @@ from toolmaster.core import _migrations
 from toolmaster.core._episode import Episode, Event, EventKind, Experience, utcnow
 from toolmaster.core._errors import StoreError
 from toolmaster.core._jsonl import parse_lines
+from toolmaster.core._migrations import SCHEMA_VERSION
 from toolmaster.core._query import EpisodeQuery, EpisodeSummary, from_micros, to_micros
 from toolmaster.core._tools import ToolKey
 
@@ -321,17 +322,18 @@ def _open(where: str, busy_timeout_s: float, synchronous: Synchronous) -> sqlite
         )
     try:
         with _translated(where):
-            _migrations.check(conn, where)  # refuse a foreign file before writing anything
+            # Refuse a foreign file before writing anything to it.
+            before = _migrations.check(conn, where)
             (journal,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
             if journal != "wal" and where != ":memory:":
                 logger.warning("session store %s runs in %s mode, not WAL", where, journal)
             conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-            before = _migrations.migrate(conn, where)
+            if before < SCHEMA_VERSION:
+                before = _migrations.migrate(conn, where)
+                logger.info("session store %s: schema %d -> %d", where, before, SCHEMA_VERSION)
     except BaseException:
         conn.close()
         raise
-    if before < _migrations.SCHEMA_VERSION:
-        logger.info("session store %s: schema %d -> %d", where, before, _migrations.SCHEMA_VERSION)
     return conn
 
 

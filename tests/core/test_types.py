@@ -1,0 +1,272 @@
+"""Every core record survives a JSON round trip exactly: parse(dump(x)) == x, and dumping the
+parsed value gives the same text."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import toolmaster.core as core
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import JsonValue
+from toolmaster.core import (
+    Episode,
+    EpisodeError,
+    Event,
+    Experience,
+    FormatVersionError,
+    Message,
+    PhaseSpan,
+    PolicyInfo,
+    Record,
+    Sampling,
+    ServerIdentity,
+    Task,
+    Timings,
+    ToolAnnotations,
+    ToolCall,
+    ToolKey,
+    ToolResult,
+    ToolSpec,
+    Turn,
+    Usage,
+    Verdict,
+)
+
+text = st.text(max_size=12)
+names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_-.0123456789", min_size=1, max_size=10)
+finite = st.floats(allow_nan=False, allow_infinity=False)
+json_values: st.SearchStrategy[JsonValue] = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | finite | text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
+    max_leaves=6,
+)
+json_objects = st.dictionaries(text, json_values, max_size=3)
+zones = st.sampled_from(
+    [None, UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
+)
+moments = st.datetimes(
+    min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=zones
+)
+seconds = st.floats(min_value=0, max_value=1e9, allow_nan=False)
+small = st.integers(0, 10**9)
+
+
+def opt(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.none() | strategy
+
+
+usages = st.builds(Usage, prompt_tokens=small, completion_tokens=small)
+annotations = st.builds(
+    ToolAnnotations,
+    title=opt(text),
+    read_only_hint=opt(st.booleans()),
+    destructive_hint=opt(st.booleans()),
+    idempotent_hint=opt(st.booleans()),
+    open_world_hint=opt(st.booleans()),
+)
+tool_keys = st.builds(ToolKey, server=names, tool=names, schema_hash=names)
+tool_specs = st.builds(
+    ToolSpec,
+    name=names,
+    server=names,
+    title=opt(text),
+    description=text,
+    input_schema=json_objects,
+    output_schema=opt(json_objects),
+    annotations=annotations,
+)
+tool_calls = st.builds(
+    ToolCall,
+    id=names,
+    tool=names,
+    arguments=json_objects,
+    phase=st.sampled_from(["trial", "execute"]),
+)
+tool_results = st.builds(
+    ToolResult,
+    call_id=names,
+    content=st.lists(json_objects, max_size=2),
+    structured_content=opt(json_objects),
+    is_error=st.booleans(),
+    error_kind=opt(st.sampled_from(["tool_error", "timeout", "refused", "too_large"])),
+    latency_s=seconds,
+    original_size=opt(small),
+)
+messages = st.builds(
+    Message,
+    role=st.sampled_from(["system", "user", "assistant", "tool"]),
+    content=opt(text),
+    tool_calls=st.lists(tool_calls, max_size=2),
+    tool_call_id=opt(names),
+    name=opt(names),
+    usage=opt(usages),
+)
+tasks = st.builds(
+    Task,
+    id=names,
+    prompt=text,
+    env=opt(names),
+    split=opt(st.sampled_from(["train", "test"])),
+    seed=opt(st.integers()),
+    expected=json_objects,
+    metadata=json_objects,
+)
+verdicts = st.builds(
+    Verdict,
+    score=st.floats(0, 1),
+    passed=st.booleans(),
+    reasons=st.lists(text, max_size=2),
+)
+samplings = st.builds(
+    Sampling,
+    temperature=finite,
+    top_p=finite,
+    max_tokens=small,
+    stop=st.lists(text, max_size=2),
+    seed=opt(st.integers()),
+)
+policies = st.builds(
+    PolicyInfo,
+    name=names,
+    backend=names,
+    model=opt(text),
+    adapter=opt(text),
+    sampling=samplings,
+)
+servers = st.builds(
+    ServerIdentity,
+    name=names,
+    transport=st.sampled_from(["stdio", "http", "memory"]),
+    server_name=opt(text),
+    server_version=opt(text),
+)
+phases = st.builds(PhaseSpan, phase=st.sampled_from(["trial", "execute"]), start=small, end=small)
+episode_errors = st.builds(
+    EpisodeError,
+    boundary=st.sampled_from(["policy", "server", "verifier", "runtime"]),
+    kind=names,
+    message=text,
+)
+timings = st.builds(
+    Timings, started_at=moments, finished_at=opt(moments), policy_s=seconds, tools_s=seconds
+)
+experiences = st.builds(
+    Experience, key=tool_keys, notes=text, episode_id=opt(names), created_at=moments
+)
+events = st.builds(
+    Event,
+    episode_id=names,
+    seq=small,
+    kind=st.sampled_from(["episode_started", "tool_call", "verdict", "error"]),
+    ts=moments,
+    data=json_objects,
+)
+turns = st.builds(Turn, content=opt(text), tool_calls=st.lists(tool_calls, max_size=2))
+episodes = st.builds(
+    Episode,
+    id=names,
+    task=tasks,
+    mode=st.sampled_from(["trial", "direct"]),
+    policy=policies,
+    servers=st.lists(servers, max_size=2),
+    tools=st.lists(tool_specs, max_size=2),
+    messages=st.lists(messages, max_size=4),
+    phases=st.lists(phases, max_size=2),
+    notes=opt(text),
+    answer=opt(text),
+    verdict=opt(verdicts),
+    error=opt(episode_errors),
+    usage=usages,
+    timings=timings,
+    metadata=json_objects,
+)
+
+STRATEGIES: dict[type[Record], st.SearchStrategy[Any]] = {
+    Usage: usages,
+    ToolAnnotations: annotations,
+    ToolKey: tool_keys,
+    ToolSpec: tool_specs,
+    ToolCall: tool_calls,
+    ToolResult: tool_results,
+    Message: messages,
+    Task: tasks,
+    Verdict: verdicts,
+    Sampling: samplings,
+    PolicyInfo: policies,
+    ServerIdentity: servers,
+    PhaseSpan: phases,
+    EpisodeError: episode_errors,
+    Timings: timings,
+    Experience: experiences,
+    Event: events,
+    Turn: turns,
+    Episode: episodes,
+}
+
+
+def test_every_exported_record_type_has_a_strategy() -> None:
+    exported = {
+        value
+        for value in vars(core).values()
+        if inspect.isclass(value) and issubclass(value, Record) and value is not Record
+    }
+    assert exported == set(STRATEGIES)
+
+
+def _assert_round_trip(value: Record) -> None:
+    dumped = value.model_dump_json()
+    back = type(value).model_validate_json(dumped)
+    assert back == value
+    assert back.model_dump_json() == dumped
+
+
+@pytest.mark.parametrize("kind", list(STRATEGIES), ids=lambda kind: kind.__name__)
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_json_round_trip_is_exact(kind: type[Record], data: st.DataObject) -> None:
+    _assert_round_trip(data.draw(STRATEGIES[kind]))
+
+
+@settings(max_examples=25, deadline=None)
+@given(episode=episodes)
+def test_episode_from_json_round_trips(episode: Episode) -> None:
+    assert Episode.from_json(episode.model_dump_json()) == episode
+    assert Episode.from_json(episode.model_dump_json().encode()) == episode
+
+
+def test_infinite_durations_survive_as_strings() -> None:
+    result = ToolResult(call_id="c", latency_s=float("inf"))
+    assert '"latency_s":"Infinity"' in result.model_dump_json()
+    _assert_round_trip(result)
+
+
+def test_records_refuse_unknown_fields_and_are_frozen() -> None:
+    with pytest.raises(ValueError, match="Extra inputs"):
+        Usage.model_validate_json('{"prompt_tokens": 1, "surprise": 2}')
+    usage = Usage(prompt_tokens=1)
+    with pytest.raises(ValueError, match="frozen"):
+        usage.prompt_tokens = 2  # type: ignore[misc]
+
+
+def test_an_episode_of_a_newer_format_is_refused_by_version() -> None:
+    episode = Episode(
+        task=Task(id="t", prompt="p"),
+        mode="direct",
+        policy=PolicyInfo(name="p", backend="scripted"),
+    )
+    newer = episode.model_dump_json().replace('"format_version":1', '"format_version":2')
+    with pytest.raises(FormatVersionError, match="format version 2 is newer") as caught:
+        Episode.from_json(newer)
+    assert caught.value.version == 2
+
+
+def test_schema_hash_ignores_key_order_but_not_parameters() -> None:
+    a = ToolSpec(name="f", server="s", input_schema={"type": "object", "properties": {}})
+    b = ToolSpec(name="f", server="s", input_schema={"properties": {}, "type": "object"})
+    c = ToolSpec(name="f", server="s", input_schema={"type": "object", "properties": {"x": {}}})
+    assert a.schema_hash == b.schema_hash != c.schema_hash
+    assert a.key == ToolKey(server="s", tool="f", schema_hash=a.schema_hash)
