@@ -95,12 +95,13 @@ class GroupArgs(Record):
 
 
 class RequireArg(Record):
-    """v2 requires a parameter that v1 had a default for."""
+    """v2 requires a parameter that v1 did not: one v1 had a default for, or a new group."""
 
     op: Literal["require"] = "require"
     name: str
     v1_default: JsonValue = None
-    """The default the upstream uses; the proxy sends whatever the caller gives."""
+    """The default the upstream uses when the argument is left out (None if it had none);
+    the proxy sends whatever the caller gives."""
 
 
 ArgStep = Annotated[RenameArg | GroupArgs | RequireArg, Field(discriminator="op")]

@@ -98,9 +98,9 @@ class _Draft:
         if self.output_schema is not None:
             self.output_schema.pop("title", None)
 
-    def map_text(self, change: Callable[[str], str]) -> None:
-        """Apply `change` to every description of the tool."""
-        if self.description:
+    def map_text(self, change: Callable[[str], str], *, schemas_only: bool = False) -> None:
+        """Apply `change` to every description of the tool (or only to those in its schemas)."""
+        if self.description and not schemas_only:
             self.description = change(self.description)
         map_descriptions(self.input_schema, change)
         if self.output_schema is not None:
@@ -178,7 +178,9 @@ def _document(draft: _Draft, seed: int, on: set[PerturbationKind]) -> None:
         draft.changes.append("removed descriptions and titles")
     elif "paraphrase" in on:
         rng = _rng(seed, "paraphrase", draft.upstream)
-        draft.map_text(lambda text: paraphrase(rng, text))
+        if draft.description:
+            draft.description = paraphrase(rng, draft.description)
+        draft.map_text(lambda text: paraphrase(rng, text, wrap=False), schemas_only=True)
         draft.changes.append("paraphrased descriptions")
     if "misleading" in on:
         _mislead(draft, seed)

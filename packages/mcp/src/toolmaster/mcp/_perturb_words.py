@@ -175,7 +175,6 @@ _TEXT_SYNONYMS: dict[str, tuple[str, ...]] = {
     "information": ("details", "data"),
     "details": ("particulars", "information"),
     "temperature": ("temp", "heat reading"),
-    "days": ("day count", "days ahead"),
     "units": ("measurement system", "unit system"),
     "two": ("a pair of", "both"),
     "first": ("initial", "leading"),
@@ -191,6 +190,7 @@ _WRAPPERS = (
     "Overview - {text}",
 )
 _WORD_RE = re.compile(r"(?<![\w.])[A-Za-z]+(?![\w.])")
+_ARTICLE_RE = re.compile(r"(The|A|An) ")
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
@@ -202,9 +202,10 @@ def _match_case(original: str, replacement: str) -> str:
     return replacement
 
 
-def paraphrase(rng: random.Random, text: str) -> str:
+def paraphrase(rng: random.Random, text: str, *, wrap: bool = True) -> str:
     """A deterministic paraphrase: synonyms for common words, sometimes the sentences of a
-    short description in another order, and a wrapper phrase. Always differs from `text`."""
+    short text in another order, and (with `wrap`) a wrapper phrase. Always differs from
+    `text` unless it is blank."""
     if not text.strip():
         return text
 
@@ -219,9 +220,14 @@ def paraphrase(rng: random.Random, text: str) -> str:
     sentences = _SENTENCE_RE.split(result)
     if 1 < len(sentences) <= 4 and "\n" not in result and rng.random() < 0.5:
         result = " ".join(sentences[1:] + sentences[:1])
-    result = rng.choice(_WRAPPERS).format(text=result)
+    if wrap:
+        result = rng.choice(_WRAPPERS).format(text=result)
     if result == text:
-        result = f"Purpose: {result}"
+        article = _ARTICLE_RE.match(result)
+        if article:
+            result = f"Specifies {article.group(1).lower()}{result[article.end(1) :]}"
+        else:
+            result = f"In short: {result}"
     return result
 
 
@@ -314,7 +320,7 @@ _ERROR_PHRASES: dict[str, tuple[str, ...]] = {
     "Missing": ("Absent", "Not supplied:"),
     "missing": ("absent", "not supplied"),
 }
-_PYDANTIC_HELP = re.compile(r"\n? *For further information visit \S+")
+_PYDANTIC_NOISE = re.compile(r"\n? *For further information visit \S+| *\[type=[^\]\n]*\]")
 
 
 def error_phrases(rng: random.Random) -> dict[str, str]:
@@ -337,6 +343,6 @@ def word_replacer(mapping: Mapping[str, str], *, min_length: int = 1) -> Callabl
 def reword_error(message: str, phrases: Mapping[str, str], template: str, code: int) -> str:
     """`message` in another wording: known phrases replaced, links to help pages dropped, and
     the whole set in the variant's error template."""
-    text = _PYDANTIC_HELP.sub("", message).strip()
+    text = _PYDANTIC_NOISE.sub("", message).strip()
     text = word_replacer(phrases)(text)
     return template.format(code=code, message=text)
