@@ -14,6 +14,7 @@ app = typer.Typer(
 
 # Sub-commands register themselves on `app` when their module is imported.
 from toolmaster.cli import _sessions  # noqa: E402, F401  (registration)
+from toolmaster.cli import _mutate  # noqa: E402, F401  (registration)
 
 
 def main() -> None:
