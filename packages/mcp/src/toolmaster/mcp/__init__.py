@@ -1,5 +1,8 @@
-"""ToolMaster MCP layer."""
+"""ToolMaster MCP layer: server specs from `mcpServers` JSON, and the Toolbox that connects many
+MCP servers, lists their tools and calls them with every failure returned as data."""
 
+from toolmaster.mcp._config import parse_server, servers_from_dict, servers_from_file
+from toolmaster.mcp._events import Subscriber, ToolEvent, ToolEventKind
 from toolmaster.mcp._perturb import (
     PERTURBATION_KINDS,
     Envelope,
@@ -15,12 +18,26 @@ from toolmaster.mcp._perturb import (
     parse_kinds,
 )
 from toolmaster.mcp._proxy import PerturbationProxy
+from toolmaster.mcp._results import TRUNCATION_MARKER
+from toolmaster.mcp._spec import (
+    BundledServerSpec,
+    HttpServerSpec,
+    InProcessServerSpec,
+    ServerSpec,
+    StdioServerSpec,
+)
+from toolmaster.mcp._toolbox import PREFIX_SEPARATOR, ServerConnectError, Toolbox
 
 __all__ = [
     "PERTURBATION_KINDS",
+    "PREFIX_SEPARATOR",
+    "TRUNCATION_MARKER",
+    "BundledServerSpec",
     "Envelope",
     "ErrorStyle",
     "GroupArgs",
+    "HttpServerSpec",
+    "InProcessServerSpec",
     "MisleadingHint",
     "Perturbation",
     "PerturbationKind",
@@ -28,6 +45,16 @@ __all__ = [
     "RenameArg",
     "RenameKeys",
     "RequireArg",
+    "ServerConnectError",
+    "ServerSpec",
+    "StdioServerSpec",
+    "Subscriber",
+    "ToolEvent",
+    "ToolEventKind",
     "ToolPerturbation",
+    "Toolbox",
     "parse_kinds",
+    "parse_server",
+    "servers_from_dict",
+    "servers_from_file",
 ]

@@ -1,0 +1,244 @@
+"""Reading the `mcpServers` JSON of Claude Desktop, Cursor and VS Code into `ServerSpec`s."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+from toolmaster.core import UserError
+from toolmaster.mcp._spec import (
+    BundledServerSpec,
+    ExpansionError,
+    HttpServerSpec,
+    ServerSpec,
+    StdioServerSpec,
+    expand,
+)
+
+__all__ = ["parse_server", "servers_from_dict", "servers_from_file"]
+
+BUNDLED_PREFIX = "bundled:"
+
+_STDIO_KEYS = {"command", "args", "env", "cwd"}
+_HTTP_KEYS = {"url", "headers"}
+_BUNDLED_KEYS = {"env", "seed", "version", "task", "transport"}
+_IGNORED_KEYS = {
+    # What other clients put beside a server; meaningless here, so accepted and ignored.
+    "autoApprove",
+    "alwaysAllow",
+    "disabledTools",
+    "timeout",
+    "description",
+    "title",
+    "icon",
+    "gallery",
+    "trust",
+}
+
+
+class _Entry:
+    """One server's entry while it is read: knows where it came from, for error messages."""
+
+    def __init__(self, source: str, name: str, raw: Mapping[str, Any], environ: Mapping[str, str]):
+        self.source = source
+        self.name = name
+        self.raw = raw
+        self.environ = environ
+
+    def error(self, field: str | None, problem: str) -> UserError:
+        where = f"server {self.name!r}" + (f", field {field!r}" if field else "")
+        return UserError(f"{self.source}: {where}: {problem}")
+
+    def text(self, field: str, value: Any, *, required: bool = False) -> str | None:
+        if value is None:
+            if required:
+                raise self.error(field, "is required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise self.error(field, f"must be a string, not {type(value).__name__}")
+        try:
+            return expand(str(value), self.environ)
+        except ExpansionError as exc:
+            hint = "" if self.environ else " (no environment was given to expand it from)"
+            raise self.error(field, f"{exc}{hint}") from None
+
+    def texts(self, field: str) -> tuple[str, ...]:
+        value = self.raw.get(field)
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise self.error(field, f"must be a list of strings, not {type(value).__name__}")
+        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return tuple(
+            self.text(f"{field}[{i}]", item, required=True) or "" for i, item in enumerate(items)
+        )
+
+    def secrets(self, field: str) -> dict[str, SecretStr]:
+        value = self.raw.get(field)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.error(field, f"must be an object of strings, not {type(value).__name__}")
+        items: dict[Any, Any] = value  # pyright: ignore[reportUnknownVariableType]
+        out: dict[str, SecretStr] = {}
+        for key, item in items.items():
+            if isinstance(item, bool):
+                item = "true" if item else "false"  # noqa: PLW2901 (JSON spelling)
+            out[str(key)] = SecretStr(self.text(f"{field}.{key}", item, required=True) or "")
+        return out
+
+    def check_keys(self, allowed: set[str], kind: str) -> None:
+        for key in self.raw:
+            if key not in allowed and key not in _IGNORED_KEYS and key not in ("type", "disabled"):
+                raise self.error(key, f"is not a known field of a {kind} server")
+
+
+def parse_server(
+    name: str, value: Any, *, environ: Mapping[str, str] | None = None, source: str = "<config>"
+) -> ServerSpec | None:
+    """One `mcpServers` entry as a spec, or None when it is marked `"disabled": true`.
+
+    `value` is an object with `command` (stdio), `url` (streamable HTTP) or `env` naming a
+    bundled environment, or the string `"bundled:<environment>"`. `${VAR}` and
+    `${VAR:-default}` in strings are expanded from `environ`.
+    """
+    if isinstance(value, str):
+        if not value.startswith(BUNDLED_PREFIX) or not value[len(BUNDLED_PREFIX) :]:
+            raise UserError(
+                f"{source}: server {name!r}: a string entry must be 'bundled:<environment>', "
+                f"not {value!r}"
+            )
+        return BundledServerSpec(name=name, environment=value[len(BUNDLED_PREFIX) :])
+    if not isinstance(value, dict):
+        raise UserError(f"{source}: server {name!r}: must be an object, not {type(value).__name__}")
+    raw: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
+    entry = _Entry(source, name, raw, environ or {})
+    if raw.get("disabled") is True:
+        return None
+    kind = raw.get("type")
+    if kind is not None and kind not in (
+        "stdio",
+        "http",
+        "streamable-http",
+        "streamableHttp",
+        "bundled",
+    ):
+        if kind == "sse":
+            raise entry.error(
+                "type", "the legacy SSE transport is not supported; use streamable HTTP"
+            )
+        raise entry.error("type", f"unknown transport {kind!r} (use 'stdio' or 'http')")
+    if "command" in raw and "url" in raw:
+        raise entry.error("url", "a server has a 'command' (stdio) or a 'url' (HTTP), not both")
+    try:
+        if kind == "bundled" or isinstance(raw.get("env"), str):
+            return _bundled(entry)
+        if kind in ("http", "streamable-http", "streamableHttp") or ("url" in raw and kind is None):
+            return _http(entry)
+        if kind == "stdio" or "command" in raw:
+            return _stdio(entry)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        raise entry.error(field, first["msg"]) from None
+    raise entry.error(None, "needs 'command' (stdio), 'url' (streamable HTTP) or 'env' (bundled)")
+
+
+def _stdio(entry: _Entry) -> StdioServerSpec:
+    entry.check_keys(_STDIO_KEYS, "stdio")
+    command = entry.text("command", entry.raw.get("command"), required=True) or ""
+    if not command.strip():
+        raise entry.error("command", "must not be empty")
+    cwd = entry.text("cwd", entry.raw.get("cwd"))
+    return StdioServerSpec(
+        name=entry.name,
+        command=command,
+        args=entry.texts("args"),
+        env=entry.secrets("env"),
+        cwd=os.path.expanduser(cwd) if cwd else None,
+    )
+
+
+def _http(entry: _Entry) -> HttpServerSpec:
+    entry.check_keys(_HTTP_KEYS, "streamable HTTP")
+    url = entry.text("url", entry.raw.get("url"), required=True) or ""
+    if not url.startswith(("http://", "https://")):
+        raise entry.error("url", f"must start with http:// or https:// (got {url[:40]!r})")
+    return HttpServerSpec(name=entry.name, url=url, headers=entry.secrets("headers"))
+
+
+def _bundled(entry: _Entry) -> BundledServerSpec:
+    entry.check_keys(_BUNDLED_KEYS, "bundled")
+    raw = entry.raw
+    environment = entry.text("env", raw.get("env"), required=True) or ""
+    seed = raw.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise entry.error("seed", f"must be an integer, not {seed!r}")
+    transport = raw.get("transport", "memory")
+    if transport not in ("memory", "stdio"):
+        raise entry.error("transport", f"must be 'memory' or 'stdio', not {transport!r}")
+    return BundledServerSpec(
+        name=entry.name,
+        environment=environment,
+        seed=seed,
+        version=entry.text("version", raw.get("version")),
+        task=entry.text("task", raw.get("task")),
+        transport=transport,
+    )
+
+
+def servers_from_dict(
+    data: Mapping[str, Any], *, environ: Mapping[str, str] | None = None, source: str = "<config>"
+) -> list[ServerSpec]:
+    """The servers of an `mcpServers` document (Claude Desktop and Cursor), or of VS Code's
+    `servers` (also nested in `mcp`), in file order. Disabled servers are left out.
+
+    `environ` is what `${VAR}` expands from; apps pass `os.environ`. Raises `UserError` naming
+    the server and field for anything malformed.
+    """
+    servers: Any = None
+    for key in ("mcpServers", "servers"):
+        if key in data:
+            servers = data[key]
+            break
+    else:
+        nested = data.get("mcp")
+        if isinstance(nested, dict) and "servers" in nested:
+            servers = nested["servers"]  # pyright: ignore[reportUnknownVariableType]
+    if servers is None:
+        raise UserError(f"{source}: no 'mcpServers' (or VS Code 'servers') object found")
+    if not isinstance(servers, dict):
+        raise UserError(f"{source}: 'mcpServers' must be an object of servers by name")
+    specs: list[ServerSpec] = []
+    entries: dict[Any, Any] = servers  # pyright: ignore[reportUnknownVariableType]
+    for name, value in entries.items():
+        if not isinstance(name, str) or not name:
+            raise UserError(f"{source}: a server name must be a non-empty string, not {name!r}")
+        spec = parse_server(name, value, environ=environ, source=source)
+        if spec is not None:
+            specs.append(spec)
+    return specs
+
+
+def servers_from_file(
+    path: str | os.PathLike[str], *, environ: Mapping[str, str] | None = None
+) -> list[ServerSpec]:
+    """The servers of an `mcpServers` JSON file (see `servers_from_dict`)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read server config {str(file)!r}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    if not isinstance(data, dict):
+        raise UserError(f"{file}: the top level must be a JSON object")
+    return servers_from_dict(data, environ=environ, source=str(file))  # pyright: ignore[reportUnknownArgumentType]

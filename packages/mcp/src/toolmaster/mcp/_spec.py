@@ -1,0 +1,162 @@
+"""Server specs: how to reach one MCP server, and the `mcpServers` JSON that lists them.
+
+Secrets (environment values, HTTP header values, a password in a URL) are kept in `SecretStr`
+so they never show in a repr, a log line or a serialized spec; `secret_values()` lists them so
+that error messages can be scrubbed too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer
+
+__all__ = [
+    "BundledServerSpec",
+    "HttpServerSpec",
+    "InProcessServerSpec",
+    "ServerSpec",
+    "StdioServerSpec",
+]
+
+
+_MIN_SECRET = 6
+"""Secrets shorter than this are not scrubbed from messages: replacing `true` or `8080`
+everywhere would mangle messages without protecting anything."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    """The server's name in the configuration; tools are prefixed with it on name clashes."""
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The secret strings this spec holds, to scrub from messages (short ones left out)."""
+        return ()
+
+
+def _secrets(values: dict[str, SecretStr]) -> tuple[str, ...]:
+    return tuple(v for s in values.values() if len(v := s.get_secret_value()) >= _MIN_SECRET)
+
+
+class StdioServerSpec(_Spec):
+    """A server run as a subprocess that speaks MCP on its stdin and stdout."""
+
+    kind: Literal["stdio"] = "stdio"
+    command: str = Field(min_length=1)
+    args: tuple[str, ...] = ()
+    env: dict[str, SecretStr] = Field(default_factory=dict[str, SecretStr])
+    """Extra environment variables for the process (the child otherwise gets only a safe
+    allow-list: HOME, PATH, ...). Values are secret: redacted in reprs and serialization."""
+    cwd: str | None = None
+
+    def secret_values(self) -> tuple[str, ...]:
+        return _secrets(self.env)
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password in it replaced by `***`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    netloc = f"{parts.username}:***@{host}" if parts.username else f"***@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class HttpServerSpec(_Spec):
+    """A server reached over streamable HTTP."""
+
+    kind: Literal["http"] = "http"
+    url: str
+    headers: dict[str, SecretStr] = Field(default_factory=dict[str, SecretStr])
+    """Extra HTTP headers (`Authorization`, API keys). Values are secret."""
+
+    def secret_values(self) -> tuple[str, ...]:
+        password = urlsplit(self.url).password
+        extra = (password,) if password and len(password) >= _MIN_SECRET else ()
+        return _secrets(self.headers) + extra
+
+    @field_serializer("url")
+    def _mask_url(self, url: str) -> str:
+        return mask_url(url)
+
+    def __repr_args__(self) -> Any:
+        for key, value in super().__repr_args__():
+            yield key, (mask_url(value) if key == "url" and isinstance(value, str) else value)
+
+
+class BundledServerSpec(_Spec):
+    """A bundled ToolMaster environment (`toolmaster.core.get_environment(environment)`).
+
+    `memory` serves the environment's server object in this process (the session stays
+    reachable through `Toolbox.env_session` for snapshots); `stdio` runs
+    `python -m toolmaster.envs.<environment>` as a subprocess.
+    """
+
+    kind: Literal["bundled"] = "bundled"
+    environment: str = Field(min_length=1)
+    seed: int = 0
+    version: str | None = None
+    task: str | None = None
+    """A task id (`weather/test/0003`): serve that task's state instead of `seed`'s."""
+    transport: Literal["memory", "stdio"] = "memory"
+
+
+class InProcessServerSpec(_Spec):
+    """A server object in this process (`mcp.server.mcpserver.MCPServer` or a low-level
+    `mcp.server.lowlevel.Server`), connected without any framing. Not serializable."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    kind: Literal["memory"] = "memory"
+    server: Any = Field(exclude=True, repr=False)
+
+
+ServerSpec = Annotated[
+    StdioServerSpec | HttpServerSpec | BundledServerSpec | InProcessServerSpec,
+    Field(discriminator="kind"),
+]
+"""How to reach one MCP server."""
+
+
+_VAR = re.compile(r"\$\$|\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{([^}]*)\}")
+
+
+class ExpansionError(ValueError):
+    """A `${VAR}` reference could not be expanded (raised with the variable's name)."""
+
+
+def expand(value: str, environ: Mapping[str, str]) -> str:
+    """Expand `${VAR}`, `${env:VAR}` and `${VAR:-default}` from `environ`; `$$` is a literal `$`.
+
+    `${VAR:-default}` uses the default when VAR is unset or empty. An unset VAR without a
+    default raises `ExpansionError`.
+    """
+    if "$" not in value:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, default, bad = match.group(1), match.group(2), match.group(3)
+        if name is None:
+            raise ExpansionError(
+                f"unsupported reference ${{{bad}}} (use ${{NAME}} or ${{NAME:-default}})"
+            )
+        found = environ.get(name)
+        if found:
+            return str(found)
+        if default is not None:
+            return default
+        if found is not None:
+            return ""
+        raise ExpansionError(f"${{{name}}} is not set")
+
+    return _VAR.sub(replace, value)

@@ -1,0 +1,153 @@
+"""From a `ServerSpec` to what `mcp.Client` connects to: a server object or a transport."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx2
+from toolmaster.core import EnvSession, Task, UserError, get_environment
+from toolmaster.mcp._spec import (
+    BundledServerSpec,
+    HttpServerSpec,
+    InProcessServerSpec,
+    ServerSpec,
+    StdioServerSpec,
+)
+from toolmaster.mcp._stdio import StderrTail, stdio_transport
+
+from mcp import StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+__all__ = ["Target", "make_target", "transport_of"]
+
+Transport = Literal["stdio", "http", "memory"]
+
+_HTTP_TIMEOUT = httpx2.Timeout(30.0, read=300.0)
+
+
+@dataclass
+class Target:
+    """What to hand to `mcp.Client`, and the bundled session when there is one."""
+
+    server: Any
+    """A server object, or a transport (an async context manager of the two streams)."""
+    env_session: EnvSession | None = None
+
+
+def transport_of(spec: ServerSpec) -> Transport:
+    """How the spec's server is reached."""
+    if isinstance(spec, StdioServerSpec):
+        return "stdio"
+    if isinstance(spec, HttpServerSpec):
+        return "http"
+    if isinstance(spec, BundledServerSpec):
+        return "stdio" if spec.transport == "stdio" else "memory"
+    return "memory"
+
+
+def make_target(
+    spec: ServerSpec,
+    *,
+    tail: StderrTail,
+    max_message_bytes: int,
+    on_exit: Callable[[], None],
+    env_session: EnvSession | None = None,
+) -> Target:
+    """A fresh target for one connection attempt (transports are single-use).
+
+    `env_session` is the bundled session of an earlier attempt, reused so that a reconnection
+    of an in-process environment keeps its state. Raises `UserError` for an unknown bundled
+    environment or task.
+    """
+    if isinstance(spec, InProcessServerSpec):
+        return Target(spec.server)
+    if isinstance(spec, HttpServerSpec):
+        headers = {k: v.get_secret_value() for k, v in spec.headers.items()}
+        return Target(_http(spec.url, headers))
+    if isinstance(spec, StdioServerSpec):
+        env = {k: v.get_secret_value() for k, v in spec.env.items()}
+        return Target(
+            _stdio(
+                spec.command,
+                spec.args,
+                env,
+                cwd=spec.cwd,
+                tail=tail,
+                limit=max_message_bytes,
+                on_exit=on_exit,
+            )
+        )
+    if spec.transport == "stdio":
+        args = ["-m", f"toolmaster.envs.{spec.environment}", "--seed", str(spec.seed)]
+        if spec.version is not None:
+            args += ["--version", spec.version]
+        if spec.task is not None:
+            args += ["--task", spec.task]
+        return Target(
+            _stdio(
+                sys.executable,
+                args,
+                {},
+                cwd=None,
+                tail=tail,
+                limit=max_message_bytes,
+                on_exit=on_exit,
+            )
+        )
+    session = env_session or _open_bundled(spec)
+    return Target(session.server, session)
+
+
+def _open_bundled(spec: BundledServerSpec) -> EnvSession:
+    env = get_environment(spec.environment)
+    if spec.version is not None and spec.version not in env.versions:
+        known = ", ".join(env.versions)
+        raise UserError(
+            f"environment {env.name!r} has no version {spec.version!r} (known: {known})"
+        )
+    task: Task | None = None
+    if spec.task is not None:
+        tasks = {t.id: t for split in ("train", "test") for t in env.tasks(split)}
+        if spec.task not in tasks:
+            raise UserError(f"environment {env.name!r} has no task {spec.task!r}")
+        task = tasks[spec.task]
+    return env.open(task, seed=spec.seed, version=spec.version)
+
+
+def _stdio(
+    command: str,
+    args: Sequence[str],
+    env: dict[str, str],
+    *,
+    cwd: str | None,
+    tail: StderrTail,
+    limit: int,
+    on_exit: Callable[[], None],
+) -> AbstractAsyncContextManager[Any]:
+    if sys.platform == "win32":  # pragma: no cover (the SDK's transport handles Windows jobs)
+        return stdio_client(
+            StdioServerParameters(command=command, args=list(args), env=env, cwd=cwd)
+        )
+    return stdio_transport(
+        command,
+        list(args),
+        env=env,
+        cwd=cwd,
+        tail=tail,
+        max_message_bytes=limit,
+        on_exit=on_exit,
+    )
+
+
+@asynccontextmanager
+async def _http(url: str, headers: dict[str, str]) -> AsyncGenerator[Any]:
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=_HTTP_TIMEOUT) as http,
+        streamable_http_client(url, http_client=http) as streams,
+    ):
+        yield streams
