@@ -1,0 +1,154 @@
+"""The trial phase of the weather teacher: probe each convention, slip sometimes, write notes."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from toolmaster.core import ToolResult, Turn
+from toolmaster.envs.weather._script import error_text, payload
+from toolmaster.envs.weather._world import KELVIN
+
+if TYPE_CHECKING:
+    from toolmaster.envs.weather._solver import Teacher
+
+Step = Generator[Turn, list[ToolResult], Any]
+
+
+def trial(teacher: Teacher) -> Step:
+    """Trial find_city and get_forecast (and the favourites when the task needs them), then call
+    `finish_trial` with what was learnt."""
+    script, known = teacher.script, teacher.known
+    label = teacher.places[0]
+    name = label.split(", ", 1)[0]
+    say = "These weather tools are new to me; let me try them before doing the task."
+    if teacher.slip(0.4):
+        result = yield from script.call(
+            "get_forecast", {"city": name}, say + " Does it take a name?"
+        )
+        known.note(
+            "get_forecast",
+            f'`city` is not a name: city={name!r} failed with "{error_text(result)}"; it takes '
+            "the id from find_city.",
+        )
+        say = "The city argument is a key, not a name. Let me look the city up."
+    city = yield from teacher.resolve(label, say)
+    data = yield from _forecast(
+        teacher, {"city": city}, "A forecast with only the city, to see the defaults."
+    )
+    today = date.fromisoformat(str(data["date"]))
+    known.today = today
+    kelvin = float(data["temp_max"])
+    if kelvin > 150:
+        known.note(
+            "get_forecast",
+            f"Without `units`, temperatures are in Kelvin (temp_max {kelvin} for {label}).",
+        )
+    known.note(
+        "get_forecast",
+        f"Without `day` it is today's forecast ({today}). `wind` is a string with its unit, in "
+        f"knots (e.g. {data['wind']!r}). `precip_prob` is a fraction 0-1, not a percentage.",
+    )
+    yield from _days(teacher, city, today)
+    yield from _units(teacher, city, kelvin)
+    if teacher.kind == "favorite" or teacher.slip(0.25):
+        yield from _favorites(teacher, city, label)
+    yield from script.finish_trial(
+        known.render(), "I know how these tools behave now; writing down what I learnt."
+    )
+
+
+def _forecast(
+    teacher: Teacher, arguments: dict[str, Any], say: str
+) -> Generator[Turn, list[ToolResult], dict[str, Any]]:
+    result = yield from teacher.script.call("get_forecast", arguments, say)
+    data = payload(result)
+    if data is None:
+        raise RuntimeError(f"get_forecast failed: {result.text}")
+    return data
+
+
+def _days(teacher: Teacher, city: str, today: date) -> Step:
+    script, known = teacher.script, teacher.known
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    say = "What does `day` mean? Trying tomorrow's date."
+    if teacher.slip(0.45):
+        result = yield from script.call("get_forecast", {"city": city, "day": tomorrow}, say)
+        known.note(
+            "get_forecast",
+            f'A date for `day` fails: day={tomorrow!r} gave "{error_text(result)}".',
+        )
+        say = "Dates are refused; maybe `day` counts days from today."
+    else:
+        say = "Does `day` count days from today? Trying day=1."
+    data = yield from _forecast(teacher, {"city": city, "day": 1}, say)
+    if data["date"] == tomorrow:
+        known.offsets = True
+        known.note(
+            "get_forecast",
+            f"`day` is an integer offset from today: day=0 is {today}, day=1 gave {tomorrow}.",
+        )
+    if teacher.slip(0.3):
+        result = yield from script.call(
+            "get_forecast", {"city": city, "day": 7}, "How far ahead does it go? Trying day=7."
+        )
+        if result.is_error:
+            known.note(
+                "get_forecast",
+                f'day=7 fails with "{error_text(result)}": offsets run from 0 to 6.',
+            )
+
+
+def _units(teacher: Teacher, city: str, kelvin: float) -> Step:
+    script, known = teacher.script, teacher.known
+    say = "Now the unit systems: metric should give °C."
+    if teacher.slip(0.4):
+        result = yield from script.call(
+            "get_forecast", {"city": city, "units": "celsius"}, "Can I ask for Celsius directly?"
+        )
+        known.note("get_forecast", f'units="celsius" fails: "{error_text(result)}".')
+        say = "Only standard, metric and imperial exist; metric should be °C."
+    data = yield from _forecast(teacher, {"city": city, "units": "metric"}, say)
+    celsius = float(data["temp_max"])
+    if abs(kelvin - KELVIN - celsius) < 0.1:
+        known.units["C"] = "metric"
+        known.note(
+            "get_forecast",
+            f'units="metric" gives °C ({celsius} = {kelvin} K - 273.15); wind stays in knots.',
+        )
+    if teacher.kind == "min_f" or teacher.slip(0.5):
+        data = yield from _forecast(
+            teacher, {"city": city, "units": "imperial"}, "And imperial, presumably °F."
+        )
+        fahrenheit = float(data["temp_max"])
+        if abs(celsius * 9 / 5 + 32 - fahrenheit) < 0.2:
+            known.units["F"] = "imperial"
+            known.note("get_forecast", f'units="imperial" gives °F ({fahrenheit}).')
+
+
+def _favorites(teacher: Teacher, city: str, label: str) -> Step:
+    script, known = teacher.script, teacher.known
+    result = yield from script.call("list_favorites", {}, "Let me also try the favourites tools.")
+    count = len((payload(result) or {}).get("favorites", []))
+    known.note(
+        "list_favorites", f"Returns {{favorites: [{{id, name}}]}} ({count} saved right now)."
+    )
+    say = f"Adding {label} as a test (trial calls are sandboxed)."
+    if teacher.slip(0.4):
+        name = label.split(", ", 1)[0]
+        result = yield from script.call("add_favorite", {"city": name}, say)
+        known.note(
+            "add_favorite",
+            f'Takes the city id, not a name: city={name!r} gave "{error_text(result)}".',
+        )
+        say = "It needs the id."
+    result = yield from script.call("add_favorite", {"city": city}, say)
+    after = len((payload(result) or {}).get("favorites", []))
+    known.note(
+        "add_favorite",
+        f"add_favorite(city=<id>) appends the city and returns the whole list ({after} now).",
+    )
+    if teacher.slip(0.5):
+        yield from script.call("remove_favorite", {"city": city}, "And removing it again.")
+        known.note("remove_favorite", "remove_favorite(city=<id>) removes it and returns the list.")

@@ -1,0 +1,331 @@
+"""The weather environment: tasks, verifier, reference solver, server conventions, stdio."""
+
+from __future__ import annotations
+
+import random
+import sys
+from importlib.metadata import entry_points
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client, StdioServerParameters
+from toolmaster.core import ENTRY_POINT_GROUP, Environment, Mode, Split, Task, UserError
+from toolmaster.envs.weather import ENV
+from toolmaster.envs.weather._tasks import _tasks
+from toolmaster.envs.weather._verify import pick_number
+from toolmaster.envs.weather._world import PLACES, build_world
+
+from tests.envs.driver import run_solver
+
+pytestmark = pytest.mark.anyio
+
+LISBON = next(p for p in PLACES if p.label == "Lisbon, Portugal")
+
+
+def _sample(split: Split, k: int) -> list[tuple[int, Task]]:
+    tasks = list(enumerate(ENV.tasks(split)))
+    return random.Random(f"sample-{split}").sample(tasks, k)
+
+
+async def _failures(tasks: list[tuple[int, Task]], mode: Mode) -> list[str]:
+    failed: list[str] = []
+    for index, task in tasks:
+        run = await run_solver(ENV, task, mode=mode, seed=index)
+        if not run.verdict.passed:
+            failed.append(f"{task.id}: {task.prompt} -> {run.answer!r} {run.verdict.reasons}")
+    return failed
+
+
+# ---------------------------------------------------------------- the environment object
+
+
+def test_env_is_an_installed_environment() -> None:
+    (entry,) = entry_points(group=ENTRY_POINT_GROUP, name="weather")
+    assert entry.load() is ENV
+    assert isinstance(ENV, Environment)
+    assert ENV.name == "weather"
+    assert ENV.versions == ("v1",)
+
+
+def test_unknown_split_and_version_are_user_errors() -> None:
+    with pytest.raises(UserError, match="split"):
+        ENV.tasks("dev")  # type: ignore[arg-type]
+    with pytest.raises(UserError, match="v9"):
+        ENV.open(seed=1, version="v9")
+
+
+# ---------------------------------------------------------------- tasks
+
+
+def test_splits_have_enough_distinct_tasks() -> None:
+    train, test = ENV.tasks("train"), ENV.tasks("test")
+    assert len(train) + len(test) >= 150
+    assert len(test) >= 50
+    everything = train + test
+    assert len({t.id for t in everything}) == len(everything)
+    assert len({t.prompt for t in everything}) == len(everything)
+    assert {t.seed for t in train}.isdisjoint({t.seed for t in test})
+    for task in everything:
+        assert task.env == "weather"
+        assert task.seed is not None
+        assert task.split in ("train", "test")
+        assert task.expected["kind"] == task.metadata["kind"]
+
+
+def test_test_split_uses_held_out_cities() -> None:
+    def cities(split: Split) -> set[str]:
+        return {str(p) for t in ENV.tasks(split) for p in t.metadata["places"]}  # type: ignore[union-attr]
+
+    assert cities("train").isdisjoint(cities("test"))
+    assert len(cities("test")) >= 15
+
+
+def test_tasks_and_worlds_are_deterministic() -> None:
+    for split in ("train", "test"):
+        assert list(_tasks.__wrapped__(split)) == ENV.tasks(split)
+    assert build_world.__wrapped__(7) == build_world.__wrapped__(7)
+    assert build_world(7).today != build_world(8).today or build_world(7) != build_world(8)
+    first, again = build_world.__wrapped__(7), build_world.__wrapped__(7)
+    city = first.id_of(LISBON)
+    assert first.days(city) == again.days(city)
+
+
+# ---------------------------------------------------------------- the server
+
+
+async def test_tool_annotations_are_truthful() -> None:
+    session = ENV.open(seed=1)
+    async with Client(session.server) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert set(tools) == {
+        "find_city",
+        "get_forecast",
+        "list_favorites",
+        "add_favorite",
+        "remove_favorite",
+    }
+    for name in ("find_city", "get_forecast", "list_favorites"):
+        assert tools[name].annotations is not None
+        assert tools[name].annotations.read_only_hint is True
+    add, remove = tools["add_favorite"].annotations, tools["remove_favorite"].annotations
+    assert add is not None
+    assert add.read_only_hint is False
+    assert add.destructive_hint is False
+    assert remove is not None
+    assert remove.read_only_hint is False
+    assert remove.destructive_hint is True
+
+
+async def test_hidden_conventions_show_up_only_when_tried() -> None:
+    session = ENV.open(seed=3)
+    world = build_world(3)
+    city = world.id_of(LISBON)
+    day1 = world.days(city)[1]
+    async with Client(session.server) as client:
+        by_name = await client.call_tool("get_forecast", {"city": "Lisbon"})
+        assert by_name.is_error
+        found = await client.call_tool("find_city", {"query": "Lisbon"})
+        assert found.structured_content == {
+            "matches": [{"id": city, "name": "Lisbon", "region": None, "country": "Portugal"}]
+        }
+        kelvin = await client.call_tool("get_forecast", {"city": city, "day": 1})
+        metric = await client.call_tool(
+            "get_forecast", {"city": city, "day": "1", "units": "metric"}
+        )
+        dated = await client.call_tool("get_forecast", {"city": city, "day": day1["date"]})
+        too_far = await client.call_tool("get_forecast", {"city": city, "day": 7})
+        celsius = await client.call_tool("get_forecast", {"city": city, "units": "celsius"})
+    assert kelvin.structured_content is not None
+    assert metric.structured_content is not None
+    assert kelvin.structured_content["temp_max"] == pytest.approx(day1["temp_max_c"] + 273.15)
+    assert metric.structured_content["temp_max"] == day1["temp_max_c"]
+    assert metric.structured_content["date"] == day1["date"]
+    assert metric.structured_content["wind"] == f"{day1['wind_kn']:.1f} kn"
+    assert dated.is_error
+    assert "E_DAY_TOKEN" in dated.content[0].text
+    assert too_far.is_error
+    assert "E_DAY_RANGE" in too_far.content[0].text
+    assert celsius.is_error
+    assert "metric" in celsius.content[0].text
+
+
+async def test_snapshot_and_restore_undo_favourite_changes() -> None:
+    session = ENV.open(seed=4)
+    world = build_world(4)
+    before = session.state()
+    snapshot = session.snapshot()
+    city = next(c["id"] for c in world.cities if c["id"] not in world.favorites)
+    async with Client(session.server) as client:
+        added = await client.call_tool("add_favorite", {"city": city})
+        assert not added.is_error
+        assert session.state()["favorites"] == [*world.favorites, city]
+        session.restore(snapshot)
+        assert session.state() == before
+        listed = await client.call_tool("list_favorites", {})
+    assert listed.structured_content == {
+        "favorites": [
+            {"id": i, "name": next(c["name"] for c in world.cities if c["id"] == i)}
+            for i in world.favorites
+        ]
+    }
+
+
+async def test_serves_over_stdio() -> None:
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "toolmaster.envs.weather", "--seed", "1"]
+    )
+    with anyio.fail_after(60):
+        async with Client(params) as client:
+            names = {t.name for t in (await client.list_tools()).tools}
+            found = await client.call_tool("find_city", {"query": "Lisbon"})
+            assert found.structured_content is not None
+            city = found.structured_content["matches"][0]["id"]
+            forecast = await client.call_tool("get_forecast", {"city": city, "units": "metric"})
+    assert "get_forecast" in names
+    assert city == build_world(1).id_of(LISBON)
+    assert forecast.structured_content is not None
+    assert forecast.structured_content["temp_max"] == build_world(1).days(city)[0]["temp_max_c"]
+
+
+# ---------------------------------------------------------------- the verifier
+
+
+def _task(kind: str, split: Split = "train") -> Task:
+    return next(t for t in ENV.tasks(split) if t.metadata["kind"] == kind)
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "value"),
+    [
+        ("It will be 22.2 °C.", "C", 22.2),
+        ("about 22,2 degrees", "C", 22.2),
+        ("72.0 °F (22.2 °C)", "C", 22.2),
+        ("In 3 days it reaches 295.35 K, i.e. 22.2°C", "C", 22.2),
+        ("On 2025-06-16: 40%", "pct", 40.0),
+        ("12.4 kn, which is 23 km/h", "kmh", 23.0),
+        ("-3.5 °F", "F", -3.5),
+        ("\u22123.5 °F", "F", -3.5),
+        ("no idea", "C", None),
+        ("12 knots", "kmh", None),
+    ],
+)
+def test_numbers_are_read_with_their_units(text: str, unit: str, value: float | None) -> None:
+    assert pick_number(text, unit) == value
+
+
+def test_verifier_accepts_right_and_rejects_wrong_numbers() -> None:
+    for kind in ("max_c", "min_f", "wind_kmh", "rain_pct"):
+        task = _task(kind)
+        value = float(task.expected["value"])  # type: ignore[arg-type]
+        unit = {"max_c": "°C", "min_f": "°F", "wind_kmh": "km/h", "rain_pct": "%"}[kind]
+        assert ENV.verify(task, f"{value + 0.4:.2f} {unit}", {}).passed
+        assert ENV.verify(task, f"It will be {value:.1f}", {}).passed
+        assert not ENV.verify(task, f"{value + 1:.1f} {unit}", {}).passed
+        assert not ENV.verify(task, "I could not find out.", {}).passed
+        assert not ENV.verify(task, None, {}).passed
+    kelvin = _task("max_c")
+    assert not ENV.verify(kelvin, f"{float(kelvin.expected['value']) + 273.15:.2f}", {}).passed  # type: ignore[arg-type]
+    knots = _task("wind_kmh")
+    assert not ENV.verify(knots, f"{float(knots.expected['value']) / 1.852:.1f}", {}).passed  # type: ignore[arg-type]
+    rain = _task("rain_pct")
+    fraction = float(rain.expected["value"]) / 100  # type: ignore[arg-type]
+    if abs(fraction - float(rain.expected["value"])) > 0.5:  # type: ignore[arg-type]
+        assert not ENV.verify(rain, f"{fraction}", {}).passed
+
+
+def test_verifier_judges_cities_and_dates() -> None:
+    warmer = _task("warmer")
+    winner, loser = str(warmer.expected["winner"]), str(warmer.expected["loser"])
+    assert ENV.verify(warmer, winner, {}).passed
+    assert ENV.verify(warmer, f"{winner} will be warmer than {loser}.", {}).passed
+    assert not ENV.verify(warmer, loser, {}).passed
+    assert not ENV.verify(warmer, f"{loser} is warmer than {winner}", {}).passed
+    assert not ENV.verify(warmer, "neither", {}).passed
+    warmest = _task("warmest_day")
+    right = str(warmest.expected["date"])
+    assert ENV.verify(warmest, f"It is {right}.", {}).passed
+    assert not ENV.verify(warmest, "It is 1999-01-01.", {}).passed
+    assert not ENV.verify(warmest, "Tuesday", {}).passed
+
+
+def test_verifier_checks_the_favourites() -> None:
+    task = _task("favorite")
+    expected = [str(c) for c in task.expected["favorites"]]  # type: ignore[union-attr]
+    assert ENV.verify(task, "done", {"favorites": list(expected)}).passed
+    assert not ENV.verify(task, "done", {"favorites": expected[:-1]}).passed
+    world = build_world(task.seed or 0)
+    other = next(c["id"] for c in world.cities if c["id"] not in expected)
+    assert not ENV.verify(task, "done", {"favorites": [*expected[:-1], other]}).passed
+    assert not ENV.verify(task, "done", {"favorites": [*expected, other]}).passed
+
+
+# ---------------------------------------------------------------- the reference solver
+
+
+@pytest.mark.parametrize("mode", ["trial", "direct"])
+async def test_reference_solver_passes_a_sample(mode: Mode) -> None:
+    sample = _sample("train", 24) + _sample("test", 16)
+    assert await _failures(sample, mode) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("split", ["train", "test"])
+@pytest.mark.parametrize("mode", ["trial", "direct"])
+async def test_reference_solver_passes_every_task(split: Split, mode: Mode) -> None:
+    tasks = list(enumerate(ENV.tasks(split)))
+    failed = await _failures(tasks, mode)
+    assert len(failed) <= 0.01 * len(tasks), failed
+
+
+class _Blindfolded:
+    """The environment with the task's expectations hidden from the solver."""
+
+    def __init__(self, env: Any) -> None:
+        self._env = env
+        self.name = env.name
+
+    def open(self, task: Task) -> Any:
+        return self._env.open(task)
+
+    def solve(self, task: Task, rng: random.Random, mode: Mode) -> Any:
+        return self._env.solve(task.model_copy(update={"expected": {}}), rng, mode)
+
+    def verify(self, task: Task, answer: str | None, state: Any) -> Any:
+        return self._env.verify(task, answer, state)
+
+
+async def test_solver_trials_then_executes_without_peeking() -> None:
+    for index, task in _sample("test", 7):
+        run = await run_solver(_Blindfolded(ENV), task, mode="trial", seed=index)  # type: ignore[arg-type]
+        assert run.verdict.passed, run.verdict
+        assert run.trial_calls >= 4
+        finish = [c for t in run.turns for c in t.tool_calls if c.tool == "finish_trial"]
+        assert len(finish) == 1
+        notes = str(finish[0].arguments["notes"])
+        assert "Kelvin" in notes
+        assert "offset" in notes
+        assert "find_city" in notes
+        phases = [c.phase for t in run.turns for c in t.tool_calls]
+        assert phases == sorted(phases, key=lambda p: p == "execute")
+        direct = await run_solver(_Blindfolded(ENV), task, mode="direct", seed=index)  # type: ignore[arg-type]
+        assert direct.verdict.passed, direct.verdict
+        assert direct.trial_calls == 0
+        assert all(c.tool != "finish_trial" for t in direct.turns for c in t.tool_calls)
+
+
+async def test_solver_makes_and_fixes_mistakes() -> None:
+    errors = 0
+    for index, task in _sample("train", 20):
+        run = await run_solver(ENV, task, mode="trial", seed=index)
+        assert run.verdict.passed
+        errors += run.errors
+    assert errors >= 10
+
+
+async def test_solver_is_deterministic_given_its_rng() -> None:
+    task = _task("favorite", "test")
+    first = await run_solver(ENV, task, mode="trial", seed=11)
+    again = await run_solver(ENV, task, mode="trial", seed=11)
+    assert first.turns == again.turns
+    assert first.answer == again.answer
