@@ -54,8 +54,12 @@ def payload(result: ToolResult) -> dict[str, Any]:
 
 
 def error_of(result: ToolResult) -> str:
-    """The error message of a failed call, without the SDK's `Error executing tool x:` prefix."""
+    """The error message of a failed call, without the SDK's `Error executing tool x:` prefix;
+    an argument-validation error is condensed to `argument: problem`."""
     text = result.text
     if text.startswith("Error executing tool ") and ": " in text:
-        return text.split(": ", 1)[1]
+        text = text.split(": ", 1)[1]
+    lines = text.splitlines()
+    if len(lines) >= 3 and "validation error" in lines[0]:
+        return f"{lines[1].strip()}: {lines[2].split(' [type=')[0].strip()}"
     return text
