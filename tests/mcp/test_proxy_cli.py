@@ -55,6 +55,7 @@ async def test_mutate_serves_the_variant_over_stdio() -> None:
     assert str(proxy.plan.errors.code) in str(missing.content[0])
 
 
+@pytest.mark.e2e  # the upstream runs as a subprocess
 async def test_mutate_show_prints_the_plan_of_a_configured_server(tmp_path: Path) -> None:
     config = tmp_path / "mcp.json"
     servers = {
