@@ -1,0 +1,203 @@
+"""`toolmaster tools` and `toolmaster call`: look at and try the tools of any MCP servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+import typer
+from pydantic import JsonValue
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from toolmaster.cli._app import app
+from toolmaster.core import ServerIdentity, ToolCall, ToolResult, ToolSpec, UserError
+from toolmaster.mcp import ServerSpec, Toolbox, servers_from_file
+
+ServersOption = Annotated[
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        help="An mcpServers JSON file (Claude Desktop, Cursor or VS Code shape). ${VAR} and "
+        "${VAR:-default} are expanded from the environment.",
+        exists=False,
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+OnlyOption = Annotated[
+    list[str] | None,
+    typer.Option("--server", "-s", help="Only this server (repeat for more).", show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+ConnectTimeoutOption = Annotated[
+    float, typer.Option(help="Seconds each server may take to start and list its tools.")
+]
+
+
+def _servers(config: Path, only: list[str] | None) -> list[ServerSpec]:
+    specs = servers_from_file(config, environ=os.environ)
+    if only:
+        unknown = sorted(set(only) - {s.name for s in specs})
+        if unknown:
+            known = ", ".join(s.name for s in specs) or "none"
+            raise UserError(
+                f"{config}: no server named {', '.join(map(repr, unknown))} (known: {known})"
+            )
+        specs = [s for s in specs if s.name in only]
+    if not specs:
+        raise UserError(f"{config}: no servers to connect (all disabled?)")
+    return specs
+
+
+async def _list(
+    specs: list[ServerSpec], connect_timeout: float
+) -> tuple[list[ServerIdentity], list[ToolSpec], dict[str, str]]:
+    async with Toolbox(specs, connect_timeout=connect_timeout, require_all=False) as toolbox:
+        return list(toolbox.servers), list(toolbox.tools), toolbox.errors
+
+
+def _parameters(tool: ToolSpec) -> str:
+    """`name: type*` for each parameter (`*` = required)."""
+    properties = tool.input_schema.get("properties")
+    required = tool.input_schema.get("required")
+    needed = set(required) if isinstance(required, list) else set[JsonValue]()
+    if not isinstance(properties, dict) or not properties:
+        return "-"
+    parts: list[str] = []
+    for name, schema in properties.items():
+        kind = schema.get("type", "any") if isinstance(schema, dict) else "any"
+        if isinstance(kind, list):
+            kind = "|".join(str(k) for k in kind)
+        parts.append(f"{name}: {kind}{'*' if name in needed else ''}")
+    return "\n".join(parts)
+
+
+def _hints(tool: ToolSpec) -> str:
+    a = tool.annotations
+    flags = [
+        ("read-only", a.read_only_hint),
+        ("destructive", a.destructive_hint),
+        ("idempotent", a.idempotent_hint),
+        ("open-world", a.open_world_hint),
+    ]
+    return (
+        "\n".join(name if value else f"not {name}" for name, value in flags if value is not None)
+        or "-"
+    )
+
+
+@app.command("tools")
+def tools_command(
+    config: ServersOption,
+    *,
+    server: OnlyOption = None,
+    as_json: JsonOption = False,
+    connect_timeout: ConnectTimeoutOption = 60.0,
+) -> None:
+    """List the tools of the MCP servers in an mcpServers file, with their parameters and
+    annotations. Exits with status 1 when a server could not be connected."""
+    specs = _servers(config, server)
+    servers, tools, errors = anyio.run(_list, specs, connect_timeout)
+    if as_json:
+        document = {
+            "servers": [s.model_dump(mode="json") for s in servers],
+            "tools": [t.model_dump(mode="json") for t in tools],
+            "errors": errors,
+        }
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        console = Console()
+        for identity in servers:
+            if identity.name in errors:
+                continue
+            version = f" {identity.server_version}" if identity.server_version else ""
+            console.print(
+                f"[bold]{escape(identity.name)}[/] ({identity.transport}): "
+                f"{escape(identity.server_name or '?')}{escape(version)}"
+            )
+        table = Table(show_lines=True)
+        for column in ("tool", "server", "parameters (* required)", "hints", "description"):
+            table.add_column(column)
+        for tool in tools:
+            description = tool.description.strip()
+            table.add_row(
+                escape(tool.name),
+                escape(tool.server),
+                escape(_parameters(tool)),
+                _hints(tool),
+                escape(description if len(description) <= 300 else description[:299] + "…"),
+            )
+        console.print(table)
+    for name, reason in errors.items():
+        typer.echo(f"error: server {name!r} could not be connected: {reason}", err=True)
+    if errors:
+        raise typer.Exit(1)
+
+
+async def _call(
+    specs: list[ServerSpec], tool_call: ToolCall, timeout: float, connect_timeout: float
+) -> tuple[ToolResult, dict[str, str]]:
+    async with Toolbox(
+        specs, timeout=timeout, connect_timeout=connect_timeout, require_all=False
+    ) as toolbox:
+        return await toolbox.call(tool_call), toolbox.errors
+
+
+def _arguments(text: str) -> dict[str, JsonValue]:
+    if text == "-":
+        text = sys.stdin.read()
+    try:
+        value: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"the arguments are not valid JSON ({exc.msg} at column {exc.colno})"
+        ) from None
+    if not isinstance(value, dict):
+        raise UserError(f"the arguments must be a JSON object, not {type(value).__name__}")
+    return value  # pyright: ignore[reportUnknownVariableType]
+
+
+@app.command("call")
+def call_command(
+    config: ServersOption,
+    tool: Annotated[str, typer.Argument(help="The tool, as `toolmaster tools` names it.")],
+    arguments: Annotated[
+        str, typer.Argument(help="The arguments as a JSON object ('-' reads it from stdin).")
+    ] = "{}",
+    *,
+    server: OnlyOption = None,
+    as_json: JsonOption = False,
+    timeout: Annotated[float, typer.Option(help="Seconds the call may take.")] = 60.0,
+    connect_timeout: ConnectTimeoutOption = 60.0,
+) -> None:
+    """Call one tool and print what it returned. Exits with status 1 when the result is an
+    error (of the tool, a timeout, a crashed server, ...)."""
+    tool_call = ToolCall(id="cli", tool=tool, arguments=_arguments(arguments))
+    specs = _servers(config, server)
+    call = partial(_call, specs, tool_call, timeout, connect_timeout)
+    result, errors = anyio.run(call)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        text = result.text
+        if text:
+            typer.echo(text)
+        if result.structured_content is not None and not text:
+            typer.echo(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
+        others = [b for b in result.content if b.get("type") != "text"]
+        if others:
+            kinds = ", ".join(str(b.get("type")) for b in others)
+            typer.echo(f"({len(others)} non-text block(s): {kinds}; use --json to see them)")
+    if result.is_error:
+        detail = f"error ({result.error_kind}) after {result.latency_s:.3f}s"
+        if result.error_kind == "refused" and errors:
+            detail += "; servers not connected: " + ", ".join(errors)
+        typer.echo(detail, err=True)
+        raise typer.Exit(1)
