@@ -1,0 +1,215 @@
+"""The `files` scripted teacher: its knowledge, its plumbing and its trial phase, which probes
+hidden entries, the read limit, regex search, non-recursive delete and move targets. It reads
+only what the tools print."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from toolmaster.core import FINISH_TRIAL, Mode, Task, ToolCall, ToolResult, Turn
+from toolmaster.envs.files._fs import MAX_LIMIT
+
+Ask = Generator[Turn, list[ToolResult], list[ToolResult]]
+Steps = Generator[Turn, list[ToolResult], None]
+
+
+@dataclass
+class Knowledge:
+    """What the teacher has seen so far."""
+
+    read_limit: int | None = None
+    """The default number of lines `read_file` returns (seen, not told)."""
+    max_limit: int | None = None
+    search_is_regex: bool = False
+    search_skips_hidden: bool = False
+    delete_needs_recursive: bool = False
+    move_needs_parent: bool = False
+    notes: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
+
+    def note(self, tool: str, text: str) -> None:
+        self.notes.setdefault(tool, []).append(text)
+
+
+def entries(result: ToolResult) -> list[dict[str, Any]]:
+    """The entries of a `list_dir` result."""
+    if result.is_error or result.structured_content is None:
+        raise RuntimeError(f"unexpected tool error: {result.text}")
+    return cast(list[dict[str, Any]], result.structured_content["entries"])
+
+
+def error_text(result: ToolResult) -> str:
+    """The server's message without the SDK's `Error executing tool x: ` prefix."""
+    text = result.text
+    if text.startswith("Error executing tool") and ": " in text:
+        return text.split(": ", 1)[1]
+    return text
+
+
+class Teacher:
+    """One run of the scripted teacher on one task."""
+
+    def __init__(self, task: Task, rng: random.Random, mode: Mode) -> None:
+        self.task = task
+        self.rng = rng
+        self.mode = mode
+        self.phase: Any = "trial" if mode == "trial" else "execute"
+        self.k = Knowledge()
+        self._n = 0
+
+    def call(self, tool: str, **arguments: Any) -> ToolCall:
+        self._n += 1
+        return ToolCall(id=f"call_{self._n}", tool=tool, arguments=arguments, phase=self.phase)
+
+    def ask(self, say: str | None, *calls: ToolCall) -> Ask:
+        results = yield Turn(content=say, tool_calls=list(calls))
+        return results
+
+    def one(
+        self, say: str | None, tool: str, **arguments: Any
+    ) -> Generator[Turn, list[ToolResult], ToolResult]:
+        (result,) = yield from self.ask(say, self.call(tool, **arguments))
+        return result
+
+    def read_all(self, path: str, size: int) -> Generator[Turn, list[ToolResult], str]:
+        """The whole file, paging as the limits seen so far require."""
+        text = ""
+        limit = self.k.max_limit
+        while len(text.encode()) < size:
+            args: dict[str, Any] = {"path": path}
+            if text:
+                args["offset"] = text.count("\n")
+            if limit:
+                args["limit"] = limit
+            say = None if not text else f"Only part of {path} came back; reading on."
+            result = yield from self.one(say, "read_file", **args)
+            if result.is_error:
+                raise RuntimeError(f"unexpected tool error: {result.text}")
+            if not result.text:
+                break
+            text += result.text
+        return text
+
+    # ------------------------------------------------------------ trial
+    def trial(self) -> Steps:
+        root = yield from self.one("Let me look around the file system.", "list_dir", path="/")
+        self.k.note("list_dir", "list_dir(path) -> 'name  SIZE B  mtime=UNIX_SECONDS' per entry")
+        names = [e["name"] for e in entries(root)]
+        home = yield from self.one(None, "list_dir", path="/home")
+        user = f"/home/{entries(home)[0]['name']}"
+        yield from self._trial_hidden(user)
+        if "var" in names:
+            yield from self._trial_read()
+        yield from self._trial_search(user)
+        if self.rng.random() < 0.7:
+            yield from self._trial_delete(user)
+        if self.rng.random() < 0.5:
+            yield from self._trial_move(user)
+        lines = [f"{tool}: " + "; ".join(n) for tool, n in self.k.notes.items()]
+        yield from self.ask(
+            "I have tried every tool I need; writing down what I learnt.",
+            self.call(FINISH_TRIAL, notes="\n".join(lines)),
+        )
+        self.phase = "execute"
+
+    def _trial_hidden(self, user: str) -> Steps:
+        plain, every = yield from self.ask(
+            f"Does list_dir show dotfiles? Comparing {user} with and without the `a` flag.",
+            self.call("list_dir", path=user),
+            self.call("list_dir", path=user, a=True),
+        )
+        hidden = sorted({e["name"] for e in entries(every)} - {e["name"] for e in entries(plain)})
+        self.k.note(
+            "list_dir",
+            "hidden entries (names starting with '.') are skipped unless a=true (saw "
+            f"{', '.join(hidden)} only with a=true); mtime is unix seconds UTC; directories end "
+            "in '/'",
+        )
+
+    def _trial_read(self) -> Steps:
+        logs = yield from self.one(None, "list_dir", path="/var/log")
+        app = f"/var/log/{entries(logs)[0]['name']}"
+        listing = yield from self.one(None, "list_dir", path=app)
+        biggest = max(entries(listing), key=lambda e: int(e["size"]))
+        path, size = f"{app}/{biggest['name']}", int(biggest["size"])
+        first = yield from self.one(f"Reading {path} ({size} bytes).", "read_file", path=path)
+        got = first.text.count("\n")
+        if len(first.text.encode()) < size:
+            self.k.read_limit = got
+            self.k.note(
+                "read_file",
+                f"without limit it silently returns only the first {got} lines "
+                f"({len(first.text.encode())} of {size} bytes); offset = lines to skip (0-based)",
+            )
+        if self.rng.random() < 0.5:
+            big = yield from self.one(
+                "Can I read it all at once?", "read_file", path=path, limit=100_000
+            )
+            if big.is_error:
+                self.k.note("read_file", f"a huge limit fails ({error_text(big)})")
+        rest = yield from self.one(
+            "Reading with an explicit limit.", "read_file", path=path, offset=got, limit=MAX_LIMIT
+        )
+        self.k.max_limit = MAX_LIMIT
+        self.k.note(
+            "read_file",
+            f"limit={MAX_LIMIT} works (read {rest.text.count(chr(10))} more lines from offset "
+            f"{got}); compare the bytes read with the size from list_dir and page until they match",
+        )
+
+    def _trial_search(self, user: str) -> Steps:
+        if self.rng.random() < 0.6:
+            glob = yield from self.one("Is search a glob?", "search", pattern="*.log", path="/var")
+            if glob.is_error:
+                self.k.note("search", f"pattern is NOT a glob: '*.log' gives '{error_text(glob)}'")
+        regex = yield from self.one(None, "search", pattern=r"\.log$", path="/var")
+        self.k.search_is_regex = not regex.is_error
+        self.k.note(
+            "search",
+            "pattern is a Python regex matched anywhere in the full path (anchor with $, "
+            "escape the dot: '\\.log$'); one path per line; content=true greps lines as "
+            "'path:LINE:text' (LINE 1-based); 'no matches' when empty "
+            f"(e.g. {len(regex.text.splitlines())} .log files)",
+        )
+        dot = yield from self.one("And dotfiles?", "search", pattern=r"bashrc", path=user)
+        if dot.text.strip() == "no matches":
+            self.k.search_skips_hidden = True
+            self.k.note(
+                "search",
+                f"skips hidden files and hidden dirs (found no .bashrc in {user} although it "
+                "exists): use list_dir(a=true) + read_file for dotfiles",
+            )
+
+    def _trial_delete(self, user: str) -> Steps:
+        target = f"{user}/tmp"  # noqa: S108 (virtual path)
+        first = yield from self.one(
+            "Trying delete on a directory (sandboxed trial).", "delete", path=target
+        )
+        if first.is_error:
+            self.k.delete_needs_recursive = True
+            again = yield from self.one(None, "delete", path=target, recursive=True)
+            self.k.note(
+                "delete",
+                f"a non-empty directory fails with '{error_text(first)}'; recursive=true deletes "
+                f"the whole subtree ({again.text}); files go with a plain delete",
+            )
+
+    def _trial_move(self, user: str) -> Steps:
+        src = f"{user}/notes.tmpl"
+        first = yield from self.one(
+            "Trying move into a directory that does not exist.",
+            "move",
+            src=src,
+            dst="/scratch/notes.tmpl",
+        )
+        if first.is_error:
+            self.k.move_needs_parent = True
+            made = yield from self.one(None, "make_dir", path="/scratch")
+            done = yield from self.one(None, "move", src=src, dst="/scratch/notes.tmpl")
+            self.k.note(
+                "move",
+                f"the target's parent must exist ('{error_text(first)}'); make_dir creates it "
+                f"({made.text}); then it works ({done.text}); give the full target path",
+            )

@@ -1,0 +1,99 @@
+"""The `files` verifier: tolerant answer parsing for questions, exact final tree for changes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+
+from pydantic import JsonValue
+from toolmaster.core import Task, Verdict
+from toolmaster.envs.files._world import build_world
+
+_PATH = re.compile(r"/[\w.\-/]*[\w\-]")
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def _fail(reason: str) -> Verdict:
+    return Verdict(score=0.0, passed=False, reasons=[reason])
+
+
+def _check_path(want: str, answer: str) -> Verdict:
+    paths = {p.rstrip("/.") for p in _PATH.findall(answer)}
+    if paths == {want}:
+        return Verdict(score=1.0, passed=True, reasons=["path matches"])
+    return _fail(f"answered {sorted(paths) or 'no path'}, expected {want}")
+
+
+def _check_number(want: int, answer: str) -> Verdict:
+    found = _NUMBER.findall(answer)
+    if not found:
+        return _fail("no number in the answer")
+    got = float(found[-1].replace(",", ""))
+    if got == want:
+        return Verdict(score=1.0, passed=True, reasons=[f"{want} matches"])
+    return _fail(f"answered {got:g}, expected {want}")
+
+
+def _check_text(want: str, answer: str) -> Verdict:
+    tokens = {t.strip(".") for t in re.findall(r"[\w.@\-]+", answer)}
+    if want in tokens or want.strip() == answer.strip().strip("`'\"."):
+        return Verdict(score=1.0, passed=True, reasons=["value matches"])
+    return _fail(f"expected {want!r} in the answer")
+
+
+def expected_state(task: Task) -> tuple[dict[str, str], set[str]]:
+    """File path -> content and the set of directories after a state-changing task."""
+    assert task.seed is not None
+    state = build_world(task.seed).state
+    files = {
+        p: str(f["content"]) for p, f in cast(dict[str, dict[str, Any]], state["files"]).items()
+    }
+    dirs = set(cast(dict[str, Any], state["dirs"]))
+    exp = cast(dict[str, Any], task.expected)
+    dirs |= set(exp["mkdirs"])
+    for src, dst in cast(dict[str, str], exp["moves"]).items():
+        files[dst] = files.pop(src)
+    for gone in cast(list[str], exp["deletes"]):
+        prefix = gone + "/"
+        files = {p: c for p, c in files.items() if p != gone and not p.startswith(prefix)}
+        dirs = {d for d in dirs if d != gone and not d.startswith(prefix)}
+    return files, dirs
+
+
+def _check_state(task: Task, state: dict[str, JsonValue]) -> Verdict:
+    want_files, want_dirs = expected_state(task)
+    got_files = {
+        p: str(f["content"]) for p, f in cast(dict[str, dict[str, Any]], state["files"]).items()
+    }
+    got_dirs = set(cast(dict[str, Any], state["dirs"]))
+    reasons = [f"missing file {p}" for p in sorted(set(want_files) - set(got_files))]
+    reasons += [f"unexpected file {p}" for p in sorted(set(got_files) - set(want_files))]
+    reasons += [
+        f"content of {p} changed"
+        for p in sorted(set(want_files) & set(got_files))
+        if want_files[p] != got_files[p]
+    ]
+    reasons += [
+        f"{'missing' if p in want_dirs else 'unexpected'} directory {p}"
+        for p in sorted(want_dirs ^ got_dirs)
+    ]
+    if reasons:
+        return Verdict(score=0.0, passed=False, reasons=reasons[:20])
+    return Verdict(score=1.0, passed=True, reasons=["final tree matches"])
+
+
+def verify(task: Task, answer: str | None, state: dict[str, JsonValue]) -> Verdict:
+    """Judge `answer` (questions) or the final `state` (changes) of `task`."""
+    expected = cast(dict[str, Any], task.expected)
+    kind = expected["kind"]
+    if kind == "state":
+        return _check_state(task, state)
+    if not answer:
+        return _fail("no answer")
+    if kind == "path":
+        return _check_path(str(expected["value"]), answer)
+    if kind == "number":
+        return _check_number(int(expected["value"]), answer)
+    if kind == "text":
+        return _check_text(str(expected["value"]), answer)
+    raise ValueError(f"unknown expected kind {kind!r}")
