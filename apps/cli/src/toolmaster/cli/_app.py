@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from toolmaster.cli._settings import CliState
+from toolmaster.core import ToolMasterError
 
 app = typer.Typer(
     name="toolmaster",
@@ -12,10 +18,38 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Sub-commands register themselves on `app` when their module is imported.
-from toolmaster.cli import _sessions  # noqa: E402, F401  (registration)
-from toolmaster.cli import _mutate  # noqa: E402, F401  (registration)
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="TOML settings file. Default: $TOOLMASTER_CONFIG, else config.toml in the "
+            "user config directory (e.g. ~/.config/toolmaster/config.toml) if it exists.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """ToolMaster: agents that learn unfamiliar MCP tools by trialing them, then execute."""
+    ctx.obj = CliState(config=config)
 
 
-def main() -> None:
-    app()
+# Sub-commands register themselves on `app` when their module is imported. Add a module to
+# this import and to the tuple below (the tuple keeps the imports used for ruff and pyright).
+from toolmaster.cli import _mutate, _sessions, _tools  # noqa: E402
+
+COMMAND_MODULES = (_mutate, _sessions, _tools)
+"""The modules whose import registered their commands on `app`."""
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command line. A ToolMaster error (a mistake in the input, a store that cannot be
+    used, ...) is printed as one line, `error: ...`, on stderr and exits with status 2."""
+    try:
+        app(args=None if argv is None else list(argv), prog_name="toolmaster")
+    except ToolMasterError as exc:
+        message = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        typer.echo(f"error: {message}", err=True)
+        raise SystemExit(2) from None

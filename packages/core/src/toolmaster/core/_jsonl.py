@@ -18,7 +18,7 @@ def parse_lines(lines: Iterable[str | bytes]) -> Iterator[Episode]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        yield parse_line(number, line)
+        yield parse_line(number, line.rstrip(b"\r\n" if isinstance(line, bytes) else "\r\n"))
 
 
 def parse_line(number: int, line: str | bytes) -> Episode:

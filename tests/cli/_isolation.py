@@ -1,0 +1,16 @@
+"""Keep CLI tests away from the real user's config and data directories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """Point the platform directories into `home` and clear every `TOOLMASTER_*` variable."""
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    for name in ("TOOLMASTER_CONFIG", "TOOLMASTER_STORE_PATH", "TOOLMASTER_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
