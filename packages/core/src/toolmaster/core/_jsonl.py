@@ -18,7 +18,7 @@ def parse_lines(lines: Iterable[str | bytes]) -> Iterator[Episode]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        yield parse_line(number, line.rstrip(b"\r\n" if isinstance(line, bytes) else "\r\n"))
+        yield parse_line(number, _chomp(line))
 
 
 def parse_line(number: int, line: str | bytes) -> Episode:
@@ -29,6 +29,11 @@ def parse_line(number: int, line: str | bytes) -> Episode:
         raise ImportFormatError(number, str(exc)) from exc
     except ValidationError as exc:
         raise ImportFormatError(number, _describe(exc)) from exc
+
+
+def _chomp(line: str | bytes) -> str | bytes:
+    """The line without its line ending, so that error positions are within the line."""
+    return line.rstrip(b"\r\n") if isinstance(line, bytes) else line.rstrip("\r\n")
 
 
 def _describe(exc: ValidationError) -> str:
