@@ -161,6 +161,12 @@ async def test_sql_errors_and_limits_come_back_as_data() -> None:
         assert rows.structured_content["row_count"] == 240
         assert len(rows.structured_content["rows"]) == 20
         assert "(240 rows, first 20 shown)" in _text(rows)
+        attach = await client.call_tool("query", {"sql": "ATTACH 'x.db' AS x"})
+        assert attach.is_error
+        assert "not authorized" in _text(attach)
+        two = await client.call_tool("execute", {"sql": f"DELETE FROM {orders} WHERE 1; SELECT 1"})
+        assert two.is_error
+        assert "one statement" in _text(two)
         runaway = " CROSS JOIN ".join(f"{orders} t{i}" for i in range(4))
         slow = await client.call_tool("query", {"sql": f"SELECT COUNT(*) FROM {runaway}"})
         assert slow.is_error

@@ -59,7 +59,15 @@ def _connect(tables: dict[str, JsonValue]) -> sqlite3.Connection:
         return 1 if steps > _STEP_LIMIT else 0
 
     conn.set_progress_handler(_guard, 1000)
+    conn.set_authorizer(_authorize)
     return conn
+
+
+def _authorize(action: int, *_: str | None) -> int:
+    """No ATTACH/DETACH: a statement must never reach the server's own disk."""
+    if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 def _first_word(sql: str) -> str:
