@@ -270,3 +270,9 @@ def test_schema_hash_ignores_key_order_but_not_parameters() -> None:
     c = ToolSpec(name="f", server="s", input_schema={"type": "object", "properties": {"x": {}}})
     assert a.schema_hash == b.schema_hash != c.schema_hash
     assert a.key == ToolKey(server="s", tool="f", schema_hash=a.schema_hash)
+
+
+def test_schema_hash_follows_copies_with_changes() -> None:
+    tool = ToolSpec(name="t", server="s", description="old")
+    assert tool.model_copy(update={"description": "new"}).schema_hash != tool.schema_hash
+    assert tool.model_copy().schema_hash == tool.schema_hash

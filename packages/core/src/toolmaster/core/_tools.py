@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import cached_property
 from typing import Literal
 
 from pydantic import Field, JsonValue
@@ -61,10 +60,13 @@ class ToolSpec(Record):
     output_schema: dict[str, JsonValue] | None = None
     annotations: ToolAnnotations = Field(default_factory=ToolAnnotations)
 
-    @cached_property
+    @property
     def schema_hash(self) -> str:
         """A stable hash of what defines the tool's behaviour for a model: its name, description
-        and schemas. Key order in the schemas does not change it; a changed parameter does."""
+        and schemas. Key order in the schemas does not change it; a changed parameter does.
+
+        Computed on each access (not cached): `model_copy(update=...)` must never carry a stale
+        hash over to a changed tool."""
         defining = {
             "name": self.name,
             "description": self.description,
