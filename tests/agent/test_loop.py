@@ -12,6 +12,7 @@ from toolmaster.core import (
     FINISH_TRIAL,
     AsyncStore,
     Event,
+    Experience,
     Message,
     PolicyInfo,
     Sampling,
@@ -25,7 +26,6 @@ from toolmaster.core import (
 from toolmaster.mcp import Toolbox
 
 from tests.mcp.servers.memory import calc_server, memory_spec, raw_spec
-from tests.mcp.servers.raw_server import TOOLS as RAW_TOOLS  # noqa: F401  (fixture is importable)
 
 pytestmark = pytest.mark.anyio
 
@@ -33,7 +33,7 @@ TASK = Task(id="t", prompt="add 2 and 3")
 
 
 def call(tool: str, call_id: str = "", **arguments: object) -> ToolCall:
-    return ToolCall(id=call_id, tool=tool, arguments=arguments)  # type: ignore[arg-type]
+    return ToolCall(id=call_id, tool=tool, arguments=arguments)
 
 
 def finish(notes: str = "add(a, b) adds integers") -> ToolCall:
@@ -56,7 +56,7 @@ async def run(turns: Sequence[Turn | AssistantTurn], config: AgentConfig, **kwar
     policy = ScriptedPolicy(turns)
     with anyio.fail_after(20):
         async with Toolbox([memory_spec("calc", calc_server())]) as toolbox:
-            agent = Agent(policy, toolbox, config, events=events, **kwargs)  # type: ignore[arg-type]
+            agent = Agent(policy, toolbox, config, events=events, **kwargs)
             episode = await agent.run(TASK)
     return episode, events, policy
 
@@ -148,7 +148,7 @@ async def test_self_correction_after_a_tool_error() -> None:
         Turn(tool_calls=[call("divide", a=1, b=4)]),
         Turn(content="0.25"),
     ]
-    episode, _, policy = await run(turns, AgentConfig(mode="direct"))
+    episode, _, _ = await run(turns, AgentConfig(mode="direct"))
     results = [m.content or "" for m in episode.messages if m.role == "tool"]
     assert results[0].startswith("Error") and "zero" in results[0]
     assert results[1] == "0.25"
@@ -205,9 +205,9 @@ async def test_server_crash_is_attributed_and_the_batch_finishes() -> None:
             tg.start_soon(keep, 0, crash_turns)
             tg.start_soon(keep, 1, ok_turns)
     crashed, fine = results[0], results[1]
-    assert crashed.error is not None and crashed.error.boundary == "server"  # type: ignore[union-attr]
-    assert crashed.answer == "it crashed"  # type: ignore[union-attr]
-    assert fine.error is None and fine.answer == "fine"  # type: ignore[union-attr]
+    assert crashed.error is not None and crashed.error.boundary == "server"
+    assert crashed.answer == "it crashed"
+    assert fine.error is None and fine.answer == "fine"
 
 
 async def test_reference_solver_through_the_loop_passes_and_is_recorded(tmp_path) -> None:
@@ -263,6 +263,5 @@ async def test_experience_skips_trials_for_known_tools_and_redoes_changed_ones(t
 
 
 def first_experience(episode, tool):
-    from toolmaster.core import Experience
 
     return Experience(key=tool.key, notes=episode.notes or "", episode_id=episode.id)
