@@ -28,13 +28,16 @@ def _sample(split: Split, k: int) -> list[tuple[int, Task]]:
     return random.Random(f"sample-{split}").sample(tasks, k)
 
 
-async def _failures(tasks: list[tuple[int, Task]], mode: Mode) -> list[str]:
+async def _failures(tasks: list[tuple[int, Task]], mode: Mode) -> tuple[list[str], int]:
+    """The tasks the reference solver fails, and how many tool errors it met (and fixed)."""
     failed: list[str] = []
+    errors = 0
     for index, task in tasks:
         run = await run_solver(ENV, task, mode=mode, seed=index)
+        errors += run.errors
         if not run.verdict.passed:
             failed.append(f"{task.id}: {task.prompt} -> {run.answer!r} {run.verdict.reasons}")
-    return failed
+    return failed, errors
 
 
 # ---------------------------------------------------------------- the environment object
@@ -266,7 +269,9 @@ def test_verifier_checks_the_favourites() -> None:
 @pytest.mark.parametrize("mode", ["trial", "direct"])
 async def test_reference_solver_passes_a_sample(mode: Mode) -> None:
     sample = _sample("train", 24) + _sample("test", 16)
-    assert await _failures(sample, mode) == []
+    failed, errors = await _failures(sample, mode)
+    assert failed == []
+    assert errors >= (10 if mode == "trial" else 3)  # realistic slips, each one recovered from
 
 
 @pytest.mark.slow
@@ -274,7 +279,7 @@ async def test_reference_solver_passes_a_sample(mode: Mode) -> None:
 @pytest.mark.parametrize("mode", ["trial", "direct"])
 async def test_reference_solver_passes_every_task(split: Split, mode: Mode) -> None:
     tasks = list(enumerate(ENV.tasks(split)))
-    failed = await _failures(tasks, mode)
+    failed, _ = await _failures(tasks, mode)
     assert len(failed) <= 0.01 * len(tasks), failed
 
 
@@ -312,15 +317,6 @@ async def test_solver_trials_then_executes_without_peeking() -> None:
         assert direct.verdict.passed, direct.verdict
         assert direct.trial_calls == 0
         assert all(c.tool != "finish_trial" for t in direct.turns for c in t.tool_calls)
-
-
-async def test_solver_makes_and_fixes_mistakes() -> None:
-    errors = 0
-    for index, task in _sample("train", 20):
-        run = await run_solver(ENV, task, mode="trial", seed=index)
-        assert run.verdict.passed
-        errors += run.errors
-    assert errors >= 10
 
 
 async def test_solver_is_deterministic_given_its_rng() -> None:
