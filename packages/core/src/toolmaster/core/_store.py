@@ -8,6 +8,7 @@ Every write is one transaction, so a crash (even SIGKILL) loses at most the writ
 
 from __future__ import annotations
 
+import gc
 import logging
 import sqlite3
 import threading
@@ -127,7 +128,8 @@ class Store:
     def episodes(self, query: EpisodeQuery | None = None) -> list[Episode]:
         """The matching episodes, newest first."""
         rows = self._select("id, json", query or EpisodeQuery())
-        return [self._parse_episode(episode_id, text) for episode_id, text in rows]
+        with _gc_paused():
+            return [self._parse_episode(episode_id, text) for episode_id, text in rows]
 
     def summaries(self, query: EpisodeQuery | None = None) -> list[EpisodeSummary]:
         """The indexed columns of the matching episodes, newest first (no JSON is parsed)."""
@@ -191,7 +193,8 @@ class Store:
                 "SELECT json FROM events WHERE episode_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                 (episode_id, after_seq, -1 if limit is None else limit),
             ).fetchall()
-        return [Event.model_validate_json(text) for (text,) in rows]
+        with _gc_paused():
+            return [Event.model_validate_json(text) for (text,) in rows]
 
     # ------------------------------------------------------------------ experience
 
@@ -335,6 +338,25 @@ def _open(where: str, busy_timeout_s: float, synchronous: Synchronous) -> sqlite
         conn.close()
         raise
     return conn
+
+
+@contextmanager
+def _gc_paused() -> Generator[None]:
+    """Pause the cyclic garbage collector while many records are parsed.
+
+    Parsing builds many small objects and no reference cycles, so the collector finds nothing,
+    yet it runs again and again over the growing result: pausing it makes reading thousands of
+    episodes 2-3 times faster. Reference counting still frees everything as usual. If the
+    collector was already off, it is left off.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @contextmanager
