@@ -244,6 +244,18 @@ async def test_wrong_answers_fail_the_verifier() -> None:
         assert ENV.verify(task, f"It is `{expected}`.", state).passed
 
 
+async def test_a_question_answered_after_changing_files_fails() -> None:
+    task = _of_kind("largest", "test")[0]
+    session = ENV.open(task)
+    async with Client(session.server) as client:
+        await client.call_tool("delete", {"path": "/backups", "recursive": True})
+    answer = f"It is {task.expected['value']}."
+    assert ENV.verify(task, answer, ENV.open(task).state()).passed
+    verdict = ENV.verify(task, answer, session.state())
+    assert not verdict.passed
+    assert "changed the files" in verdict.reasons[0]
+
+
 async def test_wrong_final_states_fail_the_verifier() -> None:
     for kind in ("move_tmp", "delete_backups"):
         task = _of_kind(kind, "test")[0]

@@ -248,9 +248,25 @@ def test_verifier_parses_answers_tolerantly() -> None:
         assert ENV.verify(task, answer, state).passed, answer
     top = _of_kind("top_customer")[0]
     first, last = (cast(dict[str, Any], top.expected)[k] for k in ("first", "last"))
+    top_state = ENV.open(top).state()
     for answer in (f"{first} {last}", f"{last.upper()}, {first}", f"It is **{first} {last}**."):
-        assert ENV.verify(top, answer, state).passed, answer
-    assert not ENV.verify(top, f"{first} {last} or Ada Lund", state).passed
+        assert ENV.verify(top, answer, top_state).passed, answer
+    assert not ENV.verify(top, f"{first} {last} or Ada Lund", top_state).passed
+
+
+async def test_a_question_answered_after_changing_data_fails() -> None:
+    task = _of_kind("count", "test")[0]
+    session = ENV.open(task)
+    async with Client(session.server) as client:
+        listing = await client.call_tool("list_tables", {})
+        assert listing.structured_content is not None
+        name = next(t["name"] for t in listing.structured_content["tables"] if t["rows"] == 240)
+        await client.call_tool("execute", {"sql": f"DELETE FROM {name} WHERE 1 = 1"})
+    answer = f"{cast(dict[str, Any], task.expected)['value']} orders"
+    assert ENV.verify(task, answer, ENV.open(task).state()).passed
+    verdict = ENV.verify(task, answer, session.state())
+    assert not verdict.passed
+    assert "changed the data" in verdict.reasons[0]
 
 
 async def test_wrong_final_states_fail_the_verifier() -> None:

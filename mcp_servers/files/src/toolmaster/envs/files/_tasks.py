@@ -168,7 +168,7 @@ KINDS: dict[str, Callable[[World, random.Random, Split], Made]] = {
 
 def _make(split: Split, index: int) -> Task:
     kind = list(KINDS)[index % len(KINDS)]
-    rng = random.Random(f"files-task:{split}:{index}")  # noqa: S311 (seeded simulation)
+    rng = random.Random(f"files-task:{split}:{index}")
     for attempt in range(50):
         seed = SEED_BASE[split] + index * 50 + attempt
         try:

@@ -1,8 +1,10 @@
-"""The `files` verifier: tolerant answer parsing for questions, exact final tree for changes."""
+"""The `files` verifier: tolerant answer parsing for questions, exact final tree for changes (and
+an untouched tree for questions)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, cast
 
 from pydantic import JsonValue
@@ -42,7 +44,8 @@ def _check_text(want: str, answer: str) -> Verdict:
 
 
 def expected_state(task: Task) -> tuple[dict[str, str], set[str]]:
-    """File path -> content and the set of directories after a state-changing task."""
+    """File path -> content and the set of directories at the end of `task`: changed as asked,
+    or untouched."""
     assert task.seed is not None
     state = build_world(task.seed).state
     files = {
@@ -50,6 +53,8 @@ def expected_state(task: Task) -> tuple[dict[str, str], set[str]]:
     }
     dirs = set(cast(dict[str, Any], state["dirs"]))
     exp = cast(dict[str, Any], task.expected)
+    if exp["kind"] != "state":
+        return files, dirs
     dirs |= set(exp["mkdirs"])
     for src, dst in cast(dict[str, str], exp["moves"]).items():
         files[dst] = files.pop(src)
@@ -60,7 +65,7 @@ def expected_state(task: Task) -> tuple[dict[str, str], set[str]]:
     return files, dirs
 
 
-def _check_state(task: Task, state: dict[str, JsonValue]) -> Verdict:
+def _state_problems(task: Task, state: dict[str, JsonValue]) -> list[str]:
     want_files, want_dirs = expected_state(task)
     got_files = {
         p: str(f["content"]) for p, f in cast(dict[str, dict[str, Any]], state["files"]).items()
@@ -77,23 +82,27 @@ def _check_state(task: Task, state: dict[str, JsonValue]) -> Verdict:
         f"{'missing' if p in want_dirs else 'unexpected'} directory {p}"
         for p in sorted(want_dirs ^ got_dirs)
     ]
-    if reasons:
-        return Verdict(score=0.0, passed=False, reasons=reasons[:20])
-    return Verdict(score=1.0, passed=True, reasons=["final tree matches"])
+    return reasons[:20]
 
 
 def verify(task: Task, answer: str | None, state: dict[str, JsonValue]) -> Verdict:
     """Judge `answer` (questions) or the final `state` (changes) of `task`."""
     expected = cast(dict[str, Any], task.expected)
     kind = expected["kind"]
+    problems = _state_problems(task, state)
     if kind == "state":
-        return _check_state(task, state)
+        if problems:
+            return Verdict(score=0.0, passed=False, reasons=problems)
+        return Verdict(score=1.0, passed=True, reasons=["final tree matches"])
+    if problems:
+        return _fail("a question changed the files: " + "; ".join(problems))
     if not answer:
         return _fail("no answer")
-    if kind == "path":
-        return _check_path(str(expected["value"]), answer)
-    if kind == "number":
-        return _check_number(int(expected["value"]), answer)
-    if kind == "text":
-        return _check_text(str(expected["value"]), answer)
-    raise ValueError(f"unknown expected kind {kind!r}")
+    return _CHECKS[kind](expected["value"], answer)
+
+
+_CHECKS: dict[str, Callable[[Any, str], Verdict]] = {
+    "path": lambda want, answer: _check_path(str(want), answer),
+    "number": lambda want, answer: _check_number(int(want), answer),
+    "text": lambda want, answer: _check_text(str(want), answer),
+}

@@ -203,7 +203,7 @@ def _backups(rng: random.Random, tree: Tree) -> None:
 @cache
 def build_world(seed: int) -> World:
     """The world of `seed` (deterministic; callers must copy `state` before changing it)."""
-    rng = random.Random(f"files:{seed}")  # noqa: S311 (seeded simulation)
+    rng = random.Random(f"files:{seed}")
     tree = Tree()
     tree.mkdir("/", YEAR_START)
     services = rng.sample(TRAIN_SERVICES, 4) + rng.sample(TEST_SERVICES, 2)

@@ -205,7 +205,7 @@ def _make(split: Split, index: int) -> Task:
     kind = list(KINDS)[index % len(KINDS)]
     seed = SEED_BASE[split] + index
     world = build_world(seed)
-    rng = random.Random(f"sqlbase-task:{split}:{index}")  # noqa: S311 (seeded simulation)
+    rng = random.Random(f"sqlbase-task:{split}:{index}")
     for _ in range(200):
         try:
             prompt, params, expected = KINDS[kind](world, rng, split)

@@ -1,8 +1,10 @@
-"""The `sqlbase` verifier: tolerant answer parsing for questions, exact final state for changes."""
+"""The `sqlbase` verifier: tolerant answer parsing for questions, exact final state for changes
+(and untouched data for questions)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, cast
 
@@ -57,9 +59,11 @@ def _check_name(expected: dict[str, Any], answer: str) -> Verdict:
 
 
 def expected_tables(task: Task) -> dict[str, JsonValue]:
-    """The tables as they must be after a state-changing task."""
+    """The tables as they must be at the end of `task`: changed as asked, or untouched."""
     assert task.seed is not None
     world = build_world(task.seed)
+    if task.expected["kind"] != "state":
+        return world.tables()
     change = cast(dict[str, Any], task.expected["change"])
     orders, products = world.orders, world.products
     if change["op"] == "set_status":
@@ -83,7 +87,7 @@ def _rows(table: JsonValue) -> list[str]:
     return sorted(repr([float(v) if isinstance(v, int | float) else v for v in r]) for r in rows)
 
 
-def _check_state(task: Task, state: dict[str, JsonValue]) -> Verdict:
+def _state_problems(task: Task, state: dict[str, JsonValue]) -> list[str]:
     want = expected_tables(task)
     got = cast(dict[str, JsonValue], state.get("tables", {}))
     reasons: list[str] = []
@@ -98,23 +102,27 @@ def _check_state(task: Task, state: dict[str, JsonValue]) -> Verdict:
                 missing = len(set(want_rows) - set(got_rows))
                 extra = len(set(got_rows) - set(want_rows))
                 reasons.append(f"{name}: {missing} expected rows missing, {extra} unexpected rows")
-    if reasons:
-        return Verdict(score=0.0, passed=False, reasons=reasons)
-    return Verdict(score=1.0, passed=True, reasons=["final state matches"])
+    return reasons
 
 
 def verify(task: Task, answer: str | None, state: dict[str, JsonValue]) -> Verdict:
     """Judge `answer` (questions) or the final `state` (changes) of `task`."""
     expected = cast(dict[str, Any], task.expected)
     kind = expected["kind"]
+    problems = _state_problems(task, state)
     if kind == "state":
-        return _check_state(task, state)
+        if problems:
+            return Verdict(score=0.0, passed=False, reasons=problems)
+        return Verdict(score=1.0, passed=True, reasons=["final state matches"])
+    if problems:
+        return Verdict(score=0.0, passed=False, reasons=["a question changed the data", *problems])
     if not answer:
         return Verdict(score=0.0, passed=False, reasons=["no answer"])
-    if kind == "number":
-        return _check_number(expected, answer)
-    if kind == "date":
-        return _check_date(expected, answer)
-    if kind == "name":
-        return _check_name(expected, answer)
-    raise ValueError(f"unknown expected kind {kind!r}")
+    return _CHECKS[kind](expected, answer)
+
+
+_CHECKS: dict[str, Callable[[dict[str, Any], str], Verdict]] = {
+    "number": _check_number,
+    "date": _check_date,
+    "name": _check_name,
+}

@@ -188,7 +188,7 @@ def _schema(rng: random.Random) -> Schema:
 @cache
 def build_world(seed: int) -> World:
     """The world of `seed`; deterministic, cached (worlds are immutable)."""
-    rng = random.Random(f"sqlbase:{seed}")  # noqa: S311 (seeded simulation)
+    rng = random.Random(f"sqlbase:{seed}")
     schema = _schema(rng)
     names = rng.sample([(f, la) for f in FIRST_NAMES for la in LAST_NAMES], len(CITIES) * 3)
     customers = tuple(
