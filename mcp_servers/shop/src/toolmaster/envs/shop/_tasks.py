@@ -51,7 +51,7 @@ def tasks(split: Split) -> list[Task]:
 
 @cache
 def _tasks(split: Split) -> tuple[Task, ...]:
-    rng = random.Random(f"shop-tasks-{split}")  # noqa: S311 - a simulation, not secrets
+    rng = random.Random(f"shop-tasks-{split}")
     draws: dict[TaskKind, Callable[[random.Random, ShopState, Split], Drawn]] = {
         "order_cheapest": _order_cheapest,
         "count_under": _count_under,

@@ -122,7 +122,7 @@ class ShopState(TypedDict):
 
 def build_state(seed: int) -> ShopState:
     """A fresh state for `seed`: about 150 products, 3-5 earlier orders, maybe a leftover cart."""
-    rng = random.Random(f"shop-state-{seed}")  # noqa: S311 - a simulation, not secrets
+    rng = random.Random(f"shop-state-{seed}")
     drafts: list[tuple[str, Kind, str]] = []
     for kind in KINDS:
         colors = rng.sample(COLORS, 3)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal, cast
 
 from toolmaster.core import Mode, Solver, Task, ToolResult, Turn
@@ -152,18 +152,20 @@ class Teacher:
         return int(when.split()[1])
 
     def day_value(self, city: str, offset: int) -> Generator[Turn, list[ToolResult], int]:
-        """`offset`, after (sometimes, in direct mode) first passing the day phrase itself."""
+        """`offset`, after (sometimes, in direct mode) first passing the word "tomorrow"."""
         if self.mode == "direct" and not self.known.offsets and self.when == "tomorrow":
             self.known.offsets = True
             if self.slip(0.4):
                 result = yield from self.script.call(
                     "get_forecast", {"city": city, "day": "tomorrow"}, "Forecast for tomorrow."
                 )
-                yield from self.script.call(
+                result = yield from self.script.call(
                     "get_forecast",
                     {"city": city, "day": 0},
-                    f'"{error_text(result)}": `day` wants a number. Checking what day 0 is.',
+                    f'"{error_text(result)}": `day` wants a number, probably an offset. '
+                    "Checking which date day 0 is.",
                 )
+                self.known.today = date.fromisoformat(str((payload(result) or {})["date"]))
         return offset
 
     # ------------------------------------------------------------------ forecasts
@@ -292,7 +294,3 @@ class Teacher:
 def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
     """The reference solver for a weather task (see `Environment.solve`)."""
     return Teacher(task, rng, mode).run()
-
-
-def tomorrow_of(day: date) -> str:
-    return (day + timedelta(days=1)).isoformat()

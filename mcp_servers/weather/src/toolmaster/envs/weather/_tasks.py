@@ -62,7 +62,7 @@ class _Draft:
 
 @cache
 def _tasks(split: Split) -> tuple[Task, ...]:
-    rng = random.Random(f"weather-tasks-{split}")  # noqa: S311 - a simulation, not secrets
+    rng = random.Random(f"weather-tasks-{split}")
     pool = places(split)
     seeds: set[int] = set()
     prompts: set[str] = set()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TypedDict, cast
 
 from pydantic import JsonValue
@@ -164,19 +164,20 @@ class World:
 
     def city(self, city_id: str) -> CityRecord | None:
         """The city with this id, if any."""
-        return self._by_id().get(city_id)
+        index = self._index.get(city_id)
+        return None if index is None else self.cities[index]
 
     def days(self, city_id: str) -> list[DayRecord]:
         """The forecast of a city, from today on (a fresh list of fresh records)."""
-        index = next(i for i, c in enumerate(self.cities) if c["id"] == city_id)
-        return [day.copy() for day in _forecast(self.seed, index, self.today)]
+        return [day.copy() for day in _forecast(self.seed, self._index[city_id], self.today)]
 
     def id_of(self, place: Place) -> str:
         """The id `place` has in this world."""
         return self.cities[PLACES.index(place)]["id"]
 
-    def _by_id(self) -> dict[str, CityRecord]:
-        return {c["id"]: c for c in self.cities}
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {c["id"]: i for i, c in enumerate(self.cities)}
 
 
 class WeatherState(TypedDict):
@@ -189,7 +190,7 @@ class WeatherState(TypedDict):
 @lru_cache(maxsize=4096)
 def build_world(seed: int) -> World:
     """The world for `seed` (cached)."""
-    rng = random.Random(f"weather-world-{seed}")  # noqa: S311 - a simulation, not secrets
+    rng = random.Random(f"weather-world-{seed}")
     today = date(2025, 5, 20) + timedelta(days=rng.randrange(90))
     ids = rng.sample(range(100_000, 1_000_000), len(PLACES))
     cities = tuple(
@@ -202,7 +203,7 @@ def build_world(seed: int) -> World:
 
 @lru_cache(maxsize=8192)
 def _forecast(seed: int, index: int, today: date) -> tuple[DayRecord, ...]:
-    rng = random.Random(f"weather-forecast-{seed}-{index}")  # noqa: S311
+    rng = random.Random(f"weather-forecast-{seed}-{index}")
     base = PLACES[index].climate_c + rng.gauss(0, 2.5)
     days: list[DayRecord] = []
     for offset in range(HORIZON):
