@@ -7,6 +7,7 @@ a daily limit per account; `convert(amount, "A/B")` turns an amount of B into A.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import JsonValue
 from toolmaster.envs.bank._world import (
     DAILY_LIMIT,
@@ -33,6 +34,13 @@ _MOVE_MONEY = ToolAnnotations(
 )
 
 
+def _reply(data: dict[str, Any]) -> CallToolResult:
+    """Compact JSON text for the model, the same object as structured content. No output schema
+    is published: clients would compile and check one in every session."""
+    text = json.dumps(data, ensure_ascii=False)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
 class BankTools:
     """The tools, over one session's JSON state (read at every call, so `restore` is seen)."""
 
@@ -45,7 +53,7 @@ class BankTools:
                 return account
         raise ToolError(f"account not found: '{account_id}'")
 
-    def find_account(self, name: str) -> dict[str, Any]:
+    def find_account(self, name: str) -> CallToolResult:
         """Find the accounts of a customer.
 
         Args:
@@ -53,33 +61,37 @@ class BankTools:
         """
         wanted = name.strip().lower()
         found = [a for a in self._world["accounts"] if wanted and wanted in a["owner"].lower()]
-        return {
-            "accounts": [
-                {
-                    "account_id": a["id"],
-                    "owner": a["owner"],
-                    "type": a["type"],
-                    "currency": a["currency"],
-                }
-                for a in found
-            ]
-        }
+        return _reply(
+            {
+                "accounts": [
+                    {
+                        "account_id": a["id"],
+                        "owner": a["owner"],
+                        "type": a["type"],
+                        "currency": a["currency"],
+                    }
+                    for a in found
+                ]
+            }
+        )
 
-    def get_balance(self, account_id: str) -> dict[str, Any]:
+    def get_balance(self, account_id: str) -> CallToolResult:
         """Get the balance of an account.
 
         Args:
             account_id: the account.
         """
         account = self._account(account_id)
-        return {
-            "account_id": account["id"],
-            "balance": account["balance"],
-            "currency": account["currency"],
-            "as_of": self._world["today"],
-        }
+        return _reply(
+            {
+                "account_id": account["id"],
+                "balance": account["balance"],
+                "currency": account["currency"],
+                "as_of": self._world["today"],
+            }
+        )
 
-    def list_transactions(self, account_id: str, page: int = 1) -> dict[str, Any]:
+    def list_transactions(self, account_id: str, page: int = 1) -> CallToolResult:
         """List the transactions of an account.
 
         Args:
@@ -96,16 +108,18 @@ class BankTools:
         if not 1 <= page <= pages:
             raise ToolError(f"page {page} out of range (1..{pages})")
         shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        return {
-            "account_id": account["id"],
-            "page": page,
-            "transactions": [_public(t) for t in shown],
-            "next_page": page + 1 if page < pages else None,
-        }
+        return _reply(
+            {
+                "account_id": account["id"],
+                "page": page,
+                "transactions": [_public(t) for t in shown],
+                "next_page": page + 1 if page < pages else None,
+            }
+        )
 
     def transfer(
         self, from_account: str, to_account: str, amount: int, memo: str = ""
-    ) -> dict[str, Any]:
+    ) -> CallToolResult:
         """Transfer money between two accounts.
 
         Args:
@@ -129,16 +143,18 @@ class BankTools:
         note = f" ({memo})" if memo else ""
         debit = self._record(source, -amount, f"Transfer to {_name(target)} {shown}{note}")
         self._record(target, amount, f"Transfer from {_name(source)} {shown}{note}")
-        return {
-            "transfer_id": debit["id"],
-            "status": "completed",
-            "from_account": source["id"],
-            "to_account": target["id"],
-            "amount": amount,
-            "message": f"Transferred {shown} from {source['id']} to {target['id']}",
-        }
+        return _reply(
+            {
+                "transfer_id": debit["id"],
+                "status": "completed",
+                "from_account": source["id"],
+                "to_account": target["id"],
+                "amount": amount,
+                "message": f"Transferred {shown} from {source['id']} to {target['id']}",
+            }
+        )
 
-    def convert(self, amount: int, pair: str) -> dict[str, Any]:
+    def convert(self, amount: int, pair: str) -> CallToolResult:
         """Convert an amount at today's exchange rate.
 
         Args:
@@ -154,13 +170,15 @@ class BankTools:
                 raise ToolError(f"unknown currency '{code}'")
         result = convert(self._world, amount, base, quote)
         rate = round(convert(self._world, 1_000_000, base, quote) / 1_000_000, 4)
-        return {
-            "pair": f"{base}/{quote}",
-            "amount": amount,
-            "rate": rate,
-            "result": result,
-            "currency": base,
-        }
+        return _reply(
+            {
+                "pair": f"{base}/{quote}",
+                "amount": amount,
+                "rate": rate,
+                "result": result,
+                "currency": base,
+            }
+        )
 
     def _record(self, account: AccountRow, amount: int, memo: str) -> TransactionRow:
         world = self._world

@@ -41,7 +41,7 @@ TRANSFER_CENTS: dict[Split, tuple[int, int]] = {"train": (1_000, 30_000), "test"
 @cache
 def generate(split: Split) -> tuple[Task, ...]:
     """All tasks of `split`, deterministically."""
-    rng = random.Random(f"{ENV_NAME}/{split}")  # noqa: S311 (seeded simulation, not security)
+    rng = random.Random(f"{ENV_NAME}/{split}")
     tasks: list[Task] = []
     for index in range(TASK_COUNTS[split]):
         seed = SEED_BASE[split] + index

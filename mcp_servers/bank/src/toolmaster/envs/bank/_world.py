@@ -95,7 +95,7 @@ def sent_today(world: World, account: str) -> int:
 def build_world(seed: int) -> World:
     """Four people of each name pool; a checking account each (with a month and a half of card
     payments), a savings account for most; some transfers already sent today."""
-    rng = random.Random(seed)  # noqa: S311 (seeded simulation, not security)
+    rng = random.Random(seed)
     world = World(
         today=TODAY,
         accounts=[],

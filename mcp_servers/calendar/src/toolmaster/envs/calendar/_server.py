@@ -8,6 +8,7 @@ with other keys, ids prefixed `evt_`, `move_event(event_id, start)`.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from functools import cache
@@ -16,7 +17,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import JsonValue
 from toolmaster.envs.calendar._world import EventRow, as_world, day_events, hhmm, overlapping
 
@@ -80,6 +81,13 @@ def _v2(event: EventRow) -> dict[str, Any]:
     }
 
 
+def _reply(data: dict[str, Any]) -> CallToolResult:
+    """Compact JSON text for the model, the same object as structured content. No output schema
+    is published: clients would compile and check one in every session."""
+    text = json.dumps(data, ensure_ascii=False)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
 class CalendarTools:
     """Both versions' tools over one session's JSON state."""
 
@@ -115,16 +123,16 @@ class CalendarTools:
         event["date"], event["start"] = day, start
 
     # ------------------------------------------------------------------ v1
-    def list_events_v1(self, date: str) -> dict[str, Any]:
+    def list_events_v1(self, date: str) -> CallToolResult:
         """List the events of a day.
 
         Args:
             date: the day.
         """
         day = _day(date, _DMY, (3, 2, 1), "DD/MM/YYYY")
-        return {"date": _dmy(day), "events": [_v1(e) for e in day_events(self._world, day)]}
+        return _reply({"date": _dmy(day), "events": [_v1(e) for e in day_events(self._world, day)]})
 
-    def create_event_v1(self, title: str, date: str, time: str, duration: int) -> dict[str, Any]:
+    def create_event_v1(self, title: str, date: str, time: str, duration: int) -> CallToolResult:
         """Create an event in the calendar.
 
         Args:
@@ -139,13 +147,15 @@ class CalendarTools:
             raise ToolError("duration must be positive")
         event = self._add(title, day, start, duration, "time slot not available")
         span = f"{hhmm(start)}-{hhmm(start + duration)}"
-        return {
-            **_v1(event),
-            "date": _dmy(day),
-            "message": f"Created event {event['id']} '{title}' on {_dmy(day)} {span}",
-        }
+        return _reply(
+            {
+                **_v1(event),
+                "date": _dmy(day),
+                "message": f"Created event {event['id']} '{title}' on {_dmy(day)} {span}",
+            }
+        )
 
-    def delete_event_v1(self, event_id: int) -> dict[str, Any]:
+    def delete_event_v1(self, event_id: int) -> CallToolResult:
         """Delete an event.
 
         Args:
@@ -153,9 +163,11 @@ class CalendarTools:
         """
         event = self._event(event_id)
         self._world["events"].remove(event)
-        return {"deleted": event_id, "message": f"Deleted event {event_id} '{event['title']}'"}
+        return _reply(
+            {"deleted": event_id, "message": f"Deleted event {event_id} '{event['title']}'"}
+        )
 
-    def move_event_v1(self, event_id: int, date: str, time: str) -> dict[str, Any]:
+    def move_event_v1(self, event_id: int, date: str, time: str) -> CallToolResult:
         """Move an event to another date and time.
 
         Args:
@@ -167,11 +179,13 @@ class CalendarTools:
         day = _day(date, _DMY, (3, 2, 1), "DD/MM/YYYY")
         self._move(event, day, _clock(time), "time slot not available")
         span = f"{hhmm(event['start'])}-{hhmm(event['start'] + event['duration'])}"
-        return {
-            **_v1(event),
-            "date": _dmy(day),
-            "message": f"Moved event {event_id} to {_dmy(day)} {span}",
-        }
+        return _reply(
+            {
+                **_v1(event),
+                "date": _dmy(day),
+                "message": f"Moved event {event_id} to {_dmy(day)} {span}",
+            }
+        )
 
     # ------------------------------------------------------------------ v2
     def _event_v2(self, event_id: str) -> EventRow:
@@ -183,16 +197,16 @@ class CalendarTools:
         except ToolError:
             raise ToolError(f"unknown event id '{event_id}'") from None
 
-    def list_events_v2(self, day: str) -> dict[str, Any]:
+    def list_events_v2(self, day: str) -> CallToolResult:
         """List the events of a day.
 
         Args:
             day: the day.
         """
         iso = _day(day, _ISO_DAY, (1, 2, 3), "YYYY-MM-DD")
-        return {"day": iso, "items": [_v2(e) for e in day_events(self._world, iso)]}
+        return _reply({"day": iso, "items": [_v2(e) for e in day_events(self._world, iso)]})
 
-    def create_event_v2(self, title: str, start: str, end: str) -> dict[str, Any]:
+    def create_event_v2(self, title: str, start: str, end: str) -> CallToolResult:
         """Create an event.
 
         Args:
@@ -207,9 +221,9 @@ class CalendarTools:
         if finish <= begin:
             raise ToolError("end must be after start")
         conflict = "conflicts with {event_id} '{summary}' ({start} to {end})"
-        return _v2(self._add(title, day, begin, finish - begin, conflict))
+        return _reply(_v2(self._add(title, day, begin, finish - begin, conflict)))
 
-    def delete_event_v2(self, event_id: str) -> dict[str, Any]:
+    def delete_event_v2(self, event_id: str) -> CallToolResult:
         """Cancel an event.
 
         Args:
@@ -217,9 +231,9 @@ class CalendarTools:
         """
         event = self._event_v2(event_id)
         self._world["events"].remove(event)
-        return {"event_id": event_id, "status": "cancelled"}
+        return _reply({"event_id": event_id, "status": "cancelled"})
 
-    def move_event_v2(self, event_id: str, start: str) -> dict[str, Any]:
+    def move_event_v2(self, event_id: str, start: str) -> CallToolResult:
         """Move an event to a new start; it keeps its length.
 
         Args:
@@ -229,7 +243,7 @@ class CalendarTools:
         event = self._event_v2(event_id)
         day, begin = _iso_datetime(start, "start")
         self._move(event, day, begin, "conflicts with {event_id} '{summary}' ({start} to {end})")
-        return _v2(event)
+        return _reply(_v2(event))
 
 
 _SURFACES: dict[str, tuple[tuple[str, ToolAnnotations], ...]] = {

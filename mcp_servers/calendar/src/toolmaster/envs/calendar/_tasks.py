@@ -45,7 +45,7 @@ def date_text(day: str, rng: random.Random) -> str:
 @cache
 def generate(split: Split) -> tuple[Task, ...]:
     """All tasks of `split`, deterministically."""
-    rng = random.Random(f"{ENV_NAME}/{split}")  # noqa: S311 (seeded simulation, not security)
+    rng = random.Random(f"{ENV_NAME}/{split}")
     tasks: list[Task] = []
     for index in range(TASK_COUNTS[split]):
         seed = SEED_BASE[split] + index

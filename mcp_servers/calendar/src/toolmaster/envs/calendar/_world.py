@@ -51,7 +51,7 @@ def weekdays(seed: int) -> list[str]:
 
 def build_world(seed: int) -> World:
     """Two to four non-overlapping events on each of ten weekdays, with unique titles per day."""
-    rng = random.Random(seed)  # noqa: S311 (seeded simulation, not security)
+    rng = random.Random(seed)
     events: list[EventRow] = []
     next_id = rng.randint(10, 60)
     for day in weekdays(seed):

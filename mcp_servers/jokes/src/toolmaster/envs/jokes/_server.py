@@ -7,6 +7,7 @@ capped, and that `web_search` never finds catalogue jokes is left for trials to 
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from typing import Any
@@ -14,12 +15,19 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import JsonValue
 from toolmaster.envs.jokes._catalogue import WEB_PAGES
 from toolmaster.envs.jokes._world import MAX_COUNT, JokeRow, as_world
 
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+
+
+def _reply(data: dict[str, Any]) -> CallToolResult:
+    """Compact JSON text for the model, the same object as structured content. No output schema
+    is published: clients would compile and check one in every session."""
+    text = json.dumps(data, ensure_ascii=False)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
 class JokeTools:
@@ -28,7 +36,7 @@ class JokeTools:
     def __init__(self, data: dict[str, JsonValue]) -> None:
         self._world = as_world(data)
 
-    def web_search(self, query: str, max_results: int = 5) -> dict[str, Any]:
+    def web_search(self, query: str, max_results: int = 5) -> CallToolResult:
         """Search the web. Returns matching pages with title, url and a snippet."""
         words = set(re.findall(r"[a-z]+", query.lower()))
         scored = [(len(words & page.words), i, page) for i, page in enumerate(WEB_PAGES)]
@@ -37,15 +45,15 @@ class JokeTools:
             {"title": page.title, "url": page.url, "snippet": page.snippet}
             for _, _, page in hits[: max(0, max_results)]
         ]
-        return {"query": query, "results": results}
+        return _reply({"query": query, "results": results})
 
-    def list_categories(self) -> dict[str, Any]:
+    def list_categories(self) -> CallToolResult:
         """List the joke categories of the catalogue."""
-        return {"categories": [dict(c) for c in self._world["categories"]]}
+        return _reply({"categories": [dict(c) for c in self._world["categories"]]})
 
     def joke_finder(
         self, category: str | None = None, keyword: str | None = None, count: int = 1
-    ) -> dict[str, Any]:
+    ) -> CallToolResult:
         """Find jokes in the joke catalogue.
 
         Args:
@@ -62,17 +70,19 @@ class JokeTools:
             jokes = [j for j in jokes if j["category"] == code]
         if keyword:
             jokes = [j for j in jokes if keyword.lower() in j["text"].lower()]
-        return {
-            "category": code,
-            "total": len(jokes),
-            "jokes": [_public(j) for j in jokes[:count]],
-        }
+        return _reply(
+            {
+                "category": code,
+                "total": len(jokes),
+                "jokes": [_public(j) for j in jokes[:count]],
+            }
+        )
 
-    def get_joke(self, joke_id: str) -> dict[str, Any]:
+    def get_joke(self, joke_id: str) -> CallToolResult:
         """Get one joke by its id."""
         for joke in self._world["jokes"]:
             if joke["id"] == joke_id:
-                return _public(joke)
+                return _reply(_public(joke))
         raise ToolError(f"no joke with id '{joke_id}'")
 
     def _resolve(self, category: str) -> str:

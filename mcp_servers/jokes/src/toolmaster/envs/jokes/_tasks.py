@@ -41,7 +41,7 @@ _TOP_PROMPTS = (
 @cache
 def generate(split: Split) -> tuple[Task, ...]:
     """All tasks of `split`, deterministically."""
-    rng = random.Random(f"{ENV_NAME}/{split}")  # noqa: S311 (seeded simulation, not security)
+    rng = random.Random(f"{ENV_NAME}/{split}")
     specs = [c for c in CATEGORIES if c.split == split]
     tasks: list[Task] = []
     for index in range(TASK_COUNTS[split]):

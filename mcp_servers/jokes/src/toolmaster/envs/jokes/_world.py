@@ -32,7 +32,7 @@ class World(TypedDict):
 
 def build_world(seed: int) -> World:
     """The catalogue for `seed`: 5 to 8 jokes per category, shuffled ids and distinct ratings."""
-    rng = random.Random(seed)  # noqa: S311 (seeded simulation, not security)
+    rng = random.Random(seed)
     numbers = rng.sample(range(1, 40), len(CATEGORIES))
     categories = [
         CategoryRow(id=f"cat_{n}", code=spec.code, name=spec.name)
