@@ -6,7 +6,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from toolmaster.core import AsyncStore, EpisodeQuery, Experience, Store, ToolKey
+from toolmaster.core import AsyncStore, EpisodeQuery, Event, Experience, Store, ToolKey
 
 from tests.core._factories import BASE, make_episode
 
@@ -45,6 +45,9 @@ async def test_concurrent_async_appends_keep_the_stream_gapless(tmp_path: Path) 
             async with anyio.create_task_group() as tg:
                 for _ in range(4):
                     tg.start_soon(append, 10)
+            await astore.put_event(
+                Event(episode_id="run", seq=40, kind="episode_finished", ts=BASE)
+            )
             events = await astore.events("run")
-            assert [e.seq for e in events] == list(range(40))
+            assert [e.seq for e in events] == list(range(41))
             assert await astore.events("run", after_seq=37) == events[38:]

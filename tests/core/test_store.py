@@ -11,6 +11,7 @@ import pytest
 from toolmaster.core import (
     Episode,
     EpisodeQuery,
+    Event,
     Experience,
     Store,
     StoreError,
@@ -186,6 +187,19 @@ def test_events_are_numbered_without_gaps_and_followed_by_seq(store: Store) -> N
     assert third.ts == BASE
     assert store.events("run-1", after_seq=1) == [third]
     assert store.events("run-1", limit=2) == [first, second]
+
+
+def test_put_event_keeps_the_producers_seq_and_refuses_gaps(store: Store) -> None:
+    first = Event(episode_id="run", seq=0, kind="episode_started", ts=BASE)
+    store.put_event(first)
+    with pytest.raises(StoreError, match="seq 2 of episode run is out of order"):
+        store.put_event(Event(episode_id="run", seq=2, kind="assistant", ts=BASE))
+    with pytest.raises(StoreError, match="expects seq 1"):
+        store.put_event(first)
+    second = Event(episode_id="run", seq=1, kind="assistant", ts=BASE, data={"text": "hi"})
+    store.put_event(second)
+    assert store.events("run") == [first, second]
+    assert store.append_event("run", "episode_finished").seq == 2
 
 
 def test_a_viewer_in_another_store_follows_a_live_stream(tmp_path: Path) -> None:

@@ -59,6 +59,10 @@ class AsyncStore:
         """See `Store.append_event`."""
         return await _run(partial(self.store.append_event, episode_id, kind, data, ts=ts))
 
+    async def put_event(self, event: Event) -> None:
+        """See `Store.put_event`. Usable as the agent loop's event sink."""
+        await _run(partial(self.store.put_event, event))
+
     async def events(
         self, episode_id: str, *, after_seq: int = -1, limit: int | None = None
     ) -> list[Event]:

@@ -46,6 +46,8 @@ _PUT_EPISODE = (
     "finished_us = excluded.finished_us, format_version = excluded.format_version, "
     "json = excluded.json"
 )
+_NEXT_SEQ = "SELECT coalesce(max(seq) + 1, 0) FROM events WHERE episode_id = ?"
+_PUT_EVENT = "INSERT INTO events (episode_id, seq, kind, json) VALUES (?, ?, ?, ?)"
 _SUMMARY_COLUMNS = "id, task_id, env, policy, mode, passed, score, started_us, finished_us"
 _CHUNK = 256
 
@@ -173,15 +175,25 @@ class Store:
         without gaps, also when several writers append to the same stream)."""
         draft = Event(episode_id=episode_id, seq=0, kind=kind, ts=ts or utcnow(), data=data or {})
         with self._writing() as conn:
-            (seq,) = conn.execute(
-                "SELECT coalesce(max(seq) + 1, 0) FROM events WHERE episode_id = ?", (episode_id,)
-            ).fetchone()
+            (seq,) = conn.execute(_NEXT_SEQ, (episode_id,)).fetchone()
             event = draft.model_copy(update={"seq": int(seq)})
-            conn.execute(
-                "INSERT INTO events (episode_id, seq, kind, json) VALUES (?, ?, ?, ?)",
-                (episode_id, event.seq, kind, event.model_dump_json()),
-            )
+            conn.execute(_PUT_EVENT, (episode_id, event.seq, kind, event.model_dump_json()))
         return event
+
+    def put_event(self, event: Event) -> None:
+        """Append an event whose `seq` its producer already set (the agent loop numbers its
+        own events). It must be the next `seq` of its stream, else `StoreError`: a stream has
+        no gaps and no duplicates."""
+        with self._writing() as conn:
+            (expected,) = conn.execute(_NEXT_SEQ, (event.episode_id,)).fetchone()
+            if event.seq != expected:
+                raise StoreError(
+                    f"event seq {event.seq} of episode {event.episode_id} is out of order: "
+                    f"the stream expects seq {expected} next"
+                )
+            conn.execute(
+                _PUT_EVENT, (event.episode_id, event.seq, event.kind, event.model_dump_json())
+            )
 
     def events(
         self, episode_id: str, *, after_seq: int = -1, limit: int | None = None
