@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -215,7 +216,7 @@ def test_errors_are_one_line_with_status_2(
     text_file = tmp_path / "notes.txt"
     text_file.write_text("not a database\n" * 100)
     foreign = tmp_path / "foreign.db"
-    with sqlite3.connect(foreign) as conn:
+    with closing(sqlite3.connect(foreign, isolation_level=None)) as conn:
         conn.execute("CREATE TABLE t (x)")
     cases = {
         ("sessions", "show", "nope"): "no episode with id 'nope'",

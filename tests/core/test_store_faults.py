@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ def test_a_text_file_is_refused_and_left_alone(tmp_path: Path) -> None:
 
 def test_a_foreign_sqlite_database_is_refused_and_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT)")
     before = path.read_bytes()
     with pytest.raises(StoreError, match="another program"):
@@ -33,7 +34,7 @@ def test_a_foreign_sqlite_database_is_refused_and_left_alone(tmp_path: Path) -> 
 
 def test_a_database_with_a_foreign_application_id_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.execute("PRAGMA application_id = 42")
     with pytest.raises(StoreError, match="another program"):
         Store(path)
@@ -49,7 +50,7 @@ def test_an_empty_file_becomes_a_store(tmp_path: Path) -> None:
 def test_a_store_of_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "sessions.db"
     Store(path).close()
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(StoreError, match="newer ToolMaster") as caught:
         Store(path)
@@ -98,7 +99,7 @@ def test_a_damaged_episode_row_names_the_episode(tmp_path: Path) -> None:
     path = tmp_path / "sessions.db"
     with Store(path) as store:
         store.put_episode(make_episode(1))
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.execute("UPDATE episodes SET json = '{\"id\": 3}'")
     with Store(path) as store, pytest.raises(StoreError, match=r"episode ep00000001 .* damaged"):
         store.episodes()
@@ -107,7 +108,7 @@ def test_a_damaged_episode_row_names_the_episode(tmp_path: Path) -> None:
 def test_a_locked_store_reports_the_lock(tmp_path: Path) -> None:
     path = tmp_path / "sessions.db"
     Store(path).close()
-    with sqlite3.connect(path, isolation_level=None) as holder:
+    with closing(sqlite3.connect(path, isolation_level=None)) as holder:
         holder.execute("BEGIN IMMEDIATE")
         with Store(path, busy_timeout_s=0.05) as store, pytest.raises(StoreError, match="locked"):
             store.put_episode(make_episode(1))

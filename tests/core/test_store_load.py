@@ -6,6 +6,7 @@ import multiprocessing
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from toolmaster.core import Episode, EpisodeQuery, Store
@@ -76,7 +77,7 @@ def test_writer_killed_mid_write_leaves_every_committed_episode(tmp_path: Path) 
     proc.communicate(timeout=30)
     assert proc.returncode == -9
 
-    with sqlite3.connect(db) as raw:
+    with closing(sqlite3.connect(db, isolation_level=None)) as raw:
         assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     with Store(db) as store:
         episodes = store.episodes()
