@@ -5,11 +5,12 @@ only what the tools print."""
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from toolmaster.core import FINISH_TRIAL, Mode, Task, ToolCall, ToolResult, Turn
+from toolmaster.core import FINISH_TRIAL, Mode, Phase, Task, ToolCall, ToolResult, Turn
 from toolmaster.envs.files._fs import MAX_LIMIT
 
 Ask = Generator[Turn, list[ToolResult], list[ToolResult]]
@@ -33,11 +34,28 @@ class Knowledge:
         self.notes.setdefault(tool, []).append(text)
 
 
+_ENTRY = re.compile(r"^(?P<name>.+?)(?:/  dir|  (?P<size>\d+) B)  mtime=(?P<mtime>\d+)$")
+
+
 def entries(result: ToolResult) -> list[dict[str, Any]]:
-    """The entries of a `list_dir` result."""
-    if result.is_error or result.structured_content is None:
+    """The entries of a `list_dir` result, read from its text (`name  SIZE B  mtime=T` for a
+    file, `name/  dir  mtime=T` for a directory)."""
+    if result.is_error:
         raise RuntimeError(f"unexpected tool error: {result.text}")
-    return cast(list[dict[str, Any]], result.structured_content["entries"])
+    found: list[dict[str, Any]] = []
+    for line in result.text.splitlines():
+        match = _ENTRY.match(line)
+        if match:
+            size = match.group("size")
+            found.append(
+                {
+                    "name": match.group("name"),
+                    "type": "dir" if size is None else "file",
+                    "size": int(size or 0),
+                    "mtime": int(match.group("mtime")),
+                }
+            )
+    return found
 
 
 def error_text(result: ToolResult) -> str:
@@ -55,7 +73,7 @@ class Teacher:
         self.task = task
         self.rng = rng
         self.mode = mode
-        self.phase: Any = "trial" if mode == "trial" else "execute"
+        self.phase: Phase = "trial" if mode == "trial" else "execute"
         self.k = Knowledge()
         self._n = 0
 

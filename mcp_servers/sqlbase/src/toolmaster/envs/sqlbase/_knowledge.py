@@ -8,9 +8,9 @@ spelling) from the values themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from pydantic import JsonValue
+from toolmaster.envs.sqlbase._reading import Table
 
 Row = list[Any]
 
@@ -37,21 +37,18 @@ class Knowledge:
     truncated_seen: bool = False
 
     # ------------------------------------------------------------ observations
-    def saw_tables(self, structured: dict[str, JsonValue]) -> None:
-        entries = cast(list[dict[str, Any]], structured["tables"])
-        self.tables = [str(e["name"]) for e in entries]
+    def saw_tables(self, names: list[str]) -> None:
+        self.tables = names
 
-    def saw_description(self, structured: dict[str, JsonValue]) -> None:
-        self.columns[str(structured["table"])] = cast(list[dict[str, Any]], structured["columns"])
+    def saw_description(self, table: str, columns: list[dict[str, Any]]) -> None:
+        self.columns[table] = columns
 
-    def saw_sample(self, table: str, structured: dict[str, JsonValue]) -> None:
-        columns = [str(c) for c in cast(list[Any], structured["columns"])]
-        rows = cast(list[Row], structured["rows"])
-        self.samples[table] = (columns, rows)
-        self.truncated_seen = self.truncated_seen or bool(structured["truncated"])
+    def saw_sample(self, table: str, sample: Table) -> None:
+        self.samples[table] = (sample.columns, sample.rows)
+        self.truncated_seen = self.truncated_seen or sample.truncated
 
-    def saw_cities(self, structured: dict[str, JsonValue]) -> None:
-        self.cities = [str(r[0]) for r in cast(list[Row], structured["rows"])]
+    def saw_cities(self, listing: Table) -> None:
+        self.cities = [str(r[0]) for r in listing.rows]
 
     # ------------------------------------------------------------ inference
     def infer_tables(self) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from toolmaster.core import Task, ToolResult, Turn
 from toolmaster.envs.sqlbase._knowledge import Knowledge
+from toolmaster.envs.sqlbase._reading import affected_of, first_value, table_of
 from toolmaster.envs.sqlbase._tasks import month_range
 
 if TYPE_CHECKING:
@@ -40,14 +41,11 @@ def _q(text: str) -> str:
 
 
 def _rows(result: ToolResult) -> list[list[Any]]:
-    if result.is_error or result.structured_content is None:
-        raise RuntimeError(f"unexpected tool error: {result.text}")
-    return cast(list[list[Any]], result.structured_content["rows"])
+    return table_of(result).rows
 
 
 def _first(result: ToolResult) -> Any:
-    rows = _rows(result)
-    return rows[0][0] if rows and rows[0] else None
+    return first_value(result)
 
 
 def _join_customers(k: Knowledge) -> str:
@@ -229,9 +227,7 @@ def _set_price(t: Teacher, plan: Plan) -> Steps:
 
 
 def _affected(result: ToolResult) -> int:
-    if result.is_error or result.structured_content is None:
-        raise RuntimeError(f"unexpected tool error: {result.text}")
-    return int(cast(int, result.structured_content["rows_affected"]))
+    return affected_of(result)
 
 
 _HANDLERS: dict[str, Callable[[Teacher, Plan], Steps]] = {

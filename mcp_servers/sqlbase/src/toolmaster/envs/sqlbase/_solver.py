@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Generator
-from typing import Any, cast
+from typing import Any
 
-from toolmaster.core import FINISH_TRIAL, Mode, Solver, Task, ToolCall, ToolResult, Turn
+from toolmaster.core import FINISH_TRIAL, Mode, Phase, Solver, Task, ToolCall, ToolResult, Turn
 from toolmaster.envs.sqlbase._knowledge import Knowledge
 from toolmaster.envs.sqlbase._plans import Plan, execute_plan
+from toolmaster.envs.sqlbase._reading import affected_of, description_of, table_of, tables_of
 
 Ask = Generator[Turn, list[ToolResult], list[ToolResult]]
 
@@ -21,7 +22,7 @@ class Teacher:
         self.task = task
         self.rng = rng
         self.mode = mode
-        self.phase: Any = "trial" if mode == "trial" else "execute"
+        self.phase: Phase = "trial" if mode == "trial" else "execute"
         self.k = Knowledge()
         self.notes: dict[str, list[str]] = {
             "list_tables": [],
@@ -47,7 +48,7 @@ class Teacher:
     def discover(self) -> Generator[Turn, list[ToolResult], None]:
         """Find the tables, their columns and the conventions (both modes)."""
         (listing,) = yield from self.ask("First, which tables are there?", self.call("list_tables"))
-        self.k.saw_tables(_data(listing))
+        self.k.saw_tables(tables_of(listing))
         self.notes["list_tables"].append(
             "no arguments; returns {tables: [{name, rows}]}. Tables here: "
             + ", ".join(self.k.tables)
@@ -59,7 +60,7 @@ class Teacher:
             *(self.call("describe", table=t) for t in self.k.tables),
         )
         for result in described:
-            self.k.saw_description(_data(result))
+            self.k.saw_description(*description_of(result))
         self.k.infer_tables()
         self.notes["describe"].append(
             "describe(table) -> columns with type, pk and `references` (the foreign keys: use "
@@ -72,7 +73,7 @@ class Teacher:
             *(self.call("query", sql=f"SELECT * FROM {self.k.t(r)}") for r in roles),
         )
         for role, result in zip(roles, samples, strict=True):
-            self.k.saw_sample(self.k.t(role), _data(result))
+            self.k.saw_sample(self.k.t(role), table_of(result))
         self.k.infer_columns()
         self._note_schema()
         if self.mode == "trial":
@@ -93,7 +94,7 @@ class Teacher:
         (result,) = yield from self.sql(
             "How are city names spelt?", f"SELECT DISTINCT {city} FROM {cust} ORDER BY 1"
         )
-        self.k.saw_cities(_data(result))
+        self.k.saw_cities(table_of(result))
         self.notes["query"].append(
             f"{cust}.{city} spells cities like {', '.join(self.k.cities[:3])}: match that spelling"
         )
@@ -127,8 +128,7 @@ class Teacher:
                 "Does date() read the timestamps directly?",
                 f"SELECT {ts}, date({ts}, 'unixepoch') FROM {orders} LIMIT 3",
             )
-            rows = cast(list[list[Any]], _data(raw)["rows"])
-            if any(r[1] is None for r in rows):
+            if any(r[1] is None for r in table_of(raw).rows):
                 yield from self.sql(
                     "NULL dates: the timestamps must be milliseconds. Dividing by 1000:",
                     f"SELECT {ts}, date({ts}/1000, 'unixepoch') FROM {orders} LIMIT 3",
@@ -164,7 +164,7 @@ class Teacher:
             f"UPDATE {orders} SET {st} = {st} WHERE {oid} = 1",
             tool="execute",
         )
-        affected = _data(result).get("rows_affected")
+        affected = affected_of(result)
         self.notes["execute"].append(
             f"runs one INSERT/UPDATE/DELETE and returns {{rows_affected}} (saw {affected} for "
             "one row); destructive: check the WHERE with a SELECT COUNT(*) first"
@@ -198,12 +198,6 @@ class Teacher:
 def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
     """The scripted teacher for `task` (see `Teacher`)."""
     return Teacher(task, rng, mode).run()
-
-
-def _data(result: ToolResult) -> dict[str, Any]:
-    if result.is_error or result.structured_content is None:
-        raise RuntimeError(f"unexpected tool error: {result.text}")
-    return result.structured_content
 
 
 def _error(result: ToolResult) -> str:
