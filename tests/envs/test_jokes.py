@@ -12,6 +12,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, TextContent
 from pydantic import JsonValue
+from toolmaster.agent import AgentConfig, reference_policy, run_env_task
 from toolmaster.core import ENTRY_POINT_GROUP, FINISH_TRIAL, Environment, Mode, Task
 from toolmaster.envs.jokes import ENV
 from toolmaster.envs.jokes._catalogue import CATEGORIES
@@ -203,6 +204,22 @@ def test_wrong_answers_fail() -> None:
     assert not ENV.verify(top_task, f'"{ranked[-2]["text"]}"', state).passed
     both = f"{ranked[-1]['text']} {ranked[-2]['text']}"
     assert not ENV.verify(top_task, both, state).passed
+
+
+@pytest.mark.parametrize("mode", ["trial", "direct"])
+async def test_reference_solver_through_the_agent_loop(mode: Mode) -> None:
+    """The teacher stays within the agent's default budgets and passes in the real loop."""
+    for task in random.Random(3).sample(ALL_TASKS, 4):
+        with anyio.fail_after(60):
+            episode = await run_env_task(
+                ENV, task, reference_policy(ENV, mode)(task), AgentConfig(mode=mode)
+            )
+        assert episode.error is None, (task.id, episode.error)
+        assert episode.verdict is not None
+        assert episode.verdict.passed, (task.id, episode.verdict.reasons)
+        phases = [p.phase for p in episode.phases]
+        assert phases == (["trial", "execute"] if mode == "trial" else ["execute"])
+        assert bool(episode.notes) == (mode == "trial")
 
 
 async def test_stdio_server_lists_and_calls_tools() -> None:

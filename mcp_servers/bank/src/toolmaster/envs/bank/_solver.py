@@ -39,7 +39,8 @@ def _trial(teacher: Teacher, task: Task) -> Steps:
         return
     name = str(meta["name"])
     checking = yield from teacher.account(name, "checking")
-    if rng.random() < 0.4:
+    after = {"spend": 1, "balance": 2}.get(str(kind), 4)
+    if rng.random() < 0.4 and teacher.script.spare(after):
         failed = yield from call("list_transactions", {"account_id": checking, "page": 0})
         teacher.note("list_transactions", f'page=0 fails: "{error_of(failed)}"; pages start at 1.')
     yield from teacher.learn_units(checking)
@@ -54,7 +55,7 @@ def _trial(teacher: Teacher, task: Task) -> Steps:
     )
     if kind == "fx_balance":
         target = str(meta["currency"])
-        if rng.random() < 0.4:
+        if rng.random() < 0.4 and teacher.script.spare(2):
             failed = yield from call("convert", {"amount": 100, "pair": f"EUR{target}"})
             teacher.note("convert", f"pair 'EUR{target}' fails: \"{error_of(failed)}\".")
         yield from teacher.converted(balance["balance"], target)
@@ -75,7 +76,7 @@ def _trial_transfer(teacher: Teacher, source: str, target: str, cents: int) -> S
         "transfer",
         f'amount is integer cents: amount={tried} gave "{payload(first)["message"]}".',
     )
-    if rng.random() < 0.3:
+    if rng.random() < 0.3 and teacher.script.spare(1):
         big = yield from call("transfer", {**probe, "amount": 500_000})
         teacher.note("transfer", f'5,000.00 EUR at once fails: "{error_of(big)}".')
     real = yield from call("transfer", {**probe, "amount": cents}, say="Now the real amount.")
@@ -86,7 +87,7 @@ def _trial_transfer(teacher: Teacher, source: str, target: str, cents: int) -> S
             f"account applies, counting what it already sent today (here also my "
             f"{money(int(tried))} EUR probe, which the sandbox undoes).",
         )
-        if rng.random() < 0.5:
+        if rng.random() < 0.5 and teacher.script.spare():
             rows = payload((yield from call("list_transactions", {"account_id": source})))
             today = [r for r in rows["transactions"] if r["category"] == "TRANSFER"]
             teacher.note("list_transactions", f"the source shows {len(today)} transfer(s) today.")

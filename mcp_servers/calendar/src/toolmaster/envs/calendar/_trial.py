@@ -36,7 +36,7 @@ def trial(script: Script, dialect: Dialect, day: str, rng: random.Random, notes:
     busy = [(e.start, e.end) for e in events]
     slot = first_free(busy, 8 * 60, 60)
     probe = yield from _trial_create(script, dialect, day, slot, rng=rng, notes=notes)
-    if events and rng.random() < 0.6:
+    if events and rng.random() < 0.6 and script.spare(1):
         clash = events[0]
         args = dialect.create_args("Trial clash", day, clash.start, clash.start + 30)
         result = yield from script.call("create_event", args, say="What happens on a clash?")
@@ -44,7 +44,7 @@ def trial(script: Script, dialect: Dialect, day: str, rng: random.Random, notes:
             "create_event",
             f'an overlapping event is refused: "{error_of(result)}" (check the day first).',
         )
-    if rng.random() < 0.5:
+    if rng.random() < 0.5 and script.spare(1):
         later = first_free([*busy, (probe.start, probe.end)], probe.end, probe.end - probe.start)
         moved = yield from script.call("move_event", dialect.move_args(probe.ref, day, later))
         seen = dialect.created(payload(moved))
@@ -136,11 +136,11 @@ def _trial_create(
 def _trial_delete(
     script: Script, dialect: Dialect, probe: Seen, rng: random.Random, notes: Notes
 ) -> Steps:
-    if dialect.version == "v2" and rng.random() < 0.5:
+    if dialect.version == "v2" and rng.random() < 0.5 and script.spare(1):
         bare = str(probe.ref).removeprefix("evt_")
         failed = yield from script.call("delete_event", {"event_id": bare})
         notes.add("delete_event", f"a bare number ('{bare}') fails: \"{error_of(failed)}\".")
-    elif rng.random() < 0.3:
+    elif rng.random() < 0.3 and script.spare(1):
         unknown = 999_999 if dialect.version == "v1" else "evt_999999"
         failed = yield from script.call("delete_event", dialect.delete_args(unknown))
         notes.add("delete_event", f'an unknown id fails: "{error_of(failed)}".')

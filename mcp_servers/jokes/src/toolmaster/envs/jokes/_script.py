@@ -15,17 +15,29 @@ from toolmaster.core import FINISH_TRIAL, Mode, ToolCall, ToolResult, Turn
 Step = Generator[Turn, list[ToolResult], ToolResult]
 """One tool call of a script: yields its turn, returns its result."""
 
+TRIAL_BUDGET = 7
+"""The most trial calls a script makes: under the agent's default budget (8 calls, after which
+the runtime ends the trial itself), so that the script's own `finish_trial` ends it."""
+
 
 class Script:
     """Numbers the calls of one solver run and tags each with its phase."""
 
     def __init__(self, mode: Mode) -> None:
         self.trial = mode == "trial"
+        self.trial_calls = 0
         self._calls = 0
+
+    def spare(self, needed_after: int = 0) -> bool:
+        """Whether an optional trial probe fits the budget, keeping `needed_after` calls for
+        the probes that must follow it."""
+        return self.trial_calls + 1 + needed_after <= TRIAL_BUDGET
 
     def call(self, tool: str, arguments: dict[str, Any], say: str | None = None) -> Step:
         """Call `tool` with `arguments` (with `say` as the turn's text) and return its result."""
         self._calls += 1
+        if self.trial and tool != FINISH_TRIAL:
+            self.trial_calls += 1
         call = ToolCall(
             id=f"call_{self._calls}",
             tool=tool,
