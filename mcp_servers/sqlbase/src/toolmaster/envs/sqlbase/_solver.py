@@ -50,8 +50,7 @@ class Teacher:
         (listing,) = yield from self.ask("First, which tables are there?", self.call("list_tables"))
         self.k.saw_tables(tables_of(listing))
         self.notes["list_tables"].append(
-            "no arguments; returns {tables: [{name, rows}]}. Tables here: "
-            + ", ".join(self.k.tables)
+            "no arguments; one 'name (N rows)' per line. Tables here: " + ", ".join(self.k.tables)
         )
         if self.mode == "trial" and self.rng.random() < 0.5:
             yield from self._guess_amount_column()
@@ -63,9 +62,9 @@ class Teacher:
             self.k.saw_description(*description_of(result))
         self.k.infer_tables()
         self.notes["describe"].append(
-            "describe(table) -> columns with type, pk and `references` (the foreign keys: use "
-            "them for joins; names are terse and differ from the usual ones); an unknown table "
-            "gives 'no such table: X'"
+            "describe(table) -> one column per line, 'name TYPE [PRIMARY KEY] [-> table.col]'; "
+            "the arrows are the foreign keys: use them for joins (names are terse and differ "
+            "from the usual ones); an unknown table gives 'no such table: X'"
         )
         roles = ("status", "products", "customers", "orders")
         samples = yield from self.ask(
