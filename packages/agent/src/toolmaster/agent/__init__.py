@@ -31,7 +31,6 @@ from toolmaster.agent._prompts import FINISH_TRIAL_SPEC, system_prompt
 from toolmaster.agent._runner import (
     PolicyFactory,
     Recorder,
-    env_job,
     failed_episode,
     reference_policy,
     run_env_task,
@@ -71,7 +70,6 @@ __all__ = [
     "VLLMPolicy",
     "Verifier",
     "embedded_cache_dir",
-    "env_job",
     "failed_episode",
     "load_embedded_model",
     "parse_tool_calls",
