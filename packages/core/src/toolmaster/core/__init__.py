@@ -42,7 +42,8 @@ from toolmaster.core._errors import (
 from toolmaster.core._messages import Message, Role, Usage
 from toolmaster.core._migrations import SCHEMA_VERSION
 from toolmaster.core._query import EpisodeQuery, EpisodeSummary, VerdictFilter
-from toolmaster.core._store import Store, Synchronous, TextSink, default_store_path
+from toolmaster.core._sqlite import Synchronous
+from toolmaster.core._store import Store, TextSink, default_store_path
 from toolmaster.core._tools import (
     ErrorKind,
     Phase,

@@ -8,8 +8,6 @@ Every write is one transaction, so a crash (even SIGKILL) loses at most the writ
 
 from __future__ import annotations
 
-import gc
-import logging
 import sqlite3
 import threading
 from collections.abc import Generator, Iterable
@@ -17,23 +15,16 @@ from contextlib import contextmanager
 from datetime import datetime
 from os import PathLike
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 import platformdirs
 from pydantic import JsonValue, ValidationError
-from toolmaster.core import _migrations
 from toolmaster.core._episode import Episode, Event, EventKind, Experience, utcnow
 from toolmaster.core._errors import StoreError
 from toolmaster.core._jsonl import parse_lines
-from toolmaster.core._migrations import SCHEMA_VERSION
 from toolmaster.core._query import EpisodeQuery, EpisodeSummary, from_micros, to_micros
+from toolmaster.core._sqlite import Synchronous, gc_paused, open_connection, translated
 from toolmaster.core._tools import ToolKey
-
-logger = logging.getLogger(__name__)
-
-Synchronous = Literal["normal", "full"]
-"""`normal`: a committed write survives a crash of the process (the WAL default).
-`full`: it also survives a power cut, at the cost of an fsync per commit."""
 
 _EPISODE_COLUMNS = (
     "id, task_id, env, policy, mode, passed, score, started_us, finished_us, format_version, json"
@@ -86,7 +77,9 @@ class Store:
         self._path = default_store_path() if path is None else Path(path)
         self._where = str(self._path)
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = _open(self._where, busy_timeout_s, synchronous)
+        self._conn: sqlite3.Connection | None = open_connection(
+            self._where, busy_timeout_s, synchronous
+        )
 
     @property
     def path(self) -> Path:
@@ -130,7 +123,7 @@ class Store:
     def episodes(self, query: EpisodeQuery | None = None) -> list[Episode]:
         """The matching episodes, newest first."""
         rows = self._select("id, json", query or EpisodeQuery())
-        with _gc_paused():
+        with gc_paused():
             return [self._parse_episode(episode_id, text) for episode_id, text in rows]
 
     def summaries(self, query: EpisodeQuery | None = None) -> list[EpisodeSummary]:
@@ -205,7 +198,7 @@ class Store:
                 "SELECT json FROM events WHERE episode_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                 (episode_id, after_seq, -1 if limit is None else limit),
             ).fetchall()
-        with _gc_paused():
+        with gc_paused():
             return [Event.model_validate_json(text) for (text,) in rows]
 
     # ------------------------------------------------------------------ experience
@@ -303,12 +296,12 @@ class Store:
 
     @contextmanager
     def _reading(self) -> Generator[sqlite3.Connection]:
-        with self._lock, _translated(self._where):
+        with self._lock, translated(self._where):
             yield self._live()
 
     @contextmanager
     def _writing(self) -> Generator[sqlite3.Connection]:
-        with self._lock, _translated(self._where):
+        with self._lock, translated(self._where):
             conn = self._live()
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -323,68 +316,6 @@ class Store:
         if self._conn is None:
             raise StoreError(f"the session store {self._where} is closed")
         return self._conn
-
-
-def _open(where: str, busy_timeout_s: float, synchronous: Synchronous) -> sqlite3.Connection:
-    if where != ":memory:":
-        try:
-            Path(where).parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the folder of session store {where}: {exc}") from exc
-    with _translated(where):
-        conn = sqlite3.connect(
-            where, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
-        )
-    try:
-        with _translated(where):
-            # Refuse a foreign file before writing anything to it.
-            before = _migrations.check(conn, where)
-            (journal,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-            if journal != "wal" and where != ":memory:":
-                logger.warning("session store %s runs in %s mode, not WAL", where, journal)
-            conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-            if before < SCHEMA_VERSION:
-                before = _migrations.migrate(conn, where)
-                logger.info("session store %s: schema %d -> %d", where, before, SCHEMA_VERSION)
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-@contextmanager
-def _gc_paused() -> Generator[None]:
-    """Pause the cyclic garbage collector while many records are parsed.
-
-    Parsing builds many small objects and no reference cycles, so the collector finds nothing,
-    yet it runs again and again over the growing result: pausing it makes reading thousands of
-    episodes 2-3 times faster. Reference counting still frees everything as usual. If the
-    collector was already off, it is left off.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-@contextmanager
-def _translated(where: str) -> Generator[None]:
-    """Turn SQLite's exceptions into `StoreError`s that say which file and what went wrong."""
-    try:
-        yield
-    except sqlite3.Error as exc:
-        message = str(exc)
-        if "not a database" in message or "malformed" in message:
-            reason = f"{where} is damaged or is not a ToolMaster session store ({message})"
-        elif "locked" in message or "busy" in message:
-            reason = f"{where} stayed locked by another writer past the busy timeout ({message})"
-        else:
-            reason = f"session store {where}: {message}"
-        raise StoreError(reason) from exc
 
 
 def _episode_row(episode: Episode) -> _EpisodeRow:
