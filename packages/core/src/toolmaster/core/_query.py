@@ -59,39 +59,39 @@ class EpisodeQuery:
         if self.offset < 0:
             raise UserError(f"offset must be 0 or more, not {self.offset}")
 
-    def where(self) -> tuple[str, list[object]]:
-        """The SQL `WHERE` clause (empty when nothing is filtered) and its parameters."""
-        clauses: list[str] = []
-        params: list[object] = []
-        for column, value in (
-            ("task_id", self.task),
-            ("env", self.env),
-            ("policy", self.policy),
-            ("mode", self.mode),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if self.verdict == "passed":
-            clauses.append("passed = 1")
-        elif self.verdict == "failed":
-            clauses.append("passed = 0")
-        elif self.verdict == "unjudged":
-            clauses.append("passed IS NULL")
-        if self.since is not None:
-            clauses.append("started_us >= ?")
-            params.append(to_micros(self.since))
-        if self.until is not None:
-            clauses.append("started_us < ?")
-            params.append(to_micros(self.until))
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
-    def page(self) -> tuple[str, list[object]]:
-        """The `ORDER BY ... LIMIT ... OFFSET ...` tail and its parameters."""
-        return " ORDER BY started_us DESC, id DESC LIMIT ? OFFSET ?", [
-            -1 if self.limit is None else self.limit,
-            self.offset,
-        ]
+def where_clause(query: EpisodeQuery) -> tuple[str, list[object]]:
+    """The SQL `WHERE` clause of `query` (empty when nothing is filtered) and its parameters."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for column, value in (
+        ("task_id", query.task),
+        ("env", query.env),
+        ("policy", query.policy),
+        ("mode", query.mode),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if query.verdict == "passed":
+        clauses.append("passed = 1")
+    elif query.verdict == "failed":
+        clauses.append("passed = 0")
+    elif query.verdict == "unjudged":
+        clauses.append("passed IS NULL")
+    if query.since is not None:
+        clauses.append("started_us >= ?")
+        params.append(to_micros(query.since))
+    if query.until is not None:
+        clauses.append("started_us < ?")
+        params.append(to_micros(query.until))
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def page_clause(query: EpisodeQuery) -> tuple[str, list[object]]:
+    """The `ORDER BY ... LIMIT ... OFFSET ...` tail of `query` and its parameters."""
+    limit = -1 if query.limit is None else query.limit
+    return " ORDER BY started_us DESC, id DESC LIMIT ? OFFSET ?", [limit, query.offset]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,14 @@ from pydantic import JsonValue, ValidationError
 from toolmaster.core._episode import Episode, Event, EventKind, Experience, utcnow
 from toolmaster.core._errors import StoreError
 from toolmaster.core._jsonl import parse_lines
-from toolmaster.core._query import EpisodeQuery, EpisodeSummary, from_micros, to_micros
+from toolmaster.core._query import (
+    EpisodeQuery,
+    EpisodeSummary,
+    from_micros,
+    page_clause,
+    to_micros,
+    where_clause,
+)
 from toolmaster.core._sqlite import Synchronous, gc_paused, open_connection, translated
 from toolmaster.core._tools import ToolKey
 
@@ -133,7 +140,7 @@ class Store:
 
     def count(self, query: EpisodeQuery | None = None) -> int:
         """How many episodes match, ignoring the query's limit and offset."""
-        where, params = (query or EpisodeQuery()).where()
+        where, params = where_clause(query or EpisodeQuery())
         with self._reading() as conn:
             (total,) = conn.execute(f"SELECT count(*) FROM episodes{where}", params).fetchone()
         return int(total)
@@ -256,8 +263,8 @@ class Store:
         """Write the matching episodes to `out`, one episode JSON per line, newest first;
         returns how many. Importing the output into an empty store and exporting again gives
         the same bytes."""
-        where, params = (query or EpisodeQuery()).where()
-        tail, page = (query or EpisodeQuery()).page()
+        where, params = where_clause(query or EpisodeQuery())
+        tail, page = page_clause(query or EpisodeQuery())
         written = 0
         with self._reading() as conn:
             cursor = conn.execute(f"SELECT json FROM episodes{where}{tail}", [*params, *page])
@@ -279,8 +286,8 @@ class Store:
     # ------------------------------------------------------------------ internals
 
     def _select(self, columns: str, query: EpisodeQuery) -> list[tuple[object, ...]]:
-        where, params = query.where()
-        tail, page = query.page()
+        where, params = where_clause(query)
+        tail, page = page_clause(query)
         sql = f"SELECT {columns} FROM episodes{where}{tail}"
         with self._reading() as conn:
             return conn.execute(sql, [*params, *page]).fetchall()
