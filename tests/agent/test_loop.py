@@ -265,3 +265,20 @@ async def test_experience_skips_trials_for_known_tools_and_redoes_changed_ones(t
 def first_experience(episode, tool):
 
     return Experience(key=tool.key, notes=episode.notes or "", episode_id=episode.id)
+
+
+async def test_a_policy_that_raises_is_recorded_not_fatal() -> None:
+    class Broken:
+        info = PolicyInfo(name="broken", backend="scripted")
+
+        async def complete(
+            self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling
+        ) -> AssistantTurn:
+            raise KeyError("time")
+
+    with anyio.fail_after(10):
+        async with Toolbox([memory_spec("calc", calc_server())]) as toolbox:
+            episode = await Agent(Broken(), toolbox, AgentConfig()).run(TASK)
+    assert episode.error is not None
+    assert episode.error.boundary == "policy"
+    assert "KeyError" in episode.error.message

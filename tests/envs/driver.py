@@ -1,27 +1,38 @@
-"""Runs a reference solver against a bundled environment over the real MCP protocol, in process.
+"""Runs a reference solver through the real agent loop, over the real MCP protocol, in process.
 
-Trial calls run in a sandbox: the state is snapshotted before the first call and restored when
-the solver calls `finish_trial`, as the agent runtime does for bundled servers.
+The solver is wrapped as a policy (`SolverPolicy`), so it sees exactly what a model sees — the
+text of each tool message — and its calls go through the Toolbox. Trial calls run in the
+environment's sandbox: the state is restored when the solver calls `finish_trial`.
 """
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 
 import anyio
-from mcp import Client
-
-from toolmaster.core import FINISH_TRIAL, Environment, Mode, Task, ToolResult, Turn, Verdict
+from toolmaster.agent import AgentConfig, SolverPolicy, run_env_task
+from toolmaster.core import (
+    FINISH_TRIAL,
+    Environment,
+    Episode,
+    Event,
+    Mode,
+    Task,
+    ToolResult,
+    Turn,
+    Verdict,
+)
 
 
 @dataclass
 class SolverRun:
     answer: str | None
     verdict: Verdict
+    episode: Episode
     turns: list[Turn] = field(default_factory=list)
     results: list[ToolResult] = field(default_factory=list)
+    """The results of real tool calls (finish_trial's acknowledgement included)."""
 
     @property
     def trial_calls(self) -> int:
@@ -41,44 +52,25 @@ class SolverRun:
 async def run_solver(
     env: Environment, task: Task, *, mode: Mode = "trial", seed: int = 0, max_turns: int = 64
 ) -> SolverRun:
-    session = env.open(task)
-    solver = env.solve(task, random.Random(seed), mode)
-    snapshot = session.snapshot() if mode == "trial" else None
-    turns: list[Turn] = []
+    policy = SolverPolicy(env.solve(task, random.Random(seed), mode))
+    # The solver's own script is under test, not the budgets: give it room.
+    config = AgentConfig(mode=mode, max_turns=max_turns, max_trial_calls=max_turns)
     results: list[ToolResult] = []
+
+    async def keep_results(event: Event) -> None:
+        if event.kind == "tool_result":
+            results.append(ToolResult.model_validate(event.data["result"]))
+
     with anyio.fail_after(30):
-        async with Client(session.server) as client:
-            turn = next(solver)
-            for _ in range(max_turns):
-                turns.append(turn)
-                if not turn.tool_calls:
-                    break
-                batch: list[ToolResult] = []
-                for call in turn.tool_calls:
-                    if call.tool == FINISH_TRIAL:
-                        if snapshot is not None:
-                            session.restore(snapshot)
-                            snapshot = None
-                        batch.append(
-                            ToolResult(call_id=call.id, content=[{"type": "text", "text": "ok"}])
-                        )
-                        continue
-                    raw = await client.call_tool(call.tool, call.arguments)
-                    batch.append(
-                        ToolResult(
-                            call_id=call.id,
-                            content=[json.loads(c.model_dump_json(exclude_none=True)) for c in raw.content],
-                            structured_content=raw.structured_content,
-                            is_error=raw.is_error,
-                            error_kind="tool_error" if raw.is_error else None,
-                        )
-                    )
-                results.extend(batch)
-                try:
-                    turn = solver.send(batch)
-                except StopIteration:
-                    raise AssertionError("solver stopped without a final answer turn") from None
-            else:
-                raise AssertionError(f"solver did not finish within {max_turns} turns")
-    answer = turns[-1].content
-    return SolverRun(answer, env.verify(task, answer, session.state()), turns, results)
+        episode = await run_env_task(env, task, policy, config, events=keep_results)
+    if episode.error is not None:
+        raise AssertionError(
+            f"{task.id} ({mode}): {episode.error.boundary}: {episode.error.message}"
+        )
+    assert episode.verdict is not None
+    turns = [
+        Turn(content=m.content, tool_calls=m.tool_calls)
+        for m in episode.messages
+        if m.role == "assistant"
+    ]
+    return SolverRun(episode.answer, episode.verdict, episode, turns, results)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -31,16 +32,22 @@ def _root(
             show_default=False,
         ),
     ] = None,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More logging: -v info, -vv debug.")
+    ] = 0,
 ) -> None:
     """ToolMaster: agents that learn unfamiliar MCP tools by trialing them, then execute."""
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    # Configured before any MCP server is built: the SDK's own basicConfig then leaves it be.
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = CliState(config=config)
 
 
 # Sub-commands register themselves on `app` when their module is imported. Add a module to
 # this import and to the tuple below (the tuple keeps the imports used for ruff and pyright).
-from toolmaster.cli import _mutate, _sessions, _tools  # noqa: E402
+from toolmaster.cli import _demo, _memory, _mutate, _run, _sessions, _tools  # noqa: E402
 
-COMMAND_MODULES = (_mutate, _sessions, _tools)
+COMMAND_MODULES = (_demo, _memory, _mutate, _run, _sessions, _tools)
 """The modules whose import registered their commands on `app`."""
 
 

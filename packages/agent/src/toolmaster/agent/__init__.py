@@ -31,6 +31,7 @@ from toolmaster.agent._prompts import FINISH_TRIAL_SPEC, system_prompt
 from toolmaster.agent._runner import (
     PolicyFactory,
     Recorder,
+    env_job,
     failed_episode,
     reference_policy,
     run_env_task,
@@ -70,6 +71,7 @@ __all__ = [
     "VLLMPolicy",
     "Verifier",
     "embedded_cache_dir",
+    "env_job",
     "failed_episode",
     "load_embedded_model",
     "parse_tool_calls",

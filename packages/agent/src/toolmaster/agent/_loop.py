@@ -56,9 +56,9 @@ class AgentConfig:
 
     mode: Mode = "trial"
     """`trial` for trial-and-execution, `direct` for the baseline."""
-    max_trial_calls: int = 8
+    max_trial_calls: int = 20
     """Trial calls allowed before the agent moves to execution on its own."""
-    max_turns: int = 24
+    max_turns: int = 32
     """Model turns per episode."""
     max_tokens: int | None = None
     """Prompt plus completion tokens per episode; `None` for no limit."""
@@ -180,6 +180,9 @@ class Agent:
                 )
         except PolicyError as exc:
             run.fail(EpisodeError(boundary="policy", kind="error", message=str(exc)))
+        except Exception as exc:  # a bug in a server adapter or here: recorded, never fatal
+            logger.exception("episode %s failed in the runtime", run.episode_id)
+            run.fail(EpisodeError(boundary="runtime", kind="exception", message=repr(exc)))
         run.close_phase()
         verdict = await self._verify(run, verify)
         episode = Episode(
@@ -273,6 +276,10 @@ class Agent:
         started = time.perf_counter()
         try:
             turn = await self.policy.complete(run.messages, offered, self.config.sampling)
+        except PolicyError:
+            raise
+        except Exception as exc:  # a policy bug (a scripted one, say) is the policy's failure
+            raise PolicyError(f"the policy raised {exc!r}") from exc
         finally:
             run.policy_s += time.perf_counter() - started
         run.usage = run.usage + turn.usage

@@ -45,9 +45,13 @@ class Recorder:
     """Where episodes go: their live event streams and the finished records."""
 
     store: AsyncStore
+    also: EventSink | None = None
+    """Another sink that sees every event after the store (a live printer, a UI)."""
 
     async def event(self, event: Event) -> None:
         await self.store.append_event(event.episode_id, event.kind, event.data, ts=event.ts)
+        if self.also is not None:
+            await self.also(event)
 
     async def episode(self, episode: Episode) -> None:
         await self.store.put_episode(episode)
@@ -61,13 +65,16 @@ async def run_env_task(
     *,
     memory: ExperienceStore | None = None,
     recorder: Recorder | None = None,
+    events: EventSink | None = None,
     call_timeout_s: float | None = None,
 ) -> Episode:
     """One episode of a bundled environment's task, served in process with trial sandboxing,
-    judged by the environment's verifier, recorded if a recorder is given."""
+    judged by the environment's verifier. With a recorder it is recorded (events and episode);
+    without one, `events` alone sees its events."""
     session = env.open(task)
     spec = InProcessServerSpec(name=env.name, server=session.server)
-    events: EventSink | None = recorder.event if recorder else None
+    if recorder is not None:
+        events = recorder.event
     async with Toolbox([spec], timeout=call_timeout_s or config.call_timeout_s) as toolbox:
         agent = Agent(policy, toolbox, config, sandbox=session, memory=memory, events=events)
         episode = await agent.run(
@@ -106,6 +113,34 @@ async def run_many(
     return [episode for episode in results if episode is not None]
 
 
+def env_job(
+    env: Environment,
+    task: Task,
+    policy_for: PolicyFactory,
+    config: AgentConfig,
+    *,
+    memory: ExperienceStore | None = None,
+    recorder: Recorder | None = None,
+) -> Callable[[], Awaitable[Episode]]:
+    """One bundled task as a job for `run_many`. It never raises: a failure outside the loop
+    (a server that cannot start, a broken environment) becomes a recorded failed episode."""
+
+    async def run() -> Episode:
+        policy = policy_for(task)
+        try:
+            return await run_env_task(env, task, policy, config, memory=memory, recorder=recorder)
+        except (ToolMasterError, OSError, RuntimeError, ValueError) as exc:
+            logger.warning("task %s failed outside the agent loop: %r", task.id, exc)
+            boundary = "server" if isinstance(exc, ServerConnectError | OSError) else "runtime"
+            error = EpisodeError(boundary=boundary, kind="exception", message=repr(exc))
+            episode = failed_episode(task, config.mode, policy.info, error)
+            if recorder is not None:
+                await recorder.episode(episode)
+            return episode
+
+    return run
+
+
 async def run_env_tasks(
     env: Environment,
     tasks: Sequence[Task],
@@ -116,28 +151,9 @@ async def run_env_tasks(
     recorder: Recorder | None = None,
     concurrency: int = 8,
 ) -> list[Episode]:
-    """Run `tasks` of one environment concurrently; every task yields one recorded Episode,
-    also when its server cannot start or something outside the loop fails."""
-
-    def job(task: Task) -> Callable[[], Awaitable[Episode]]:
-        async def run() -> Episode:
-            policy = policy_for(task)
-            try:
-                return await run_env_task(
-                    env, task, policy, config, memory=memory, recorder=recorder
-                )
-            except (ToolMasterError, OSError, RuntimeError, ValueError) as exc:
-                logger.warning("task %s failed outside the agent loop: %r", task.id, exc)
-                boundary = "server" if isinstance(exc, ServerConnectError | OSError) else "runtime"
-                error = EpisodeError(boundary=boundary, kind="exception", message=repr(exc))
-                episode = failed_episode(task, config.mode, policy.info, error)
-                if recorder is not None:
-                    await recorder.episode(episode)
-                return episode
-
-        return run
-
-    return await run_many([job(t) for t in tasks], concurrency=concurrency)
+    """Run `tasks` of one environment concurrently; every task yields one recorded Episode."""
+    jobs = [env_job(env, t, policy_for, config, memory=memory, recorder=recorder) for t in tasks]
+    return await run_many(jobs, concurrency=concurrency)
 
 
 def failed_episode(task: Task, mode: Mode, policy: PolicyInfo, error: EpisodeError) -> Episode:

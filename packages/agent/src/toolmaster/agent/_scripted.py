@@ -25,7 +25,6 @@ class SolverPolicy:
         self.info = PolicyInfo(name=name, backend="scripted")
         self._solver = solver
         self._started = False
-        self._pending: list[str] = []
 
     async def complete(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling
@@ -38,16 +37,21 @@ class SolverPolicy:
                 turn = self._solver.send(self._results(messages))
             except StopIteration:
                 return AssistantTurn(content=None)
-        self._pending = [call.id for call in turn.tool_calls]
         return _assistant_turn(turn)
 
-    def _results(self, messages: Sequence[Message]) -> list[ToolResult]:
+    @staticmethod
+    def _results(messages: Sequence[Message]) -> list[ToolResult]:
+        """The results of the last assistant turn's calls, in call order, by the ids the loop
+        recorded (it renames duplicate ids, so the solver's own ids may differ)."""
+        last = next((m for m in reversed(messages) if m.role == "assistant"), None)
+        if last is None:
+            return []
         by_id = {m.tool_call_id: m for m in messages if m.role == "tool" and m.tool_call_id}
         results: list[ToolResult] = []
-        for call_id in self._pending:
-            message = by_id.get(call_id)
-            text = message.content or "" if message is not None else "Error: no result"
-            results.append(_result_from_text(call_id, text))
+        for call in last.tool_calls:
+            message = by_id.get(call.id)
+            text = (message.content or "") if message is not None else "Error: no result"
+            results.append(_result_from_text(call.id, text))
         return results
 
 

@@ -1,0 +1,97 @@
+"""`toolmaster memory`: what experience memory holds, per tool version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from toolmaster.cli._app import app
+from toolmaster.cli._sessions import open_store
+from toolmaster.core import Experience, Store, UserError
+
+memory = typer.Typer(
+    help="Experience memory: notes from trials, per server, tool and schema version.",
+    no_args_is_help=True,
+)
+app.add_typer(memory, name="memory")
+
+StoreOption = Annotated[Path | None, typer.Option("--store", help="Session store file.")]
+ServerOption = Annotated[str | None, typer.Option("--server", "-s", help="Only this server.")]
+
+
+def _find(store: Store, tool: str, server: str | None) -> list[Experience]:
+    """Experience for `tool` (`server/tool` also accepted)."""
+    if server is None and "/" in tool:
+        server, tool = tool.split("/", 1)
+    found = store.experiences(server=server, tool=tool)
+    if not found:
+        where = f" on server {server!r}" if server else ""
+        raise UserError(f"no experience for tool {tool!r}{where} (`toolmaster memory list`)")
+    return found
+
+
+@memory.command("list")
+def list_memory(
+    ctx: typer.Context, *, server: ServerOption = None, store: StoreOption = None
+) -> None:
+    """List the tools with experience: server, tool, schema hash, when, first line of notes."""
+    with open_store(ctx, store) as opened:
+        items = opened.experiences(server=server)
+    table = Table(title=f"experience ({len(items)} tool versions)")
+    for column in ("server", "tool", "schema", "learnt", "notes"):
+        table.add_column(column)
+    for item in items:
+        first = item.notes.strip().splitlines()[0] if item.notes.strip() else ""
+        table.add_row(
+            item.key.server,
+            item.key.tool,
+            item.key.schema_hash,
+            item.created_at.strftime("%Y-%m-%d %H:%M"),
+            escape(first[:80]),
+        )
+    Console().print(table)
+
+
+@memory.command("show")
+def show_memory(
+    ctx: typer.Context,
+    tool: Annotated[str, typer.Argument(help="A tool name, or server/tool.")],
+    *,
+    server: ServerOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Show the notes remembered for a tool (every schema version of it)."""
+    with open_store(ctx, store) as opened:
+        items = _find(opened, tool, server)
+    if as_json:
+        typer.echo(json.dumps([i.model_dump(mode="json") for i in items], indent=2))
+        return
+    console = Console(highlight=False)
+    for item in items:
+        console.print(
+            f"[bold]{item.key.server}/{item.key.tool}[/] schema {item.key.schema_hash} · "
+            f"learnt {item.created_at:%Y-%m-%d %H:%M} · episode {item.episode_id or '-'}"
+        )
+        console.print(escape(item.notes), end="\n\n")
+
+
+@memory.command("forget")
+def forget_memory(
+    ctx: typer.Context,
+    tool: Annotated[str, typer.Argument(help="A tool name, or server/tool.")],
+    *,
+    server: ServerOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Forget what was learnt about a tool, so that it is trialed again next time."""
+    with open_store(ctx, store) as opened:
+        items = _find(opened, tool, server)
+        for item in items:
+            opened.forget_experience(item.key)
+    typer.echo(f"forgot {len(items)} version(s) of {tool}")

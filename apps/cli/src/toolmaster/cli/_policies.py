@@ -1,0 +1,97 @@
+"""Choosing a policy from command-line flags, shared by `run`, `demo` and later `eval`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from toolmaster.agent import (
+    EmbeddedPolicy,
+    OpenAIConfig,
+    OpenAIPolicy,
+    PolicyFactory,
+    reference_policy,
+)
+from toolmaster.core import Environment, Mode, UserError
+
+PolicyChoice = Literal["embedded", "reference", "openai"]
+
+PolicyOption = Annotated[
+    str,
+    typer.Option(
+        "--policy",
+        "-p",
+        help="embedded (SmolLM2-135M, offline), reference (the bundled environment's scripted "
+        "teacher), or openai (any OpenAI-compatible server: --base-url, --model).",
+    ),
+]
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option(help="API root of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."),
+]
+ModelOption = Annotated[
+    str | None, typer.Option(help="Model name on the OpenAI-compatible server.")
+]
+ApiKeyEnvOption = Annotated[
+    str | None,
+    typer.Option(help="Name of the environment variable that holds the API key (never the key)."),
+]
+ToolModeOption = Annotated[
+    str,
+    typer.Option(help="native (the server parses tool calls) or text (ToolMaster parses them)."),
+]
+AdapterOption = Annotated[
+    Path | None, typer.Option(help="A LoRA adapter directory for the embedded model.")
+]
+BatchOption = Annotated[int, typer.Option(help="Generation batch size of the embedded model.")]
+
+
+@dataclass(frozen=True)
+class PolicyFlags:
+    """The policy flags of one command line."""
+
+    policy: str = "embedded"
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None
+    tool_mode: str = "native"
+    adapter: Path | None = None
+    batch: int = 4
+
+
+def policy_factory(flags: PolicyFlags, *, env: Environment | None, mode: Mode) -> PolicyFactory:
+    """The policy the flags ask for, as a factory of per-task policies."""
+    if flags.policy == "reference":
+        if env is None:
+            raise UserError("--policy reference needs a bundled environment (--env)")
+        return reference_policy(env, mode)
+    if flags.policy == "openai":
+        return _shared(OpenAIPolicy(_openai_config(flags)))
+    if flags.policy == "embedded":
+        return _shared(EmbeddedPolicy(adapter=flags.adapter, max_batch_size=flags.batch))
+    raise UserError(f"unknown policy {flags.policy!r} (embedded, reference or openai)")
+
+
+def _openai_config(flags: PolicyFlags) -> OpenAIConfig:
+    if not flags.base_url or not flags.model:
+        raise UserError("--policy openai needs --base-url and --model")
+    if flags.tool_mode not in ("native", "text"):
+        raise UserError(f"--tool-mode must be native or text, not {flags.tool_mode!r}")
+    api_key = None
+    if flags.api_key_env:
+        api_key = os.environ.get(flags.api_key_env)
+        if not api_key:
+            raise UserError(f"--api-key-env {flags.api_key_env}: that variable is not set")
+    return OpenAIConfig(
+        base_url=flags.base_url,
+        model=flags.model,
+        api_key=api_key,
+        tool_mode="native" if flags.tool_mode == "native" else "text",
+    )
+
+
+def _shared(policy: EmbeddedPolicy | OpenAIPolicy) -> PolicyFactory:
+    return lambda _task: policy

@@ -1,0 +1,233 @@
+"""`toolmaster run`: one task, over any MCP servers or a bundled environment, printed phase by
+phase as it runs and recorded in the session store."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import partial
+from pathlib import Path
+from typing import Annotated
+
+import anyio
+import typer
+from pydantic import JsonValue
+from rich.console import Console
+from rich.markup import escape
+from toolmaster.agent import Agent, AgentConfig, Recorder, result_text, run_env_task
+from toolmaster.cli._app import app
+from toolmaster.cli._policies import (
+    AdapterOption,
+    ApiKeyEnvOption,
+    BaseUrlOption,
+    BatchOption,
+    ModelOption,
+    PolicyFlags,
+    PolicyOption,
+    ToolModeOption,
+    policy_factory,
+)
+from toolmaster.cli._settings import settings_of
+from toolmaster.core import (
+    AsyncStore,
+    Episode,
+    Event,
+    Message,
+    Sampling,
+    Store,
+    Task,
+    ToolCall,
+    ToolResult,
+    UserError,
+    Verdict,
+    get_environment,
+    new_id,
+)
+from toolmaster.mcp import Toolbox, servers_from_file
+
+ModeOption = Annotated[
+    str, typer.Option("--mode", "-m", help="trial (trial-and-execution) or direct.")
+]
+StoreOption = Annotated[
+    Path | None, typer.Option("--store", help="Session store file (default: from the settings).")
+]
+
+
+class Printer:
+    """Prints an episode's events as they happen: trial steps in yellow, execution in green."""
+
+    def __init__(self, console: Console, *, width: int = 300) -> None:
+        self.console = console
+        self.width = width
+        self.phase = "execute"
+
+    async def __call__(self, event: Event) -> None:
+        data = event.data
+        show = getattr(self, f"_on_{event.kind}", None)
+        if show is not None:
+            show(data)
+
+    def _on_episode_started(self, data: dict[str, JsonValue]) -> None:
+        self.phase = "trial" if data.get("trial") else "execute"
+        tools = data.get("tools")
+        self.console.print(f"[bold]task[/] {escape(str(data.get('prompt', '')))}")
+        if isinstance(tools, list):
+            self.console.print(f"[bold]tools[/] {', '.join(map(str, tools))}")
+        self.console.print(f"\n[bold magenta]── {self.phase} phase ──[/]")
+
+    def _on_assistant(self, data: dict[str, JsonValue]) -> None:
+        message = Message.model_validate(data["message"])
+        if message.content:
+            self.console.print(f"[cyan]model[/] {escape(self._cut(message.content))}")
+
+    def _on_tool_call(self, data: dict[str, JsonValue]) -> None:
+        call = ToolCall.model_validate(data["call"])
+        args = self._cut(json.dumps(call.arguments, ensure_ascii=False))
+        style = "yellow" if self.phase == "trial" else "green"
+        self.console.print(f"[{style}]{self.phase} →[/] {call.tool}({escape(args)})")
+
+    def _on_tool_result(self, data: dict[str, JsonValue]) -> None:
+        result = ToolResult.model_validate(data["result"])
+        mark = "[red]✗[/]" if result.is_error else "←"
+        self.console.print(f"  {mark} {escape(self._cut(result_text(result)))}")
+
+    def _on_phase(self, data: dict[str, JsonValue]) -> None:
+        self.phase = "execute"
+        why = " (trial budget spent)" if data.get("forced") else ""
+        self.console.print(f"\n[bold magenta]── execute phase{why} ──[/]")
+        if data.get("notes"):
+            self.console.print(f"[magenta]notes[/] {escape(str(data['notes']))}")
+
+    def _on_verdict(self, data: dict[str, JsonValue]) -> None:
+        verdict = Verdict.model_validate(data["verdict"])
+        passed = "[green]passed[/]" if verdict.passed else "[red]failed[/]"
+        reasons = escape("; ".join(verdict.reasons))
+        self.console.print(f"\n[bold]verdict[/] {passed} score={verdict.score:g} {reasons}")
+
+    def _on_episode_finished(self, data: dict[str, JsonValue]) -> None:
+        self.console.print(f"[bold]answer[/] {escape(str(data.get('answer')))}")
+        if data.get("error"):
+            self.console.print(f"[red]error[/] {escape(json.dumps(data['error']))}")
+
+    def _cut(self, text: str) -> str:
+        text = " ".join(text.split())
+        return text if len(text) <= self.width else text[: self.width] + "…"
+
+
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    prompt: Annotated[str | None, typer.Argument(help="The task, with --config.")] = None,
+    *,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="An mcpServers JSON file.")
+    ] = None,
+    env: Annotated[str | None, typer.Option(help="A bundled environment (with --task).")] = None,
+    task: Annotated[str | None, typer.Option(help="A task id of the bundled environment.")] = None,
+    mode: ModeOption = "trial",
+    policy: PolicyOption = "embedded",
+    base_url: BaseUrlOption = None,
+    model: ModelOption = None,
+    api_key_env: ApiKeyEnvOption = None,
+    tool_mode: ToolModeOption = "native",
+    adapter: AdapterOption = None,
+    batch: BatchOption = 1,
+    max_trial_calls: Annotated[int, typer.Option(help="Trial-call budget.")] = 8,
+    max_turns: Annotated[int, typer.Option(help="Model-turn budget.")] = 16,
+    max_new_tokens: Annotated[int, typer.Option(help="Tokens per model turn.")] = 256,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature (0: greedy).")] = 0.0,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
+    allow_unsafe_trials: Annotated[
+        bool, typer.Option(help="Trial tools not marked read-only (no sandbox for --config).")
+    ] = False,
+    store: StoreOption = None,
+) -> None:
+    """Run one task: `--config FILE "task"` over any MCP servers, or `--env NAME --task ID` for a
+    bundled task judged by its verifier. Prints the run phase by phase and records it."""
+    if mode not in ("trial", "direct"):
+        raise UserError(f"--mode must be trial or direct, not {mode!r}")
+    agent_config = AgentConfig(
+        mode="trial" if mode == "trial" else "direct",
+        max_trial_calls=max_trial_calls,
+        max_turns=max_turns,
+        allow_unsafe_trials=allow_unsafe_trials,
+        sampling=Sampling(temperature=temperature, max_tokens=max_new_tokens, seed=seed),
+    )
+    flags = PolicyFlags(policy, base_url, model, api_key_env, tool_mode, adapter, batch)
+    path = store or settings_of(ctx).sessions_db
+    path.parent.mkdir(parents=True, exist_ok=True)
+    console = Console(highlight=False)
+    with Store(path) as opened:
+        if env is not None or task is not None:
+            if config is not None or prompt is not None:
+                raise UserError("give either --env/--task or --config with a task, not both")
+            episode = anyio.run(
+                partial(
+                    _run_bundled,
+                    env_name=env,
+                    task_id=task,
+                    flags=flags,
+                    config=agent_config,
+                    store=opened,
+                    console=console,
+                )
+            )
+        else:
+            if config is None or prompt is None:
+                raise UserError('give --config FILE "task", or --env NAME --task ID')
+            episode = anyio.run(
+                partial(
+                    _run_servers,
+                    config_file=config,
+                    prompt=prompt,
+                    flags=flags,
+                    config=agent_config,
+                    store=opened,
+                    console=console,
+                )
+            )
+    console.print(f"[dim]recorded as {episode.id} in {path}[/]")
+    if episode.error is not None or (episode.verdict is not None and not episode.verdict.passed):
+        raise typer.Exit(1)
+
+
+async def _run_bundled(
+    *,
+    env_name: str | None,
+    task_id: str | None,
+    flags: PolicyFlags,
+    config: AgentConfig,
+    store: Store,
+    console: Console,
+) -> Episode:
+    if env_name is None or task_id is None:
+        raise UserError("--env and --task go together")
+    environment = get_environment(env_name)
+    tasks = {t.id: t for split in ("train", "test") for t in environment.tasks(split)}
+    if task_id not in tasks:
+        example = next(iter(tasks), "none")
+        raise UserError(f"{env_name} has no task {task_id!r} (ids look like {example!r})")
+    task = tasks[task_id]
+    policy = policy_factory(flags, env=environment, mode=config.mode)(task)
+    recorder = Recorder(AsyncStore(store), also=Printer(console))
+    return await run_env_task(environment, task, policy, config, memory=store, recorder=recorder)
+
+
+async def _run_servers(
+    *,
+    config_file: Path,
+    prompt: str,
+    flags: PolicyFlags,
+    config: AgentConfig,
+    store: Store,
+    console: Console,
+) -> Episode:
+    task = Task(id=f"adhoc/{new_id()[:8]}", prompt=prompt)
+    policy = policy_factory(flags, env=None, mode=config.mode)(task)
+    recorder = Recorder(AsyncStore(store), also=Printer(console))
+    specs = servers_from_file(config_file, environ=os.environ)
+    async with Toolbox(specs) as toolbox:
+        agent = Agent(policy, toolbox, config, memory=store, events=recorder.event)
+        episode = await agent.run(task)
+    await recorder.episode(episode)
+    return episode
