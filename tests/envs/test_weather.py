@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
+from toolmaster.agent import AgentConfig, reference_policy, run_env_task
 from toolmaster.core import ENTRY_POINT_GROUP, Environment, Mode, Split, Task, UserError
 from toolmaster.envs.weather import ENV
 from toolmaster.envs.weather._tasks import _tasks
@@ -19,6 +20,10 @@ from toolmaster.envs.weather._world import PLACES, build_world
 from tests.envs.driver import run_solver
 
 pytestmark = pytest.mark.anyio
+
+DEFAULTS = AgentConfig()
+TRIAL_BUDGET = DEFAULTS.max_trial_calls - 1
+"""A script ends its own trial: it stays under the agent's default trial budget."""
 
 LISBON = next(p for p in PLACES if p.label == "Lisbon, Portugal")
 
@@ -37,6 +42,8 @@ async def _failures(tasks: list[tuple[int, Task]], mode: Mode) -> tuple[list[str
         errors += run.errors
         if not run.verdict.passed:
             failed.append(f"{task.id}: {task.prompt} -> {run.answer!r} {run.verdict.reasons}")
+        if run.trial_calls > TRIAL_BUDGET or len(run.turns) > DEFAULTS.max_turns:
+            failed.append(f"{task.id}: {run.trial_calls} trial calls, {len(run.turns)} turns")
     return failed, errors
 
 
@@ -317,6 +324,19 @@ async def test_solver_trials_then_executes_without_peeking() -> None:
         assert direct.verdict.passed, direct.verdict
         assert direct.trial_calls == 0
         assert all(c.tool != "finish_trial" for t in direct.turns for c in t.tool_calls)
+
+
+@pytest.mark.parametrize("mode", ["trial", "direct"])
+async def test_solver_fits_the_default_agent_budgets(mode: Mode) -> None:
+    policy_for = reference_policy(ENV, mode, seed=1)
+    for _, task in _sample("test", 6):
+        with anyio.fail_after(30):
+            episode = await run_env_task(ENV, task, policy_for(task), AgentConfig(mode=mode))
+        assert episode.error is None, episode.error
+        assert episode.verdict is not None
+        assert episode.verdict.passed, episode.verdict
+        if mode == "trial":
+            assert episode.notes, "the script's own finish_trial ended the trial"
 
 
 async def test_solver_is_deterministic_given_its_rng() -> None:

@@ -55,10 +55,21 @@ class Teacher:
         self.known = Known()
         self.meta: dict[str, JsonValue] = dict(task.metadata)
         self.kind = str(self.meta["kind"])
+        self.need = 0
+        """Planned trial calls still to come: slips and extra probes must leave room for them."""
 
     def slip(self, chance: float) -> bool:
         """Whether to make a realistic mistake now."""
         return self.rng.random() < chance
+
+    def may(self, chance: float, extra: int = 0) -> bool:
+        """Whether to take an optional step (a slip, an extra probe) of `1 + extra` calls: by
+        chance, and only if it fits the trial budget beside the planned calls still to come."""
+        return self.script.spare(self.need + extra) and self.slip(chance)
+
+    def planned(self) -> None:
+        """A planned trial call is about to be made (no effect outside the trial)."""
+        self.need = max(0, self.need - 1)
 
     def run(self) -> Solver:
         if self.mode == "trial":
@@ -85,7 +96,7 @@ class Teacher:
         items: list[Item] = list(page.get("results", []))
         while token := page.get("next_page_token"):
             say = "There are more results; next page."
-            if not self.known.tokens and self.slip(0.35):
+            if not self.known.tokens and self.may(0.35):
                 bad = yield from self.call("search_products", {**arguments, "page_token": "2"}, say)
                 self.known.note(
                     "search_products",
@@ -102,7 +113,7 @@ class Teacher:
 
     def find(self, color: str, noun: str) -> Generator[Turn, list[ToolResult], list[Item]]:
         """Every `color` `noun` in the catalog."""
-        if not self.known.words and self.slip(0.3):
+        if not self.known.words and self.may(0.3):
             plural = f"{color} {noun}s"
             found = yield from self.search_all(plural, say=f"Searching for {plural}.")
             if not found:
@@ -122,7 +133,7 @@ class Teacher:
 
     def product(self, product_id: str, say: str) -> Generator[Turn, list[ToolResult], Item]:
         """get_product, after (once, sometimes) passing the id as a bare number."""
-        if not self.known.ids and self.slip(0.3):
+        if not self.known.ids and self.may(0.3):
             number = str(int(product_id.rsplit("-", maxsplit=1)[-1]))
             bad = yield from self.call("get_product", {"product_id": number}, say)
             self.known.note(
@@ -132,6 +143,7 @@ class Teacher:
             )
             say = "It needs the full id, prefix and zeros included."
         self.known.ids = True
+        self.planned()
         result = yield from self.call("get_product", {"product_id": product_id}, say)
         return payload(result) or {}
 
@@ -140,7 +152,7 @@ class Teacher:
         if display in self.known.slugs:
             return self.known.slugs[display]
         say = "Listing the categories to get the right filter value."
-        if self.slip(0.4):
+        if self.may(0.4):
             found = yield from self.search_all("", display, f"Searching the {display} category.")
             if not found:
                 self.known.note(
@@ -148,6 +160,7 @@ class Teacher:
                     f"`category` takes a slug: {display!r} silently returns nothing.",
                 )
                 say = "No results at all with the display name; the filter must want an id."
+        self.planned()
         result = yield from self.call("list_categories", {}, say)
         for entry in (payload(result) or {}).get("categories", []):
             self.known.slugs[str(entry["name"])] = str(entry["slug"])

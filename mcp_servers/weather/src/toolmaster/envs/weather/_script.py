@@ -16,6 +16,10 @@ from toolmaster.core import FINISH_TRIAL, Mode, Phase, ToolCall, ToolResult, Tur
 Step = Generator[Turn, list[ToolResult], Any]
 """A piece of a solver: yields turns, is sent their results."""
 
+TRIAL_BUDGET = 7
+"""The most trial calls a script makes: under the agent's default budget (8 calls, after which
+the runtime ends the trial itself), so that the script's own `finish_trial` ends it."""
+
 
 class Script:
     """Numbers the calls and knows the phase: `trial` until `finish_trial`, then `execute`."""
@@ -23,9 +27,19 @@ class Script:
     def __init__(self, mode: Mode) -> None:
         self.phase: Phase = "trial" if mode == "trial" else "execute"
         self.calls_made = 0
+        self.trial_calls = 0
+
+    def spare(self, needed_after: int = 0) -> bool:
+        """Whether one more call fits the trial budget while keeping `needed_after` calls for
+        the probes that must follow it (always true outside the trial phase)."""
+        if self.phase != "trial":
+            return True
+        return self.trial_calls + 1 + needed_after <= TRIAL_BUDGET
 
     def _make(self, tool: str, arguments: dict[str, JsonValue]) -> ToolCall:
         self.calls_made += 1
+        if self.phase == "trial" and tool != FINISH_TRIAL:
+            self.trial_calls += 1
         return ToolCall(
             id=f"call_{self.calls_made}", tool=tool, arguments=arguments, phase=self.phase
         )

@@ -62,6 +62,11 @@ class Teacher:
         """Whether to make a realistic mistake now."""
         return self.rng.random() < chance
 
+    def may(self, chance: float, needed_after: int = 0) -> bool:
+        """Whether to take an optional step (a slip, an extra probe): by chance, and only if it
+        fits the trial budget with `needed_after` calls still to make."""
+        return self.script.spare(needed_after) and self.slip(chance)
+
     def run(self) -> Solver:
         if self.mode == "trial":
             yield from trial(self)
@@ -70,12 +75,15 @@ class Teacher:
 
     # ------------------------------------------------------------------ lookups
 
-    def resolve(self, label: str, say: str | None = None) -> Generator[Turn, list[ToolResult], str]:
-        """The id of the city `label` ("Name, Region-or-Country"), via find_city."""
+    def resolve(
+        self, label: str, say: str | None = None, reserve: int = 0
+    ) -> Generator[Turn, list[ToolResult], str]:
+        """The id of the city `label` ("Name, Region-or-Country"), via find_city (keeping
+        `reserve` trial calls for what follows the lookup)."""
         if label in self.known.ids:
             return self.known.ids[label]
         name, qualifier = label.split(", ", 1)
-        if not self.known.ids and self.slip(0.3):
+        if not self.known.ids and self.may(0.3, reserve + 1):
             result = yield from self.script.call(
                 "find_city", {"query": label}, say or f"Looking up {label}."
             )

@@ -18,12 +18,15 @@ Step = Generator[Turn, list[ToolResult], Any]
 
 def trial(teacher: Teacher) -> Step:
     """Trial find_city and get_forecast (and the favourites when the task needs them), then call
-    `finish_trial` with what was learnt."""
+    `finish_trial` with what was learnt. Within the trial budget: the probes the task needs are
+    kept, slips and extra probes only where calls are left."""
     script, known = teacher.script, teacher.known
     label = teacher.places[0]
     name = label.split(", ", 1)[0]
+    # find_city, the default forecast, day=1, metric; imperial and add_favorite when needed.
+    need = Need(4 + (teacher.kind == "min_f") + (teacher.kind == "favorite"))
     say = "These weather tools are new to me; let me try them before doing the task."
-    if teacher.slip(0.4):
+    if teacher.may(0.4, need.left):
         result = yield from script.call(
             "get_forecast", {"city": name}, say + " Does it take a name?"
         )
@@ -33,10 +36,11 @@ def trial(teacher: Teacher) -> Step:
             "the id from find_city.",
         )
         say = "The city argument is a key, not a name. Let me look the city up."
-    city = yield from teacher.resolve(label, say)
+    city = yield from teacher.resolve(label, say, reserve=need.done())
     data = yield from _forecast(
         teacher, {"city": city}, "A forecast with only the city, to see the defaults."
     )
+    need.done()
     today = date.fromisoformat(str(data["date"]))
     known.today = today
     kelvin = float(data["temp_max"])
@@ -50,13 +54,25 @@ def trial(teacher: Teacher) -> Step:
         f"Without `day` it is today's forecast ({today}). `wind` is a string with its unit, in "
         f"knots (e.g. {data['wind']!r}). `precip_prob` is a fraction 0-1, not a percentage.",
     )
-    yield from _days(teacher, city, today)
-    yield from _units(teacher, city, kelvin)
-    if teacher.kind == "favorite" or teacher.slip(0.25):
-        yield from _favorites(teacher, city, label)
+    yield from _days(teacher, city, today, need)
+    yield from _units(teacher, city, kelvin, need)
+    if teacher.kind == "favorite" or teacher.may(0.25, need.left):
+        yield from _favorites(teacher, city, label, need)
     yield from script.finish_trial(
         known.render(), "I know how these tools behave now; writing down what I learnt."
     )
+
+
+class Need:
+    """How many planned trial calls are still to come (slips must leave room for them)."""
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def done(self) -> int:
+        """One planned call is being made now; returns how many come after it."""
+        self.left = max(0, self.left - 1)
+        return self.left
 
 
 def _forecast(
@@ -69,11 +85,11 @@ def _forecast(
     return data
 
 
-def _days(teacher: Teacher, city: str, today: date) -> Step:
+def _days(teacher: Teacher, city: str, today: date, need: Need) -> Step:
     script, known = teacher.script, teacher.known
     tomorrow = (today + timedelta(days=1)).isoformat()
     say = "What does `day` mean? Trying tomorrow's date."
-    if teacher.slip(0.45):
+    if teacher.may(0.45, need.left):
         result = yield from script.call("get_forecast", {"city": city, "day": tomorrow}, say)
         known.note(
             "get_forecast",
@@ -83,13 +99,14 @@ def _days(teacher: Teacher, city: str, today: date) -> Step:
     else:
         say = "Does `day` count days from today? Trying day=1."
     data = yield from _forecast(teacher, {"city": city, "day": 1}, say)
+    need.done()
     if data["date"] == tomorrow:
         known.offsets = True
         known.note(
             "get_forecast",
             f"`day` is an integer offset from today: day=0 is {today}, day=1 gave {tomorrow}.",
         )
-    if teacher.slip(0.3):
+    if teacher.may(0.3, need.left):
         result = yield from script.call(
             "get_forecast", {"city": city, "day": 7}, "How far ahead does it go? Trying day=7."
         )
@@ -100,16 +117,17 @@ def _days(teacher: Teacher, city: str, today: date) -> Step:
             )
 
 
-def _units(teacher: Teacher, city: str, kelvin: float) -> Step:
+def _units(teacher: Teacher, city: str, kelvin: float, need: Need) -> Step:
     script, known = teacher.script, teacher.known
     say = "Now the unit systems: metric should give °C."
-    if teacher.slip(0.4):
+    if teacher.may(0.4, need.left):
         result = yield from script.call(
             "get_forecast", {"city": city, "units": "celsius"}, "Can I ask for Celsius directly?"
         )
         known.note("get_forecast", f'units="celsius" fails: "{error_text(result)}".')
         say = "Only standard, metric and imperial exist; metric should be °C."
     data = yield from _forecast(teacher, {"city": city, "units": "metric"}, say)
+    need.done()
     celsius = float(data["temp_max"])
     if abs(kelvin - KELVIN - celsius) < 0.1:
         known.units["C"] = "metric"
@@ -117,7 +135,9 @@ def _units(teacher: Teacher, city: str, kelvin: float) -> Step:
             "get_forecast",
             f'units="metric" gives °C ({celsius} = {kelvin} K - 273.15); wind stays in knots.',
         )
-    if teacher.kind == "min_f" or teacher.slip(0.5):
+    if teacher.kind == "min_f" or teacher.may(0.5, need.left):
+        if teacher.kind == "min_f":
+            need.done()
         data = yield from _forecast(
             teacher, {"city": city, "units": "imperial"}, "And imperial, presumably °F."
         )
@@ -127,15 +147,18 @@ def _units(teacher: Teacher, city: str, kelvin: float) -> Step:
             known.note("get_forecast", f'units="imperial" gives °F ({fahrenheit}).')
 
 
-def _favorites(teacher: Teacher, city: str, label: str) -> Step:
+def _favorites(teacher: Teacher, city: str, label: str, need: Need) -> Step:
     script, known = teacher.script, teacher.known
-    result = yield from script.call("list_favorites", {}, "Let me also try the favourites tools.")
-    count = len((payload(result) or {}).get("favorites", []))
-    known.note(
-        "list_favorites", f"Returns {{favorites: [{{id, name}}]}} ({count} saved right now)."
-    )
-    say = f"Adding {label} as a test (trial calls are sandboxed)."
-    if teacher.slip(0.4):
+    if teacher.kind == "favorite":
+        need.done()  # the add_favorite call below is planned
+    say = f"Adding {label} to the favourites as a test (trial calls are sandboxed)."
+    if teacher.may(0.6, need.left + 1):
+        result = yield from script.call("list_favorites", {}, "First, the favourites as they are.")
+        count = len((payload(result) or {}).get("favorites", []))
+        known.note(
+            "list_favorites", f"Returns {{favorites: [{{id, name}}]}} ({count} saved at first)."
+        )
+    if teacher.may(0.4, need.left + 1):
         name = label.split(", ", 1)[0]
         result = yield from script.call("add_favorite", {"city": name}, say)
         known.note(
@@ -149,6 +172,6 @@ def _favorites(teacher: Teacher, city: str, label: str) -> Step:
         "add_favorite",
         f"add_favorite(city=<id>) appends the city and returns the whole list ({after} now).",
     )
-    if teacher.slip(0.5):
+    if teacher.may(0.5, need.left):
         yield from script.call("remove_favorite", {"city": city}, "And removing it again.")
         known.note("remove_favorite", "remove_favorite(city=<id>) removes it and returns the list.")
