@@ -204,3 +204,16 @@ async def test_usage_mistakes() -> None:
         await toolbox.call(call("add"))
     with pytest.raises(UserError, match="two servers are named"):
         Toolbox([memory_spec("x", calc_server()), memory_spec("x", calc_server())])
+
+
+async def test_refresh_and_accessors() -> None:
+    app = calc_server()
+    with anyio.fail_after(10):
+        async with Toolbox([memory_spec("calc", app)]) as toolbox:
+            app.add_tool(lambda: "quiet", name="quiet")  # added without a notification
+            assert toolbox.tool("quiet") is None
+            assert "quiet" in [t.name for t in await toolbox.refresh()]
+            assert toolbox.client("calc").server_info is not None
+            assert toolbox.env_session("calc") is None
+            with pytest.raises(UserError, match="no server named 'other'"):
+                toolbox.client("other")

@@ -148,10 +148,16 @@ async def test_connect_failures(caplog: pytest.LogCaptureFixture) -> None:
     exits = StdioServerSpec(
         name="exits", command=sys.executable, args=("-c", "import sys; sys.exit(2)")
     )
+    events: list[ToolEvent] = []
     with anyio.fail_after(20):
+        toolbox = Toolbox([missing, exits, memory_spec("paged", paged_server())])
+        toolbox.subscribe(events.append)
         with pytest.raises(ServerConnectError) as info:
-            async with Toolbox([missing, exits, memory_spec("paged", paged_server())]):
+            async with toolbox:
                 pass
+        assert [(e.kind, e.server) for e in events if e.server == "exits"] == [
+            ("server_down", "exits")
+        ]
         assert set(info.value.failures) == {"missing", "exits"}
         assert "/no/such/server" in info.value.failures["missing"]
         async with Toolbox(

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 _MAX_PAGES = 1000
 _CLIENT_INFO = types.Implementation(name="toolmaster", version="0.1.0")
+_LIST_FAILURES = (MCPError, ValidationError, TimeoutError, RuntimeError, anyio.BrokenResourceError)
 _PROTOCOL_CODES = (types.PARSE_ERROR, types.INVALID_REQUEST, types.METHOD_NOT_FOUND)
 
 
@@ -145,6 +146,7 @@ class Connection:
 
     async def _run(self, ready: anyio.Event, stop: anyio.Event, stopped: anyio.Event) -> None:
         lost: list[str] = []
+        connected = False
 
         def died() -> None:  # the transport ended: leave the client; the next call reconnects
             self.client = None
@@ -173,6 +175,7 @@ class Connection:
                     self.tools = await self._list(client)
                     scope.deadline = math.inf
                     self._connected(client)
+                    connected = True
                     ready.set()
                     changes, changed = anyio.create_memory_object_stream[None](1)
                     async with changes, changed, anyio.create_task_group() as tg:
@@ -182,11 +185,11 @@ class Connection:
                             tg.start_soon(self._listen, client)
                         await stop.wait()
                         tg.cancel_scope.cancel()
-            if scope.cancelled_caught and not ready.is_set():
+            if scope.cancelled_caught and not connected:
                 self.error = f"no answer within {self._connect_timeout:g}s of starting"
         except Exception as exc:  # noqa: BLE001 (every failure to connect or stay connected is recorded)
             reason = self._describe(exc)
-            if not ready.is_set():
+            if not connected:
                 self.error = reason
                 logger.info("MCP server %r: could not connect: %s", self.name, reason)
             elif not lost:
@@ -196,7 +199,7 @@ class Connection:
             self._changes = None
             ready.set()
             stopped.set()
-        if lost:
+        if lost and connected:
             logger.warning("MCP server %r: connection lost: %s", self.name, lost[0])
             await self._notify(self, "server_down", lost[0])
 
@@ -246,7 +249,13 @@ class Connection:
         try:
             with anyio.fail_after(self._connect_timeout):
                 tools = await self._list(client)
-        except (MCPError, ValidationError, TimeoutError, anyio.BrokenResourceError) as exc:
+        except (
+            MCPError,
+            ValidationError,
+            TimeoutError,
+            RuntimeError,
+            anyio.BrokenResourceError,
+        ) as exc:
             logger.warning(
                 "MCP server %r: listing tools failed: %s", self.name, self._describe(exc)
             )
