@@ -49,7 +49,7 @@ class Recorder:
     """Another sink that sees every event after the store (a live printer, a UI)."""
 
     async def event(self, event: Event) -> None:
-        await self.store.append_event(event.episode_id, event.kind, event.data, ts=event.ts)
+        await self.store.put_event(event)
         if self.also is not None:
             await self.also(event)
 
