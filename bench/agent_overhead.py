@@ -16,7 +16,7 @@ import time
 
 import anyio
 from toolmaster.agent import Agent, AgentConfig, ScriptedPolicy
-from toolmaster.core import FINISH_TRIAL, Event, Task, ToolCall, Turn, get_environment
+from toolmaster.core import FINISH_TRIAL, Event, ToolCall, Turn, get_environment
 from toolmaster.mcp import InProcessServerSpec, Toolbox
 
 CALLS = [
