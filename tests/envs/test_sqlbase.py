@@ -13,6 +13,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, TextContent
 from pydantic import JsonValue
+from toolmaster.agent import AgentConfig, reference_policy, run_env_task
 from toolmaster.core import (
     ENTRY_POINT_GROUP,
     FINISH_TRIAL,
@@ -23,6 +24,7 @@ from toolmaster.core import (
     UserError,
 )
 from toolmaster.envs.sqlbase import ENV
+from toolmaster.envs.sqlbase._solver import TRIAL_BUDGET
 from toolmaster.envs.sqlbase._world import TEST_CATEGORIES, TEST_CITIES, TRAIN_CITIES
 
 from tests.envs.driver import run_solver
@@ -50,11 +52,14 @@ def _of_kind(kind: str, split: Split = "train") -> list[Task]:
 
 async def _sweep(tasks: list[Task], modes: tuple[Mode, ...] = ("trial", "direct")) -> None:
     for mode in modes:
-        failed = [
-            (task.id, run.verdict.reasons)
-            for i, task in enumerate(tasks)
-            if not (run := await run_solver(ENV, task, mode=mode, seed=i)).verdict.passed
-        ]
+        failed: list[tuple[str, list[str]]] = []
+        for i, task in enumerate(tasks):
+            run = await run_solver(ENV, task, mode=mode, seed=i)
+            if not run.verdict.passed:
+                failed.append((task.id, run.verdict.reasons))
+            # within the agent's default budgets: the teacher's own finish_trial ends the trial
+            assert run.trial_calls <= TRIAL_BUDGET, (task.id, run.trial_calls)
+            assert len(run.turns) <= AgentConfig().max_turns, (task.id, len(run.turns))
         assert len(failed) <= len(tasks) // 100, (mode, failed)
 
 
@@ -186,20 +191,40 @@ async def test_reference_solver_passes_every_task_in_both_modes() -> None:
     await _sweep(ENV.tasks("test"))
 
 
+@pytest.mark.parametrize("mode", ["trial", "direct"])
+async def test_reference_solver_through_the_agent_loop_with_default_budgets(mode: Mode) -> None:
+    for task in random.Random(3).sample(ALL_TASKS, 4):
+        with anyio.fail_after(60):
+            episode = await run_env_task(
+                ENV, task, reference_policy(ENV, mode)(task), AgentConfig(mode=mode)
+            )
+        assert episode.error is None, (task.id, episode.error)
+        assert episode.verdict is not None
+        assert episode.verdict.passed, (task.id, episode.verdict.reasons)
+        assert [p.phase for p in episode.phases] == (
+            ["trial", "execute"] if mode == "trial" else ["execute"]
+        )
+        assert bool(episode.notes) == (mode == "trial")
+
+
 async def test_trial_mode_trials_makes_mistakes_and_writes_notes() -> None:
     runs = [
         await run_solver(ENV, task, mode="trial", seed=i) for i, task in enumerate(ALL_TASKS[:12])
     ]
     assert all(run.verdict.passed for run in runs)
-    assert all(run.trial_calls >= 8 for run in runs)
+    assert all(6 <= run.trial_calls <= TRIAL_BUDGET for run in runs)
     assert sum(run.errors for run in runs) >= 6
+    every_note = ""
     for run in runs:
         (finish,) = [c for t in run.turns for c in t.tool_calls if c.tool == FINISH_TRIAL]
         notes = str(finish.arguments["notes"])
+        every_note += notes
         assert "CENTS" in notes
-        assert "status codes" in notes
+        assert "unix" in notes
         assert all(f"{tool}:" in notes for tool in ("list_tables", "describe", "query"))
         assert all(c.phase == "trial" for c in _calls_before_finish(run.turns))
+    for lesson in ("status codes", "E_NOWHERE", "readonly", "no such column: amount"):
+        assert lesson in every_note, lesson
     direct = await run_solver(ENV, ALL_TASKS[0], mode="direct")
     assert direct.trial_calls == 0
     assert direct.errors >= 1

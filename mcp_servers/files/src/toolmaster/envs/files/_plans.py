@@ -60,14 +60,16 @@ def _find_port(t: Teacher) -> Answer:
     etc = yield from t.one(say, "list_dir", path="/etc")
     dirs = [f"/etc/{e['name']}" for e in entries(etc) if e["type"] == "dir"]
     listings = yield from t.ask(None, *(t.call("list_dir", path=d, a=True) for d in dirs))
-    for directory, listing in zip(dirs, listings, strict=True):
-        for e in entries(listing):
-            if e["type"] != "file" or not e["name"].startswith("."):
-                continue
-            path = f"{directory}/{e['name']}"
-            text = yield from t.read_all(path, int(e["size"]))
-            if _active_port_hits("\n".join(f"{path}:0:{x}" for x in text.splitlines()), port):
-                return f"The file is {path}."
+    hidden = {
+        f"{directory}/{e['name']}": int(e["size"])
+        for directory, listing in zip(dirs, listings, strict=True)
+        for e in entries(listing)
+        if e["type"] == "file" and e["name"].startswith(".")
+    }
+    texts = yield from t.read_many(hidden)
+    for path, text in texts.items():
+        if _active_port_hits("\n".join(f"{path}:0:{x}" for x in text.splitlines()), port):
+            return f"The file is {path}."
     return "I could not find it."
 
 
@@ -84,11 +86,11 @@ def _count_errors(t: Teacher) -> Answer:
         lines = [x for x in result.text.splitlines() if x != "no matches"]
         return f"There are {len(lines)} lines containing ERROR."
     listing = yield from t.one(f"Reading every file in {directory}.", "list_dir", path=directory)
-    total = 0
-    for e in entries(listing):
-        if e["type"] == "file":
-            text = yield from t.read_all(f"{directory}/{e['name']}", int(e["size"]))
-            total += sum("ERROR" in line for line in text.splitlines())
+    sizes = {
+        f"{directory}/{e['name']}": int(e["size"]) for e in entries(listing) if e["type"] == "file"
+    }
+    texts = yield from t.read_many(sizes)
+    total = sum("ERROR" in line for text in texts.values() for line in text.splitlines())
     return f"There are {total} lines containing ERROR."
 
 
@@ -99,7 +101,7 @@ def _config_value(t: Teacher) -> Answer:
         "Checking the file size first.", "list_dir", path=posixpath.dirname(path), a=True
     )
     size = next(int(e["size"]) for e in entries(listing) if e["name"] == posixpath.basename(path))
-    text = yield from t.read_all(path, size)
+    text = (yield from t.read_many({path: size}))[path]
     for line in text.splitlines():
         match = pattern.match(line)
         if match:

@@ -16,6 +16,20 @@ from toolmaster.envs.files._fs import MAX_LIMIT
 Ask = Generator[Turn, list[ToolResult], list[ToolResult]]
 Steps = Generator[Turn, list[ToolResult], None]
 
+TRIAL_BUDGET = 7
+"""The most trial calls the teacher makes: under the agent's default trial budget, so that its
+own `finish_trial` ends the trial (not the runtime)."""
+
+_PRIORITY = {
+    "find_port": ("search", "read"),
+    "count_errors": ("read", "search"),
+    "config_value": ("read", "search"),
+    "largest": ("read", "search"),
+    "move_tmp": ("search", "move"),
+    "delete_backups": ("delete", "read"),
+}
+"""The probes each kind of task needs most, tried first."""
+
 
 @dataclass
 class Knowledge:
@@ -76,9 +90,12 @@ class Teacher:
         self.phase: Phase = "trial" if mode == "trial" else "execute"
         self.k = Knowledge()
         self._n = 0
+        self.trial_calls = 0
 
     def call(self, tool: str, **arguments: Any) -> ToolCall:
         self._n += 1
+        if self.phase == "trial" and tool != FINISH_TRIAL:
+            self.trial_calls += 1
         return ToolCall(id=f"call_{self._n}", tool=tool, arguments=arguments, phase=self.phase)
 
     def ask(self, say: str | None, *calls: ToolCall) -> Ask:
@@ -91,48 +108,64 @@ class Teacher:
         (result,) = yield from self.ask(say, self.call(tool, **arguments))
         return result
 
-    def read_all(self, path: str, size: int) -> Generator[Turn, list[ToolResult], str]:
-        """The whole file, paging as the limits seen so far require."""
-        text = ""
-        limit = self.k.max_limit
-        while len(text.encode()) < size:
-            args: dict[str, Any] = {"path": path}
-            if text:
-                args["offset"] = text.count("\n")
-            if limit:
-                args["limit"] = limit
-            say = None if not text else f"Only part of {path} came back; reading on."
-            result = yield from self.one(say, "read_file", **args)
-            if result.is_error:
-                raise RuntimeError(f"unexpected tool error: {result.text}")
-            if not result.text:
-                break
-            text += result.text
-        return text
+    def read_many(self, sizes: dict[str, int]) -> Generator[Turn, list[ToolResult], dict[str, str]]:
+        """Whole files, read in parallel, paging as the limits seen so far require (a read is
+        complete when its bytes reach the size `list_dir` showed)."""
+        texts = dict.fromkeys(sizes, "")
+        pending = [p for p, size in sizes.items() if size > 0]
+        while pending:
+            calls: list[ToolCall] = []
+            for path in pending:
+                args: dict[str, Any] = {"path": path}
+                if texts[path]:
+                    args["offset"] = texts[path].count("\n")
+                if self.k.max_limit:
+                    args["limit"] = self.k.max_limit
+                calls.append(self.call("read_file", **args))
+            started = any(texts[p] for p in pending)
+            say = "Only part came back; reading on from where it stopped." if started else None
+            results = yield from self.ask(say, *calls)
+            still: list[str] = []
+            for path, result in zip(pending, results, strict=True):
+                if result.is_error:
+                    raise RuntimeError(f"unexpected tool error: {result.text}")
+                texts[path] += result.text
+                if result.text and len(texts[path].encode()) < sizes[path]:
+                    still.append(path)
+            pending = still
+        return texts
 
-    # ------------------------------------------------------------ trial
+    # ------------------------------------------------------------ trial (budgeted)
+    def spare(self, cost: int) -> bool:
+        """Whether `cost` more trial calls fit the budget."""
+        return self.trial_calls + cost <= TRIAL_BUDGET
+
     def trial(self) -> Steps:
-        root = yield from self.one("Let me look around the file system.", "list_dir", path="/")
-        self.k.note("list_dir", "list_dir(path) -> 'name  SIZE B  mtime=UNIX_SECONDS' per entry")
-        names = [e["name"] for e in entries(root)]
-        home = yield from self.one(None, "list_dir", path="/home")
+        """At most `TRIAL_BUDGET` probes: dotfiles always, then the probes this task needs most."""
+        home = yield from self.one("Let me look around the file system.", "list_dir", path="/home")
         user = f"/home/{entries(home)[0]['name']}"
-        yield from self._trial_hidden(user)
-        if "var" in names:
-            yield from self._trial_read()
-        yield from self._trial_search(user)
-        if self.rng.random() < 0.7:
-            yield from self._trial_delete(user)
-        if self.rng.random() < 0.5:
-            yield from self._trial_move(user)
+        biggest = yield from self._trial_hidden(user)
+        probes = {
+            "read": (2, lambda: self._trial_read(*biggest)),
+            "search": (2, lambda: self._trial_search(user)),
+            "delete": (2, lambda: self._trial_delete(user)),
+            "move": (3, lambda: self._trial_move(user)),
+        }
+        first = _PRIORITY[str(self.task.metadata["kind"])]
+        rest = [name for name in probes if name not in first]
+        self.rng.shuffle(rest)
+        for name in [*first, *rest]:
+            cost, probe = probes[name]
+            if self.spare(cost):
+                yield from probe()
         lines = [f"{tool}: " + "; ".join(n) for tool, n in self.k.notes.items()]
         yield from self.ask(
-            "I have tried every tool I need; writing down what I learnt.",
+            "I have tried the tools I need; writing down what I learnt.",
             self.call(FINISH_TRIAL, notes="\n".join(lines)),
         )
         self.phase = "execute"
 
-    def _trial_hidden(self, user: str) -> Steps:
+    def _trial_hidden(self, user: str) -> Generator[Turn, list[ToolResult], tuple[str, int]]:
         plain, every = yield from self.ask(
             f"Does list_dir show dotfiles? Comparing {user} with and without the `a` flag.",
             self.call("list_dir", path=user),
@@ -141,17 +174,15 @@ class Teacher:
         hidden = sorted({e["name"] for e in entries(every)} - {e["name"] for e in entries(plain)})
         self.k.note(
             "list_dir",
-            "hidden entries (names starting with '.') are skipped unless a=true (saw "
-            f"{', '.join(hidden)} only with a=true); mtime is unix seconds UTC; directories end "
-            "in '/'",
+            "one entry per line, 'name  SIZE B  mtime=T' or 'name/  dir  mtime=T' (T: unix "
+            "seconds, UTC); hidden entries (names starting with '.') are skipped unless a=true "
+            f"(saw {', '.join(hidden)} only with a=true)",
         )
+        files = [e for e in entries(every) if e["type"] == "file"]
+        top = max(files, key=lambda e: int(e["size"]))
+        return f"{user}/{top['name']}", int(top["size"])
 
-    def _trial_read(self) -> Steps:
-        logs = yield from self.one(None, "list_dir", path="/var/log")
-        app = f"/var/log/{entries(logs)[0]['name']}"
-        listing = yield from self.one(None, "list_dir", path=app)
-        biggest = max(entries(listing), key=lambda e: int(e["size"]))
-        path, size = f"{app}/{biggest['name']}", int(biggest["size"])
+    def _trial_read(self, path: str, size: int) -> Steps:
         first = yield from self.one(f"Reading {path} ({size} bytes).", "read_file", path=path)
         got = first.text.count("\n")
         if len(first.text.encode()) < size:
@@ -161,7 +192,7 @@ class Teacher:
                 f"without limit it silently returns only the first {got} lines "
                 f"({len(first.text.encode())} of {size} bytes); offset = lines to skip (0-based)",
             )
-        if self.rng.random() < 0.5:
+        if self.spare(2) and self.rng.random() < 0.5:
             big = yield from self.one(
                 "Can I read it all at once?", "read_file", path=path, limit=100_000
             )
@@ -178,18 +209,17 @@ class Teacher:
         )
 
     def _trial_search(self, user: str) -> Steps:
-        if self.rng.random() < 0.6:
-            glob = yield from self.one("Is search a glob?", "search", pattern="*.log", path="/var")
+        if self.spare(3) and self.rng.random() < 0.6:
+            glob = yield from self.one("Is search a glob?", "search", pattern="*.sh", path=user)
             if glob.is_error:
-                self.k.note("search", f"pattern is NOT a glob: '*.log' gives '{error_text(glob)}'")
-        regex = yield from self.one(None, "search", pattern=r"\.log$", path="/var")
+                self.k.note("search", f"pattern is NOT a glob: '*.sh' gives '{error_text(glob)}'")
+        regex = yield from self.one(None, "search", pattern=r"\.sh$", path=user)
         self.k.search_is_regex = not regex.is_error
         self.k.note(
             "search",
             "pattern is a Python regex matched anywhere in the full path (anchor with $, "
-            "escape the dot: '\\.log$'); one path per line; content=true greps lines as "
-            "'path:LINE:text' (LINE 1-based); 'no matches' when empty "
-            f"(e.g. {len(regex.text.splitlines())} .log files)",
+            "escape the dot: '\\.sh$'); one path per line; content=true greps lines as "
+            "'path:LINE:text' (LINE 1-based); 'no matches' when empty",
         )
         dot = yield from self.one("And dotfiles?", "search", pattern=r"bashrc", path=user)
         if dot.text.strip() == "no matches":

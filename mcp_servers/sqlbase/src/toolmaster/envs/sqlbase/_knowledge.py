@@ -68,6 +68,21 @@ class Knowledge:
                         {"status": "status", "customers": "customer", "products": "product"}[role]
                     ] = str(ref["name"])
 
+    def infer_order_columns(self) -> None:
+        """Amount, quantity and time of the orders table from their names (`amt_c`, `qty`...)."""
+        cols = self.cols.setdefault("orders", {})
+        for col in self.columns[self.roles["orders"]]:
+            name = str(col["name"])
+            if col["pk"] or col.get("references") or name in cols.values():
+                continue
+            lowered = name.lower()
+            if any(part in lowered for part in ("amt", "cent", "amount")):
+                cols["amount"] = name
+            elif any(part in lowered for part in ("qty", "quant", "unit")):
+                cols["qty"] = name
+            else:
+                cols["ts"] = name
+
     def infer_columns(self) -> None:
         """Roles of the remaining columns from types and sample values."""
         for role, table in self.roles.items():

@@ -10,9 +10,14 @@ from typing import Any
 from toolmaster.core import FINISH_TRIAL, Mode, Phase, Solver, Task, ToolCall, ToolResult, Turn
 from toolmaster.envs.sqlbase._knowledge import Knowledge
 from toolmaster.envs.sqlbase._plans import Plan, execute_plan
-from toolmaster.envs.sqlbase._reading import affected_of, description_of, table_of, tables_of
+from toolmaster.envs.sqlbase._reading import description_of, table_of, tables_of
 
 Ask = Generator[Turn, list[ToolResult], list[ToolResult]]
+Steps = Generator[Turn, list[ToolResult], None]
+
+TRIAL_BUDGET = 7
+"""The most trial calls the teacher makes: under the agent's default trial budget, so that its
+own `finish_trial` ends the trial (not the runtime)."""
 
 
 class Teacher:
@@ -31,10 +36,13 @@ class Teacher:
             "execute": [],
         }
         self._n = 0
+        self.trial_calls = 0
 
     # ------------------------------------------------------------ plumbing
     def call(self, tool: str, **arguments: Any) -> ToolCall:
         self._n += 1
+        if self.phase == "trial" and tool != FINISH_TRIAL:
+            self.trial_calls += 1
         return ToolCall(id=f"call_{self._n}", tool=tool, arguments=arguments, phase=self.phase)
 
     def ask(self, say: str | None, *calls: ToolCall) -> Ask:
@@ -44,41 +52,27 @@ class Teacher:
     def sql(self, say: str | None, statement: str, tool: str = "query") -> Ask:
         return self.ask(say, self.call(tool, sql=statement))
 
-    # ------------------------------------------------------------ discovery
-    def discover(self) -> Generator[Turn, list[ToolResult], None]:
-        """Find the tables, their columns and the conventions (both modes)."""
-        (listing,) = yield from self.ask("First, which tables are there?", self.call("list_tables"))
-        self.k.saw_tables(tables_of(listing))
-        self.notes["list_tables"].append(
-            "no arguments; one 'name (N rows)' per line. Tables here: " + ", ".join(self.k.tables)
-        )
-        if self.mode == "trial" and self.rng.random() < 0.5:
+    # ------------------------------------------------------------ trial (budgeted)
+    def trial(self) -> Steps:
+        """At most `TRIAL_BUDGET` read-mostly probes: tables, keys, then two of the conventions."""
+        yield from self.list_tables()
+        if self.rng.random() < 0.4:
             yield from self._guess_amount_column()
-        described = yield from self.ask(
-            "Let me see the columns of every table.",
-            *(self.call("describe", table=t) for t in self.k.tables),
-        )
-        for result in described:
-            self.k.saw_description(*description_of(result))
-        self.k.infer_tables()
-        self.notes["describe"].append(
-            "describe(table) -> one column per line, 'name TYPE [PRIMARY KEY] [-> table.col]'; "
-            "the arrows are the foreign keys: use them for joins (names are terse and differ "
-            "from the usual ones); an unknown table gives 'no such table: X'"
-        )
-        roles = ("status", "products", "customers", "orders")
-        samples = yield from self.ask(
-            "Now some sample rows to see what the values look like.",
-            *(self.call("query", sql=f"SELECT * FROM {self.k.t(r)}") for r in roles),
-        )
-        for role, result in zip(roles, samples, strict=True):
-            self.k.saw_sample(self.k.t(role), table_of(result))
-        self.k.infer_columns()
+        yield from self.describe_all()
+        probes = [self._probe_status, self._probe_execute, self._probe_readonly]
+        self.rng.shuffle(probes)
+        for probe in [self._probe_dates, *probes]:
+            if self.trial_calls < TRIAL_BUDGET:
+                yield from probe()
         self._note_schema()
-        if self.mode == "trial":
-            yield from self.look_at_cities()
+        lines = [f"{tool}: " + "; ".join(notes) for tool, notes in self.notes.items() if notes]
+        yield from self.ask(
+            "I have what I need; writing down what I learnt.",
+            self.call(FINISH_TRIAL, notes="\n".join(lines)),
+        )
+        self.phase = "execute"
 
-    def _guess_amount_column(self) -> Generator[Turn, list[ToolResult], None]:
+    def _guess_amount_column(self) -> Steps:
         orders = next((t for t in self.k.tables if "ord" in t or "purch" in t), self.k.tables[0])
         (result,) = yield from self.sql(
             "Maybe I can sum the amounts straight away.", f"SELECT SUM(amount) FROM {orders}"
@@ -88,94 +82,112 @@ class Teacher:
                 f"guessing column names fails ({_error(result)}); describe the table first"
             )
 
-    def look_at_cities(self) -> Generator[Turn, list[ToolResult], None]:
+    def _probe_dates(self) -> Steps:
+        orders, ts = self.k.t("orders"), self.k.c("orders", "ts")
+        (raw,) = yield from self.sql(
+            f"Is {ts} unix seconds? Trying date() on it.",
+            f"SELECT {ts}, date({ts}, 'unixepoch') FROM {orders} LIMIT 3",
+        )
+        rows = table_of(raw).rows
+        self.k.ts_ms = any(r[1] is None for r in rows)
+        if self.k.ts_ms:
+            self.notes["query"].append(
+                f"{ts} is unix MILLIseconds: date({ts}, 'unixepoch') gives NULL (values like "
+                f"{rows[0][0]}); use {ts}/1000 in date(), and multiply bounds by 1000"
+            )
+        else:
+            self.notes["query"].append(f"{ts} is unix seconds, UTC (date() reads it directly)")
+
+    def _probe_status(self) -> Steps:
+        status = self.k.t("status")
+        (result,) = yield from self.sql("What do the status codes mean?", f"SELECT * FROM {status}")
+        pairs = ", ".join(f"{r[1]}={r[0]}" for r in table_of(result).rows)
+        self.notes["query"].append(f"status codes (from {status}): {pairs}; use the codes")
+
+    def _probe_execute(self) -> Steps:
+        orders, st = self.k.t("orders"), self.k.c("orders", "status")
+        (result,) = yield from self.sql(
+            "Trying execute in the sandbox with a no-op update.",
+            f"UPDATE {orders} SET {st} = {st}",
+            tool="execute",
+        )
+        if result.is_error:
+            self.notes["execute"].append(
+                f"UPDATE/DELETE without WHERE is refused ('{_error(result)}'): always add a "
+                "WHERE; it answers 'rows affected: N'. Destructive: COUNT(*) the WHERE first"
+            )
+
+    def _probe_readonly(self) -> Steps:
+        orders = self.k.t("orders")
+        (result,) = yield from self.sql(
+            "Can query change data?", f"DELETE FROM {orders} WHERE 1 = 0"
+        )
+        if result.is_error:
+            self.notes["query"].append(
+                f"read-only: a write gives '{_error(result)}'; changes go through execute"
+            )
+
+    def _note_schema(self) -> None:
+        k, o = self.k, self.k.cols["orders"]
+        products = k.t("products")
+        price = next(
+            c["name"] for c in k.columns[products] if c["type"] == "INTEGER" and not c["pk"]
+        )
+        self.notes["describe"].append(
+            f"{k.t('orders')} is the fact table: {o['amount']} = amount in integer CENTS "
+            f"(/100 for dollars), {o['qty']} = units, {o['ts']} = order time, {o['status']} = "
+            f"status code -> {k.t('status')}, {o['customer']} -> {k.t('customers')}, "
+            f"{o['product']} -> {products}; {products}.{price} is in cents too"
+        )
+
+    # ------------------------------------------------------------ discovery
+    def list_tables(self) -> Steps:
+        (listing,) = yield from self.ask("First, which tables are there?", self.call("list_tables"))
+        self.k.saw_tables(tables_of(listing))
+        self.notes["list_tables"].append(
+            "no arguments; one 'name (N rows)' per line. Tables here: " + ", ".join(self.k.tables)
+        )
+
+    def describe_all(self) -> Steps:
+        wanted = [t for t in self.k.tables if "migration" not in t]
+        described = yield from self.ask(
+            "Let me see the columns of the tables.",
+            *(self.call("describe", table=t) for t in wanted),
+        )
+        for result in described:
+            self.k.saw_description(*description_of(result))
+        self.k.infer_tables()
+        self.k.infer_order_columns()
+        self.notes["describe"].append(
+            "describe(table) -> one column per line, 'name TYPE [PRIMARY KEY] [-> table.col]'; "
+            "the arrows are the foreign keys: use them for joins (names are terse and differ "
+            "from the usual ones); an unknown table gives 'no such table: X'"
+        )
+
+    def discover(self) -> Steps:
+        """What execution still needs: the schema (direct mode) and the data's conventions."""
+        if not self.k.tables:
+            yield from self.list_tables()
+        if not self.k.roles:
+            yield from self.describe_all()
+        roles = ("status", "products", "customers", "orders")
+        samples = yield from self.ask(
+            "Now some sample rows to see what the values look like.",
+            *(self.call("query", sql=f"SELECT * FROM {self.k.t(r)}") for r in roles),
+        )
+        for role, result in zip(roles, samples, strict=True):
+            self.k.saw_sample(self.k.t(role), table_of(result))
+        self.k.infer_columns()
+        params = self.task.metadata.get("params")
+        if self.mode == "trial" and isinstance(params, dict) and "city" in params:
+            yield from self.look_at_cities()
+
+    def look_at_cities(self) -> Steps:
         cust, city = self.k.t("customers"), self.k.c("customers", "city")
         (result,) = yield from self.sql(
             "How are city names spelt?", f"SELECT DISTINCT {city} FROM {cust} ORDER BY 1"
         )
         self.k.saw_cities(table_of(result))
-        self.notes["query"].append(
-            f"{cust}.{city} spells cities like {', '.join(self.k.cities[:3])}: match that spelling"
-        )
-
-    def _note_schema(self) -> None:
-        k = self.k
-        o = k.cols["orders"]
-        unit = "unix MILLIseconds (divide by 1000 for date())" if k.ts_ms else "unix seconds, UTC"
-        codes = ", ".join(f"{label}={code}" for label, code in sorted(k.codes.items(), key=_second))
-        name_format = "'LAST, First'" if k.last_first else "'First Last'"
-        self.notes["describe"].append(
-            f"{k.t('orders')}: {o['amount']} = amount in integer CENTS (/100 for dollars), "
-            f"{o['qty']} = units, {o['ts']} = order time in {unit}, {o['status']} = status code "
-            f"-> {k.t('status')}; {o['customer']} -> {k.t('customers')}, "
-            f"{o['product']} -> {k.t('products')}. {k.t('products')}.{k.c('products', 'price')} "
-            f"is in cents too. Customer names are stored as {name_format}."
-        )
-        self.notes["query"].append(f"status codes (from {k.t('status')}): {codes}")
-        if k.truncated_seen:
-            self.notes["query"].append(
-                "returns at most 20 rows (truncated=true, row_count = full count): aggregate in "
-                "SQL or page with LIMIT/OFFSET"
-            )
-
-    # ------------------------------------------------------------ trial extras
-    def trial_extras(self) -> Generator[Turn, list[ToolResult], None]:
-        k = self.k
-        orders, ts = k.t("orders"), k.c("orders", "ts")
-        if self.rng.random() < 0.6:
-            (raw,) = yield from self.sql(
-                "Does date() read the timestamps directly?",
-                f"SELECT {ts}, date({ts}, 'unixepoch') FROM {orders} LIMIT 3",
-            )
-            if any(r[1] is None for r in table_of(raw).rows):
-                yield from self.sql(
-                    "NULL dates: the timestamps must be milliseconds. Dividing by 1000:",
-                    f"SELECT {ts}, date({ts}/1000, 'unixepoch') FROM {orders} LIMIT 3",
-                )
-                self.notes["query"].append(
-                    f"date({ts}, 'unixepoch') gives NULL because {ts} is in ms; use {ts}/1000"
-                )
-        if self.rng.random() < 0.25:
-            (result,) = yield from self.sql(
-                "Can query change data?", f"DELETE FROM {orders} WHERE {k.c('orders', 'id')} = 1"
-            )
-            if result.is_error:
-                self.notes["query"].append(f"read-only: a write gives '{_error(result)}'")
-        if self.rng.random() < 0.7:
-            yield from self._trial_execute()
-
-    def _trial_execute(self) -> Generator[Turn, list[ToolResult], None]:
-        k = self.k
-        orders, st, oid = k.t("orders"), k.c("orders", "status"), k.c("orders", "id")
-        if self.rng.random() < 0.5:
-            (result,) = yield from self.sql(
-                "Trying execute (this is a sandbox) with a no-op update.",
-                f"UPDATE {orders} SET {st} = {st}",
-                tool="execute",
-            )
-            if result.is_error:
-                self.notes["execute"].append(
-                    f"UPDATE/DELETE without WHERE is refused: '{_error(result)}'; "
-                    "add a WHERE clause"
-                )
-        (result,) = yield from self.sql(
-            "A harmless update of one row.",
-            f"UPDATE {orders} SET {st} = {st} WHERE {oid} = 1",
-            tool="execute",
-        )
-        affected = affected_of(result)
-        self.notes["execute"].append(
-            f"runs one INSERT/UPDATE/DELETE and returns {{rows_affected}} (saw {affected} for "
-            "one row); destructive: check the WHERE with a SELECT COUNT(*) first"
-        )
-
-    def finish(self) -> Generator[Turn, list[ToolResult], None]:
-        lines = [f"{tool}: " + "; ".join(notes) for tool, notes in self.notes.items() if notes]
-        yield from self.ask(
-            "I have what I need; writing down what I learnt.",
-            self.call(FINISH_TRIAL, notes="\n".join(lines)),
-        )
-        self.phase = "execute"
 
     # ------------------------------------------------------------ the run
     def run(self) -> Solver:
@@ -185,10 +197,9 @@ class Teacher:
             yield from self.sql(
                 "I'll assume the usual shop schema.", "SELECT SUM(amount) FROM orders"
             )
+        else:
+            yield from self.trial()
         yield from self.discover()
-        if self.mode == "trial":
-            yield from self.trial_extras()
-            yield from self.finish()
         plan = Plan(self.task, self.k, naive=self.mode == "direct")
         answer = yield from execute_plan(self, plan)
         yield Turn(content=answer)
@@ -203,7 +214,3 @@ def _error(result: ToolResult) -> str:
     text = result.text
     prefix = text.split(": ", 1)
     return prefix[1] if text.startswith("Error executing tool") and len(prefix) > 1 else text
-
-
-def _second(item: tuple[str, int]) -> int:
-    return item[1]
