@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -40,6 +41,8 @@ def _root(
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     # Configured before any MCP server is built: the SDK's own basicConfig then leaves it be.
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if verbose == 0:  # model loading draws progress bars unless told not to (read at import)
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     ctx.obj = CliState(config=config)
 
 

@@ -16,7 +16,7 @@ from pydantic import JsonValue
 from rich import box
 from rich.console import Console
 from rich.table import Table
-from toolmaster.agent import AgentConfig, Recorder, env_job, run_many
+from toolmaster.agent import AgentConfig, PolicyFactory, Recorder, env_job, run_many
 from toolmaster.cli._app import app
 from toolmaster.cli._policies import AdapterOption, BatchOption, PolicyFlags, policy_factory
 from toolmaster.cli._settings import settings_of
@@ -95,6 +95,7 @@ def demo_command(
     if not policies:
         raise UserError("nothing to run: --no-reference and --no-model together")
     rows: list[Row] = []
+    model_policy: PolicyFactory | None = None
     with Store(path) as opened:
         recorder = Recorder(AsyncStore(opened))
         for name, flags in policies:
@@ -112,7 +113,11 @@ def demo_command(
                         sampling=Sampling(max_tokens=max_new_tokens),
                     )
                 )
-                factories = {e.name: policy_factory(flags, env=e, mode=mode) for e in chosen}
+                if name == "reference":
+                    factories = {e.name: policy_factory(flags, env=e, mode=mode) for e in chosen}
+                else:  # one model, loaded once, serves every environment and mode
+                    model_policy = model_policy or policy_factory(flags, env=None, mode=mode)
+                    factories = dict.fromkeys((e.name for e in chosen), model_policy)
                 jobs = [
                     env_job(e, t, factories[e.name], config, recorder=recorder)
                     for e in chosen
