@@ -1,0 +1,1 @@
+"""ToolMaster terminal UI (being written)."""
