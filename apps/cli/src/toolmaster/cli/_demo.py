@@ -175,10 +175,10 @@ def _table(rows: list[Row]) -> Table:
         "tok",
         "s",
     )
-    widths = {"policy": 9, "mode": 6}
+    widths = {"policy": 9, "mode": 6, "tok": 5, "s": 6}
     for column in columns:
         width = widths.get(column, max(len(line) for line in column.split("\n")))
-        justify = "left" if column in widths else "right"
+        justify = "left" if column in ("policy", "mode") else "right"
         table.add_column(column, justify=justify, min_width=width, no_wrap=True)
     for row in rows:
         table.add_row(
