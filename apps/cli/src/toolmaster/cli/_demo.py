@@ -157,8 +157,9 @@ def _table(rows: list[Row]) -> Table:
     table = Table(
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        collapse_padding=True,
         title="ToolMaster demo: bundled test tasks",
-        caption="pass: verifier pass rate; trials, calls, errors and tok(ens): means per episode; "
+        caption="pass: verifier pass rate; trial/exec calls, errors and tok(ens): means per episode; "
         "fail: episodes with a runtime error; s: wall seconds of the row. The model runs on "
         "the budgets of --max-turns and --max-trial-calls, the teachers on the defaults.",
     )
@@ -167,8 +168,8 @@ def _table(rows: list[Row]) -> Table:
         "mode",
         "n",
         "pass",
-        "trials",
-        "calls",
+        "trial",
+        "exec",
         "tool\nerr",
         "fmt\nerr",
         "fail",
