@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 from mcp.server.mcpserver import MCPServer
 from pydantic import JsonValue
-
 from toolmaster.core import Environment, Task
 
 __all__ = ["JsonSession", "serve", "task_id"]
@@ -52,7 +51,9 @@ def task_id(env: str, split: str, index: int) -> str:
 def serve(env: Environment, argv: Sequence[str] | None = None) -> None:
     """Run `env`'s server: `python -m toolmaster.envs.<name> [--seed N | --task ID] [--version V]
     [--transport stdio|streamable-http] [--host H] [--port P]`."""
-    parser = argparse.ArgumentParser(prog=f"python -m toolmaster.envs.{env.name}", description=env.description)
+    parser = argparse.ArgumentParser(
+        prog=f"python -m toolmaster.envs.{env.name}", description=env.description
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the state (default 0)")
     parser.add_argument("--task", help="serve the state of this task id instead of --seed")
     parser.add_argument("--version", choices=env.versions, help="tool-surface version")
