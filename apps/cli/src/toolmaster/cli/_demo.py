@@ -160,8 +160,8 @@ def _table(rows: list[Row]) -> Table:
         collapse_padding=True,
         title="ToolMaster demo: bundled test tasks",
         caption="pass: verifier pass rate; trial/exec calls, errors and tok(ens): means per "
-        "episode; fail: episodes with a runtime error; s: wall seconds of the row. The model runs on "
-        "the budgets of --max-turns and --max-trial-calls, the teachers on the defaults.",
+        "episode; fail: episodes with a runtime error; s: wall seconds of the row. The model "
+        "runs on the budgets of --max-turns and --max-trial-calls, the teachers on the defaults.",
     )
     columns = (
         "policy",
