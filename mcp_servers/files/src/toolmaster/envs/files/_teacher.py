@@ -91,6 +91,8 @@ class Teacher:
         self.k = Knowledge()
         self._n = 0
         self.trial_calls = 0
+        self.reserve = 0
+        """Trial calls to keep free for probes still to come."""
 
     def call(self, tool: str, **arguments: Any) -> ToolCall:
         self._n += 1
@@ -149,15 +151,19 @@ class Teacher:
             "read": (2, lambda: self._trial_read(*biggest)),
             "search": (2, lambda: self._trial_search(user)),
             "delete": (2, lambda: self._trial_delete(user)),
-            "move": (3, lambda: self._trial_move(user)),
+            "move": (2, lambda: self._trial_move(user)),
         }
         first = _PRIORITY[str(self.task.metadata["kind"])]
         rest = [name for name in probes if name not in first]
         self.rng.shuffle(rest)
+        done: set[str] = set()
         for name in [*first, *rest]:
             cost, probe = probes[name]
+            # optional mistakes inside a probe must leave room for the other probe this task needs
+            self.reserve = sum(probes[n][0] for n in first if n != name and n not in done)
             if self.spare(cost):
                 yield from probe()
+            done.add(name)
         lines = [f"{tool}: " + "; ".join(n) for tool, n in self.k.notes.items()]
         yield from self.ask(
             "I have tried the tools I need; writing down what I learnt.",
@@ -192,7 +198,19 @@ class Teacher:
                 f"without limit it silently returns only the first {got} lines "
                 f"({len(first.text.encode())} of {size} bytes); offset = lines to skip (0-based)",
             )
-        if self.spare(2) and self.rng.random() < 0.5:
+        if self.rng.random() < 0.4 and not self.spare(2 + self.reserve):
+            # the tempting mistake, in place of the explicit-limit read when the budget is short
+            big = yield from self.one(
+                "Can I read it all at once?", "read_file", path=path, limit=100_000
+            )
+            if big.is_error:
+                self.k.note(
+                    "read_file",
+                    f"a huge limit fails ({error_text(big)}): page with offset instead, until the "
+                    "bytes read reach the size from list_dir",
+                )
+            return
+        if self.spare(2 + self.reserve) and self.rng.random() < 0.5:
             big = yield from self.one(
                 "Can I read it all at once?", "read_file", path=path, limit=100_000
             )
@@ -209,7 +227,8 @@ class Teacher:
         )
 
     def _trial_search(self, user: str) -> Steps:
-        if self.spare(3) and self.rng.random() < 0.6:
+        glob_first = self.rng.random() < 0.5
+        if glob_first:
             glob = yield from self.one("Is search a glob?", "search", pattern="*.sh", path=user)
             if glob.is_error:
                 self.k.note("search", f"pattern is NOT a glob: '*.sh' gives '{error_text(glob)}'")
@@ -221,6 +240,8 @@ class Teacher:
             "escape the dot: '\\.sh$'); one path per line; content=true greps lines as "
             "'path:LINE:text' (LINE 1-based); 'no matches' when empty",
         )
+        if glob_first and not self.spare(1 + self.reserve):
+            return
         dot = yield from self.one("And dotfiles?", "search", pattern=r"bashrc", path=user)
         if dot.text.strip() == "no matches":
             self.k.search_skips_hidden = True
@@ -255,9 +276,11 @@ class Teacher:
         if first.is_error:
             self.k.move_needs_parent = True
             made = yield from self.one(None, "make_dir", path="/scratch")
-            done = yield from self.one(None, "move", src=src, dst="/scratch/notes.tmpl")
             self.k.note(
                 "move",
                 f"the target's parent must exist ('{error_text(first)}'); make_dir creates it "
-                f"({made.text}); then it works ({done.text}); give the full target path",
+                f"({made.text}); give the full target path",
             )
+            if self.spare(1):
+                done = yield from self.one(None, "move", src=src, dst="/scratch/notes.tmpl")
+                self.k.note("move", f"after make_dir it works ({done.text})")
