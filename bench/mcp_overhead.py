@@ -25,6 +25,7 @@ import anyio
 import mcp_types as types
 from mcp import Client, StdioServerParameters
 from mcp.server.mcpserver import MCPServer
+from pydantic import JsonValue
 from toolmaster.core import ToolCall
 from toolmaster.mcp import InProcessServerSpec, StdioServerSpec, Toolbox, ToolEvent
 
@@ -111,13 +112,17 @@ async def measure(
     *,
     rates: bool = True,
 ) -> bool:
+    # Both sides get ready-made inputs: the arguments, or the ToolCall the agent would have.
+    arguments: list[dict[str, JsonValue]] = [{"a": i, "b": 1} for i in range(1024)]
+    tool_calls = [ToolCall(id=str(i), tool="add", arguments=a) for i, a in enumerate(arguments)]
+
     async def raw(i: int) -> object:
-        result = await client.call_tool("add", {"a": i, "b": 1})
+        result = await client.call_tool("add", arguments[i % 1024])
         assert not result.is_error
         return result
 
     async def boxed(i: int) -> object:
-        result = await toolbox.call(ToolCall(id=str(i), tool="add", arguments={"a": i, "b": 1}))
+        result = await toolbox.call(tool_calls[i % 1024])
         assert result.error_kind is None, result
         return result
 

@@ -81,6 +81,7 @@ class Connection:
         self._max_message_bytes = max_message_bytes
         self._notify = notify
         self._secrets = spec.secret_values()
+        self._in_process = self.identity.transport == "memory"
         self._tail = StderrTail(spec.name)
         self._tg: anyio.abc.TaskGroup | None = None
         self._lock = anyio.Lock()
@@ -325,24 +326,34 @@ class Connection:
                 )
         failure: tuple[ErrorKind, str] | None = None
         raw: types.CallToolResult | None = None
-        scope = anyio.CancelScope(deadline=anyio.current_time() + timeout)
-        slot = _Inflight(scope)
-        with scope:
-            self._inflight.add(slot)
+        slot: _Inflight | None = None
+        if self._in_process:
+            # No stream, so no fault to cancel on: the SDK's own per-request scope keeps time.
             try:
-                raw = await client.call_tool(tool, call.arguments)
+                raw = await client.call_tool(tool, call.arguments, read_timeout_seconds=timeout)
             except Exception as exc:  # noqa: BLE001 (becomes the result; logged when unexpected)
                 failure = await self._classify(exc, client)
-            finally:
-                self._inflight.discard(slot)
+        else:
+            # Our own deadline: the SDK's clock starts only once the request is written, and a
+            # server that stops reading its stdin would block the write forever.
+            scope = anyio.CancelScope(deadline=anyio.current_time() + timeout)
+            slot = _Inflight(scope)
+            with scope:
+                self._inflight.add(slot)
+                try:
+                    raw = await client.call_tool(tool, call.arguments)
+                except Exception as exc:  # noqa: BLE001 (becomes the result; logged when unexpected)
+                    failure = await self._classify(exc, client)
+                finally:
+                    self._inflight.discard(slot)
         latency = time.perf_counter() - start
         if raw is not None:
             return to_tool_result(call.id, raw, latency_s=latency, limit=limit)
-        if failure is None and slot.fault is not None:
+        if failure is None and slot is not None and slot.fault is not None:
             kind, message, size = slot.fault
             result = ToolResult.error(call.id, kind, message, latency_s=latency)
             return result.model_copy(update={"original_size": size}) if size is not None else result
-        if failure is None:  # the deadline passed
+        if failure is None or failure[0] == "timeout":
             failure = (
                 "timeout",
                 f"no result from {tool!r} within {timeout:g}s; the call was cancelled",

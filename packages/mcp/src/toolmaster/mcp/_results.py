@@ -50,6 +50,11 @@ def _content_size(content: list[types.ContentBlock], limit: int) -> int:
 
 
 def _dump(content: list[types.ContentBlock]) -> list[dict[str, JsonValue]]:
+    """The blocks as MCP JSON (camelCase, no nulls); plain text blocks without the serializer."""
+    if len(content) == 1:
+        block = content[0]
+        if type(block) is types.TextContent and block.annotations is None and block.meta is None:
+            return [{"type": "text", "text": block.text}]
     return pydantic_core.to_jsonable_python(content, by_alias=True, exclude_none=True)
 
 
