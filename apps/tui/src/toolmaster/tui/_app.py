@@ -1,0 +1,103 @@
+"""The ToolMaster TUI application: the live view, with the other screens pushed over it."""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from toolmaster.core import Episode, Event, Store
+from toolmaster.tui._browser import BrowserScreen
+from toolmaster.tui._data import Context, TuiConfig, find_task, make_policy, run_bundled
+from toolmaster.tui._experience import ExperienceScreen
+from toolmaster.tui._live import LiveScreen
+from toolmaster.tui._start import RunRequest, StartRunScreen
+
+logger = logging.getLogger(__name__)
+
+
+class ToolMasterApp(App[None]):
+    """Watch trials live, start runs, browse and replay sessions, inspect experience memory."""
+
+    TITLE = "ToolMaster"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "start_run", "Run"),
+        Binding("s", "sessions", "Sessions"),
+        Binding("e", "experience", "Memory"),
+        Binding("l", "live", "Live"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, config: TuiConfig) -> None:
+        super().__init__()
+        config.store_path.parent.mkdir(parents=True, exist_ok=True)
+        self.ctx = Context(Store(config.store_path), config, self)
+        self.live_screen = LiveScreen(self.ctx)
+        self.runs: list[Episode] = []
+        """Episodes started from this app, once finished."""
+
+    def get_default_screen(self) -> LiveScreen:
+        """The live view."""
+        return self.live_screen
+
+    def on_unmount(self) -> None:
+        """Close the store."""
+        self.ctx.store.close()
+
+    def action_live(self) -> None:
+        """Back to the live view."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_sessions(self) -> None:
+        """The session browser."""
+        if not isinstance(self.screen, BrowserScreen):
+            self.action_live()
+            self.push_screen(BrowserScreen(self.ctx))
+
+    def action_experience(self) -> None:
+        """The experience view."""
+        if not isinstance(self.screen, ExperienceScreen):
+            self.action_live()
+            self.push_screen(ExperienceScreen(self.ctx))
+
+    def action_start_run(self) -> None:
+        """Ask what to run, then run it and follow it live."""
+        if isinstance(self.screen, StartRunScreen):
+            return
+
+        def chosen(request: RunRequest | None) -> None:
+            if request is not None:
+                self.action_live()
+                self.start_run(request)
+
+        self.push_screen(StartRunScreen(self.ctx), chosen)
+
+    @work(thread=True, group="runs")
+    def start_run(self, request: RunRequest) -> Episode:
+        """Run one episode in this thread (its own event loop), recorded in the store; the live
+        view follows it through the store like any other."""
+        task = find_task(request.env, request.task_id)
+        policy = make_policy(request.policy, request.env, task, request.mode)
+
+        async def started(event: Event) -> None:
+            if event.seq == 0:
+                self.call_from_thread(self.live_screen.follow_new, event.episode_id)
+
+        episode = run_bundled(self.ctx.store, request.env, task, policy, request.mode, also=started)
+        self.call_from_thread(self._finished, episode)
+        return episode
+
+    def _finished(self, episode: Episode) -> None:
+        self.runs.append(episode)
+        word = "no verdict"
+        if episode.verdict is not None:
+            word = "passed" if episode.verdict.passed else "failed"
+        self.notify(f"run {episode.id[:8]} {episode.task.id}: {word}")
+
+
+def run_tui(config: TuiConfig) -> None:
+    """Run the TUI until the user quits."""
+    ToolMasterApp(config).run()

@@ -1,0 +1,86 @@
+"""The experience view: what memory holds per tool."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from toolmaster.core import Experience
+from toolmaster.tui._data import Context
+from toolmaster.tui._model import one_line
+from toolmaster.tui._widgets import Pane
+
+
+class ExperienceScreen(Screen[None]):
+    """One row per remembered tool version; the highlighted row's notes in full below."""
+
+    DEFAULT_CSS = """
+    ExperienceScreen #title { height: 1; }
+    ExperienceScreen DataTable { height: 1fr; }
+    ExperienceScreen #notes { height: 8; overflow-y: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        ("g", "reload", "Reload"),
+        ("escape", "app.pop_screen", "Back"),
+    ]
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.items: list[Experience] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            " [b reverse] MEMORY [/] experience per tool (server, tool, schema)", id="title"
+        )
+        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
+        yield table
+        notes = Pane("", id="notes")
+        notes.border_title = "notes"
+        yield notes
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, then the rows from a worker."""
+        table = self.query_one(DataTable[str])
+        table.add_columns("server", "tool", "schema", "learnt", "notes")
+        table.focus()
+        self.reload()
+
+    @work(thread=True, exclusive=True)
+    def reload(self) -> None:
+        """Everything experience memory holds."""
+        items = self.ctx.store.experiences()
+        self.ctx.on_ui(self._show, items)
+
+    def _show(self, items: list[Experience]) -> None:
+        self.items = items
+        table = self.query_one(DataTable[str])
+        table.clear()
+        for item in items:
+            key = item.key
+            table.add_row(
+                key.server,
+                key.tool,
+                key.schema_hash[:8],
+                item.created_at.strftime("%m-%d %H:%M"),
+                one_line(item.notes, 30),
+            )
+        if not items:
+            self.query_one("#notes", Pane).update("memory is empty: run a trial to fill it")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Show the highlighted tool's notes in full."""
+        if 0 <= event.cursor_row < len(self.items):
+            item = self.items[event.cursor_row]
+            self.query_one("#notes", Pane).update(
+                f"{item.key.tool} (episode {(item.episode_id or '?')[:8]})\n{item.notes}"
+            )
+
+    def action_reload(self) -> None:
+        """Read memory again."""
+        self.reload()

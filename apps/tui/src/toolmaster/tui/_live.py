@@ -1,0 +1,199 @@
+"""The live view: episodes as they run, followed through the store's event streams."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+from toolmaster.core import EpisodeQuery, Event, get_environment
+from toolmaster.tui._data import Context, live_streams
+from toolmaster.tui._model import EpisodeView
+from toolmaster.tui._widgets import (
+    Pane,
+    Timeline,
+    ToolRow,
+    outcome_text,
+    status_text,
+    tools_text,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class LiveScreen(Screen[None]):
+    """Follows the newest running episode (or the one picked in the episode list)."""
+
+    DEFAULT_CSS = """
+    LiveScreen #status { height: 1; }
+    LiveScreen #side { width: 28; }
+    LiveScreen #episodes { height: 1fr; border: round $primary-darken-2; }
+    LiveScreen #tools { height: 1fr; overflow-y: auto; }
+    LiveScreen #outcome { height: 4; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        ("tab", "app.focus_next", "Focus"),
+        ("enter", "expand", "Expand"),
+    ]
+
+    followed: reactive[str | None] = reactive(None)
+    """The episode shown in the timeline."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.view: EpisodeView | None = None
+        self.live: dict[str, str] = {}
+        """Episode id -> task id of every stream seen running."""
+        self.tools_env: str | None = None
+        self._stop = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Static(status_text(None, "LIVE"), id="status")
+        with Horizontal():
+            with Vertical(id="side"):
+                episodes = OptionList(id="episodes")
+                episodes.border_title = "episodes"
+                yield episodes
+                tools = Pane(id="tools")
+                tools.border_title = "tools"
+                yield tools
+            with Vertical():
+                yield Timeline(id="timeline")
+                yield Pane(outcome_text(None), id="outcome")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start the two pollers: new episodes, and new events of the followed one."""
+        self.query_one(Timeline).focus()
+        self.discover()
+        self.follow()
+
+    def on_unmount(self) -> None:
+        """Stop the pollers."""
+        self._stop.set()
+
+    # ------------------------------------------------------------------ workers
+
+    @work(thread=True, exclusive=True, group="discover")
+    def discover(self) -> None:
+        """Poll for event streams whose episode is not stored yet (running elsewhere)."""
+        latest = self.ctx.store.summaries(EpisodeQuery(limit=1))
+        if latest:
+            self.ctx.on_ui(self._offer_latest, latest[0].id)
+        while not self._stop.is_set():
+            streams = live_streams(self.ctx.store.path, self.ctx.config.live_window_s)
+            if streams:
+                self.ctx.on_ui(self._on_streams, streams)
+            self._stop.wait(self.ctx.config.discover_interval_s)
+
+    @work(thread=True, exclusive=True, group="follow")
+    def follow(self) -> None:
+        """Poll the followed episode's stream for events after the last one applied."""
+        while not self._stop.is_set():
+            view = self.view
+            if view is not None and not (view.finished and view.episode_id not in self.live):
+                events = self.ctx.store.events(view.episode_id, after_seq=view.last_seq)
+                if events:
+                    self.ctx.on_ui(self._apply, view.episode_id, events)
+            self._stop.wait(self.ctx.config.poll_interval_s)
+
+    @work(thread=True, exclusive=True, group="tools")
+    def load_tools(self, env_name: str) -> None:
+        """List the environment's tools and which of them experience memory knows."""
+        try:
+            get_environment(env_name)
+        except KeyError:
+            self.ctx.on_ui(self._show_tools, env_name, [])
+            return
+        specs = self.ctx.tool_specs(env_name)
+        rows = [ToolRow(s, self.ctx.store.get_experience(s.key) is not None) for s in specs]
+        self.ctx.on_ui(self._show_tools, env_name, rows)
+
+    # ------------------------------------------------------------------ UI thread
+
+    def _offer_latest(self, episode_id: str) -> None:
+        if self.followed is None:
+            self.followed = episode_id
+
+    def _on_streams(self, streams: list[Event]) -> None:
+        new = [event for event in streams if event.episode_id not in self.live]
+        for event in reversed(new):
+            task = str(event.data.get("task_id", "")) if event.seq == 0 else ""
+            self.live[event.episode_id] = task
+        if new:
+            self._list_episodes()
+            newest = new[0].episode_id
+            if self.view is None or self.view.finished:
+                self.followed = newest
+
+    def follow_new(self, episode_id: str) -> None:
+        """Follow an episode that just started (a run started from this app)."""
+        self.live.setdefault(episode_id, "")
+        self._list_episodes()
+        self.followed = episode_id
+
+    def watch_followed(self, episode_id: str | None) -> None:
+        """Switch the timeline to another episode; the follow poller fills it."""
+        if episode_id is None:
+            return
+        self.view = EpisodeView(episode_id)
+        self.query_one(Timeline).show([])
+        self._refresh_panels()
+
+    def _apply(self, episode_id: str, events: list[Event]) -> None:
+        view = self.view
+        if view is None or view.episode_id != episode_id:
+            return
+        steps = view.apply_all(events)
+        if episode_id in self.live and view.task_id:
+            self.live[episode_id] = view.task_id
+        self.query_one(Timeline).extend(steps)
+        self._refresh_panels()
+        if view.env is not None and (view.env != self.tools_env or view.finished):
+            self.tools_env = view.env
+            self.load_tools(view.env)
+        if self.ctx.config.on_events is not None:
+            self.ctx.config.on_events(events)
+        if view.finished:
+            self._list_episodes()
+
+    def _show_tools(self, env_name: str, rows: list[ToolRow]) -> None:
+        self.query_one("#tools", Pane).update(tools_text(env_name, rows))
+
+    def _refresh_panels(self) -> None:
+        self.query_one("#status", Static).update(status_text(self.view, "LIVE"))
+        self.query_one("#outcome", Pane).update(outcome_text(self.view))
+
+    def _list_episodes(self) -> None:
+        listing = self.query_one("#episodes", OptionList)
+        options: list[Option] = []
+        for episode_id, task in self.live.items():
+            done = (
+                self.view is not None
+                and self.view.episode_id == episode_id
+                and (self.view.finished)
+            )
+            mark = Text("✓ " if done else "● ", style="green" if done else "bold yellow")
+            options.append(Option(mark + Text(f"{episode_id[:8]} {task}"), id=episode_id))
+        listing.set_options(reversed(options))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Picking an episode in the list follows it."""
+        if event.option_list.id == "episodes" and event.option.id is not None:
+            self.followed = event.option.id
+
+    def action_expand(self) -> None:
+        """Expand or collapse the highlighted timeline row."""
+        timeline = self.query_one(Timeline)
+        if timeline.highlighted is not None:
+            timeline.toggle(timeline.highlighted)

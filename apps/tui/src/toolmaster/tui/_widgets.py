@@ -1,0 +1,167 @@
+"""Widgets shared by the live view and the replay: the timeline, the counters, the tools."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+from toolmaster.core import ToolSpec
+from toolmaster.tui._model import EpisodeView, Step
+
+_PHASE_STYLE = {"trial": "yellow", "execute": "green"}
+_MARK = {"trial": "T", "execute": "E"}
+
+
+def step_text(step: Step, *, expanded: bool = False) -> Text:
+    """One timeline row: trial rows yellow (`T`), execution rows green (`E`)."""
+    colour = _PHASE_STYLE.get(step.phase or "", "white")
+    mark = _MARK.get(step.phase or "", " ")
+    text = Text()
+    if step.kind == "header":
+        return Text(step.summary, style=f"bold {colour}")
+    if step.kind == "task":
+        text.append("task ", style="bold")
+        text.append(step.summary.removeprefix("task "))
+    elif step.kind == "call":
+        text.append(f"{mark}▸ ", style=f"bold {colour}")
+        text.append(step.summary, style=colour)
+    elif step.kind == "result":
+        text.append(f"{mark} ", style=colour)
+        text.append("✗ " if step.is_error else "← ", style="red" if step.is_error else "dim")
+        text.append(step.summary, style="red" if step.is_error else "")
+    elif step.kind == "notes":
+        text.append("✎ ", style="bold magenta")
+        text.append(step.summary, style="magenta")
+    elif step.kind == "verdict":
+        text.append("★ ", style="bold")
+        text.append(step.summary, style="bold red" if step.is_error else "bold green")
+    elif step.kind == "error":
+        text.append("! " + step.summary, style="red")
+    else:
+        text.append(f"{mark} ", style=colour)
+        text.append(step.summary, style="cyan")
+    if expanded and step.detail:
+        text.append("\n")
+        text.append(step.detail, style="dim" if step.kind != "result" else "")
+    return text
+
+
+class Timeline(OptionList):
+    """The steps of one episode; enter (or a click) expands a row to its full JSON."""
+
+    DEFAULT_CSS = """
+    Timeline { height: 1fr; border: none; padding: 0; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 — Textual's name
+        super().__init__(id=id)
+        self.steps: list[Step] = []
+        self.expanded: set[int] = set()
+
+    def show(self, steps: list[Step]) -> None:
+        """Replace every row."""
+        self.steps = list(steps)
+        self.expanded.clear()
+        self.set_options(self._option(step) for step in self.steps)
+
+    def extend(self, steps: list[Step]) -> None:
+        """Append rows, keeping the view at the bottom when it was there."""
+        if not steps:
+            return
+        at_end = self.highlighted is None or self.highlighted >= len(self.steps) - 1
+        self.steps += steps
+        self.add_options(self._option(step) for step in steps)
+        if at_end:
+            self.highlighted = len(self.steps) - 1
+
+    def toggle(self, index: int) -> None:
+        """Expand or collapse row `index`."""
+        if not 0 <= index < len(self.steps):
+            return
+        self.expanded ^= {index}
+        step = self.steps[index]
+        self.replace_option_prompt_at_index(index, step_text(step, expanded=index in self.expanded))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter or click: expand or collapse."""
+        event.stop()
+        self.toggle(event.option_index)
+
+    def _option(self, step: Step) -> Option:
+        return Option(step_text(step))
+
+
+@dataclass(frozen=True)
+class ToolRow:
+    """One tool of the tools panel."""
+
+    spec: ToolSpec
+    has_experience: bool
+
+
+def tools_text(server: str | None, rows: list[ToolRow]) -> Text:
+    """The servers-and-tools panel: `R` read-only, `D` destructive, `★` experience stored."""
+    text = Text()
+    text.append(f"server {server or '?'}\n", style="bold")
+    if not rows:
+        text.append("(tools unknown)", style="dim")
+    for row in rows:
+        hints = row.spec.annotations
+        text.append("★" if row.has_experience else " ", style="magenta")
+        if hints.read_only_hint:
+            text.append("R", style="green")
+        elif hints.destructive_hint:
+            text.append("D", style="red")
+        else:
+            text.append("·", style="dim")
+        text.append(f" {row.spec.name}\n")
+    text.append("★ known  R read-only  D destructive", style="dim")
+    return text
+
+
+def status_text(view: EpisodeView | None, label: str) -> Text:
+    """The one-line header: which episode, its phase and its budget counters."""
+    text = Text()
+    text.append(f" {label} ", style="bold reverse")
+    if view is None:
+        text.append(" no episode yet — r starts a run, s browses sessions", style="dim")
+        return text
+    state = "done" if view.finished else "live"
+    text.append(f" {view.episode_id[:8]} {view.task_id} ", style="bold")
+    text.append(f"{state} ", style="green" if view.finished else "bold yellow")
+    text.append(f"{view.phase} ", style=_PHASE_STYLE[view.phase])
+    text.append(f"trial {view.trial_calls} exec {view.execute_calls} ")
+    text.append(f"turns {view.turns} tok {view.tokens}")
+    return text
+
+
+def outcome_text(view: EpisodeView | None) -> Text:
+    """Notes from finish_trial and the verdict, under the timeline."""
+    text = Text()
+    if view is None:
+        return text
+    text.append("notes ", style="bold magenta")
+    text.append(view.notes or "—", style="magenta" if view.notes else "dim")
+    text.append("\n")
+    if view.verdict is not None:
+        word = "passed" if view.verdict.passed else "failed"
+        text.append(
+            f"verdict {word} score={view.verdict.score:g} ",
+            style="bold green" if view.verdict.passed else "bold red",
+        )
+        text.append("; ".join(view.verdict.reasons), style="dim")
+    elif view.error is not None:
+        text.append(f"error {view.error}", style="red")
+    else:
+        text.append("verdict —", style="dim")
+    return text
+
+
+class Pane(Static):
+    """A text pane with a title in its border."""
+
+    DEFAULT_CSS = """
+    Pane { border: round $primary-darken-2; padding: 0 1; }
+    """
