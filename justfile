@@ -10,6 +10,10 @@ setup:
 demo *ARGS: setup
     uv run --locked toolmaster demo {{ARGS}}
 
+# The terminal UI: live trials, runs, sessions, experience (--store PATH)
+tui *ARGS: setup
+    uv run --locked toolmaster tui {{ARGS}}
+
 # The default test suite (fast; slow, e2e and gpu tests are selected explicitly).
 test *ARGS: setup
     uv run --locked pytest {{ARGS}}

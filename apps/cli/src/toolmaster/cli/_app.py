@@ -48,9 +48,9 @@ def _root(
 
 # Sub-commands register themselves on `app` when their module is imported. Add a module to
 # this import and to the tuple below (the tuple keeps the imports used for ruff and pyright).
-from toolmaster.cli import _demo, _memory, _mutate, _run, _sessions, _tools  # noqa: E402
+from toolmaster.cli import _demo, _memory, _mutate, _run, _sessions, _tools, _tui  # noqa: E402
 
-COMMAND_MODULES = (_demo, _memory, _mutate, _run, _sessions, _tools)
+COMMAND_MODULES = (_demo, _memory, _mutate, _run, _sessions, _tools, _tui)
 """The modules whose import registered their commands on `app`."""
 
 
