@@ -121,3 +121,32 @@ def test_memory_lists_shows_and_forgets_what_trials_taught(tmp_path: Path) -> No
         assert not store.experiences(tool="get_forecast")
     missing = runner.invoke(app, ["memory", "show", "get_forecast"])
     assert missing.exit_code != 0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_demo_with_the_embedded_model(tmp_path: Path) -> None:
+    """The README's main job, on one environment: the real SmolLM2-135M in both modes."""
+    result = runner.invoke(
+        app,
+        [
+            "demo",
+            "--env",
+            "weather",
+            "--tasks-per-env",
+            "1",
+            "--max-turns",
+            "2",
+            "--max-new-tokens",
+            "64",
+            "--no-reference",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines()]
+    model_rows = [r for r in rows if r[:1] == ["embedded"] and r[1] in ("direct", "trial")]
+    assert [r[1] for r in model_rows] == ["direct", "trial"]
+    with Store(tmp_path / "sessions.db") as store:
+        episodes = [e for e in store.episodes() if e.policy.backend == "transformers"]
+        assert len(episodes) == 2
+        assert all(e.usage.completion_tokens > 0 for e in episodes)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Generator
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import Field, JsonValue
@@ -103,20 +103,28 @@ ENTRY_POINT_GROUP = "toolmaster.environments"
 
 def environments() -> dict[str, Environment]:
     """Every installed environment, by name."""
-    found: dict[str, Environment] = {}
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        env = entry.load()
-        if not isinstance(env, Environment):
-            raise UserError(f"entry point {entry.value!r} is not a toolmaster Environment")
-        found[env.name] = env
-    return dict(sorted(found.items()))
+    return {entry.name: _load(entry) for entry in _entries()}
 
 
 def get_environment(name: str) -> Environment:
-    """The installed environment called `name`, or a `UserError` that lists the known ones."""
-    envs = environments()
-    try:
-        return envs[name]
-    except KeyError:
-        known = ", ".join(envs) or "none installed"
-        raise UserError(f"unknown environment {name!r} (known: {known})") from None
+    """The installed environment called `name`, or a `UserError` that lists the known ones.
+    Only that environment's module is imported: a broken one elsewhere does not matter."""
+    entries = {entry.name: entry for entry in _entries()}
+    if name not in entries:
+        known = ", ".join(entries) or "none installed"
+        raise UserError(f"unknown environment {name!r} (known: {known})")
+    return _load(entries[name])
+
+
+def _entries() -> list[EntryPoint]:
+    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda entry: entry.name)
+
+
+def _load(entry: EntryPoint) -> Environment:
+    env = entry.load()
+    if not isinstance(env, Environment) or env.name != entry.name:
+        raise UserError(
+            f"entry point {entry.name} = {entry.value!r} is not a toolmaster Environment "
+            "of that name"
+        )
+    return env
