@@ -76,20 +76,23 @@ class BrowserScreen(Screen[None]):
         self.rows: list[EpisodeSummary] = []
         self.marked: set[str] = set()
         self.last_export: tuple[Path, int] | None = None
+        self.env_select: Select[str] = Select([], prompt="env: all", id="env")
+        self.policy_select: Select[str] = Select([], prompt="policy: all", id="policy")
+        self.verdict_select: Select[str] = Select(_VERDICTS, prompt="verdict: all", id="verdict")
+        self.table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filters"):
-            yield Select[str]([], prompt="env: all", id="env")
-            yield Select[str]([], prompt="policy: all", id="policy")
-            yield Select[str](_VERDICTS, prompt="verdict: all", id="verdict")
+            yield self.env_select
+            yield self.policy_select
+            yield self.verdict_select
         yield Static("", id="count")
-        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
-        yield table
+        yield self.table
         yield Footer()
 
     def on_mount(self) -> None:
         """Columns, then the filter choices and the rows, from a worker."""
-        table = self.query_one(DataTable[str])
+        table = self.table
         table.add_columns("", "id", "task", "policy", "mode", "verdict", "started")
         table.focus()
         self.load_choices()
@@ -97,9 +100,9 @@ class BrowserScreen(Screen[None]):
 
     def episode_query(self) -> EpisodeQuery:
         """The episodes the filters select."""
-        env = self.query_one("#env", Select[str]).value
-        policy = self.query_one("#policy", Select[str]).value
-        verdict = self.query_one("#verdict", Select[str]).value
+        env = self.env_select.value
+        policy = self.policy_select.value
+        verdict = self.verdict_select.value
         return EpisodeQuery(
             env=env if isinstance(env, str) else None,
             policy=policy if isinstance(policy, str) else None,
@@ -121,8 +124,8 @@ class BrowserScreen(Screen[None]):
 
     def _set_choices(self, envs: list[str], policies: list[str]) -> None:
         with self.prevent(Select.Changed):
-            self.query_one("#env", Select[str]).set_options((e, e) for e in envs)
-            self.query_one("#policy", Select[str]).set_options((p, p) for p in policies)
+            self.env_select.set_options((e, e) for e in envs)
+            self.policy_select.set_options((p, p) for p in policies)
 
     @work(thread=True, exclusive=True, group="rows")
     def reload(self) -> None:
@@ -134,7 +137,7 @@ class BrowserScreen(Screen[None]):
 
     def _show(self, rows: list[EpisodeSummary], total: int) -> None:
         self.rows = rows
-        table = self.query_one(DataTable[str])
+        table = self.table
         table.clear()
         for row in rows:
             table.add_row(*self._cells(row), key=row.id)
@@ -155,7 +158,7 @@ class BrowserScreen(Screen[None]):
         )
 
     def _current(self) -> EpisodeSummary | None:
-        table = self.query_one(DataTable[str])
+        table = self.table
         if not self.rows or not 0 <= table.cursor_row < len(self.rows):
             return None
         return self.rows[table.cursor_row]
@@ -176,7 +179,7 @@ class BrowserScreen(Screen[None]):
         if row is None:
             return
         self.marked ^= {row.id}
-        table = self.query_one(DataTable[str])
+        table = self.table
         table.update_cell(row.id, table.ordered_columns[0].key, self._cells(row)[0])
         self.query_one("#count", Static).update(
             f" {len(self.rows)} episodes, {len(self.marked)} marked"

@@ -32,13 +32,13 @@ class ExperienceScreen(Screen[None]):
         super().__init__()
         self.ctx = ctx
         self.items: list[Experience] = []
+        self.table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
 
     def compose(self) -> ComposeResult:
         yield Static(
             " [b reverse] MEMORY [/] experience per tool (server, tool, schema)", id="title"
         )
-        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
-        yield table
+        yield self.table
         notes = Pane("", id="notes")
         notes.border_title = "notes"
         yield notes
@@ -46,7 +46,7 @@ class ExperienceScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Columns, then the rows from a worker."""
-        table = self.query_one(DataTable[str])
+        table = self.table
         table.add_columns("server", "tool", "schema", "learnt", "notes")
         table.focus()
         self.reload()
@@ -59,7 +59,7 @@ class ExperienceScreen(Screen[None]):
 
     def _show(self, items: list[Experience]) -> None:
         self.items = items
-        table = self.query_one(DataTable[str])
+        table = self.table
         table.clear()
         for item in items:
             key = item.key

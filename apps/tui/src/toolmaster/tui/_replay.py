@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -28,8 +28,8 @@ class ReplayScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         ("n,right", "step(1)", "Next"),
         ("p,left", "step(-1)", "Prev"),
-        ("home", "jump(0)", "Start"),
-        ("end", "jump(-1)", "End"),
+        Binding("home", "jump(0)", "Start", priority=True),
+        Binding("end", "jump(-1)", "End", priority=True),
         ("escape", "app.pop_screen", "Back"),
     ]
 

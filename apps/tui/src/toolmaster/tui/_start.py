@@ -51,16 +51,22 @@ class StartRunScreen(ModalScreen[RunRequest | None]):
         super().__init__()
         self.ctx = ctx
         self.names = sorted(environments())
+        self.env_select: Select[str] = Select(
+            [(n, n) for n in self.names], value=self.names[0], allow_blank=False, id="env"
+        )
+        self.task_select: Select[str] = Select([], prompt="task", id="task")
+        self.policy_select: Select[PolicyName] = Select(
+            _POLICIES, value="reference", allow_blank=False, id="policy"
+        )
+        self.mode_select: Select[Mode] = Select(_MODES, value="trial", allow_blank=False, id="mode")
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("[b]Start a run[/b] (bundled environment, recorded in the store)")
-            yield Select[str](
-                [(n, n) for n in self.names], value=self.names[0], allow_blank=False, id="env"
-            )
-            yield Select[str]([], prompt="task", id="task")
-            yield Select[PolicyName](_POLICIES, value="reference", allow_blank=False, id="policy")
-            yield Select[Mode](_MODES, value="trial", allow_blank=False, id="mode")
+            yield self.env_select
+            yield self.task_select
+            yield self.policy_select
+            yield self.mode_select
             with Horizontal(id="buttons"):
                 yield Button("Start", variant="primary", id="start")
                 yield Button("Cancel", id="cancel")
@@ -82,7 +88,7 @@ class StartRunScreen(ModalScreen[RunRequest | None]):
         self.ctx.on_ui(self._set_tasks, options)
 
     def _set_tasks(self, options: list[tuple[str, str]]) -> None:
-        select = self.query_one("#task", Select[str])
+        select = self.task_select
         select.set_options(options)
         if options:
             select.value = options[0][1]
@@ -96,10 +102,10 @@ class StartRunScreen(ModalScreen[RunRequest | None]):
 
     def action_start(self) -> None:
         """Run what the form says (needs a task)."""
-        env = self.query_one("#env", Select[str]).value
-        task = self.query_one("#task", Select[str]).value
-        policy = self.query_one("#policy", Select[PolicyName]).value
-        mode = self.query_one("#mode", Select[Mode]).value
+        env = self.env_select.value
+        task = self.task_select.value
+        policy = self.policy_select.value
+        mode = self.mode_select.value
         if not (isinstance(env, str) and isinstance(task, str)):
             self.notify("pick a task first", severity="warning")
             return
