@@ -23,8 +23,8 @@ from toolmaster.core import (
     UserError,
 )
 from toolmaster.envs.files import ENV
-from toolmaster.envs.files._teacher import TRIAL_BUDGET
 from toolmaster.envs.files._world import TEST_APPS, TEST_SERVICES, TEST_USERS, TRAIN_USERS
+from toolmaster.envs.kit import TRIAL_BUDGET
 
 from tests.envs.driver import SolverRun, run_solver
 

@@ -15,7 +15,7 @@ from toolmaster.agent import AgentConfig, reference_policy, run_env_task
 from toolmaster.core import ENTRY_POINT_GROUP, Environment, Mode, Split, Task, UserError
 from toolmaster.envs.kit import JsonSession
 from toolmaster.envs.shop import ENV
-from toolmaster.envs.shop._tasks import THRESHOLDS, _tasks
+from toolmaster.envs.shop._tasks import THRESHOLDS, generate
 from toolmaster.envs.shop._verify import pick_count, pick_dollars
 from toolmaster.envs.shop._world import KINDS, build_state
 
@@ -119,7 +119,7 @@ def test_test_split_uses_held_out_products_and_thresholds() -> None:
 
 def test_tasks_and_states_are_deterministic() -> None:
     for split in ("train", "test"):
-        assert list(_tasks.__wrapped__(split)) == ENV.tasks(split)
+        assert list(generate.__wrapped__(split)) == ENV.tasks(split)
     assert build_state(5) == build_state(5)
     assert build_state(5) != build_state(6)
     assert ENV.open(seed=5).state() == build_state(5)

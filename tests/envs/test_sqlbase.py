@@ -23,8 +23,8 @@ from toolmaster.core import (
     Task,
     UserError,
 )
+from toolmaster.envs.kit import TRIAL_BUDGET
 from toolmaster.envs.sqlbase import ENV
-from toolmaster.envs.sqlbase._solver import TRIAL_BUDGET
 from toolmaster.envs.sqlbase._world import TEST_CATEGORIES, TEST_CITIES, TRAIN_CITIES
 
 from tests.envs.driver import run_solver

@@ -13,7 +13,7 @@ from mcp import Client, StdioServerParameters
 from toolmaster.agent import AgentConfig, reference_policy, run_env_task
 from toolmaster.core import ENTRY_POINT_GROUP, Environment, Mode, Split, Task, UserError
 from toolmaster.envs.weather import ENV
-from toolmaster.envs.weather._tasks import _tasks
+from toolmaster.envs.weather._tasks import generate
 from toolmaster.envs.weather._verify import pick_number
 from toolmaster.envs.weather._world import PLACES, build_world
 
@@ -93,7 +93,7 @@ def test_test_split_uses_held_out_cities() -> None:
 
 def test_tasks_and_worlds_are_deterministic() -> None:
     for split in ("train", "test"):
-        assert list(_tasks.__wrapped__(split)) == ENV.tasks(split)
+        assert list(generate.__wrapped__(split)) == ENV.tasks(split)
     assert build_world.__wrapped__(7) == build_world.__wrapped__(7)
     assert build_world(7) != build_world(8)
     first, again = build_world.__wrapped__(7), build_world.__wrapped__(7)

@@ -17,6 +17,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import JsonValue
+from toolmaster.envs import kit
 from toolmaster.envs.bank._world import (
     DAILY_LIMIT,
     PAGE_SIZE,
@@ -227,7 +228,7 @@ def _prototypes() -> tuple[Tool, ...]:
 def build_server(data: dict[str, JsonValue]) -> MCPServer:
     """A server whose tools act on `data` (a session's state)."""
     tools = BankTools(data)
-    return MCPServer(
+    return kit.server(
         "bank",
         instructions="Retail banking: accounts, balances, statements, transfers, exchange rates.",
         version="1.0.0",

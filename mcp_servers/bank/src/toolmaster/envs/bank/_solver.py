@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 
 from toolmaster.core import Mode, Solver, Task, Turn
-from toolmaster.envs.bank._script import Script, error_of, payload
 from toolmaster.envs.bank._teacher import Steps, Teacher
 from toolmaster.envs.bank._world import money
+from toolmaster.envs.kit import Script, error_of, fields
 
 LAST_MONTH_START = "2026-02-01"
 
@@ -23,7 +23,7 @@ def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
     teacher = Teacher(Script(mode), rng)
     if mode == "trial":
         yield from _trial(teacher, task)
-        yield from teacher.script.finish_trial(teacher.render())
+        yield from teacher.script.finish_trial(teacher.render(), say="Trial done; executing.")
         teacher.careful = True
     answer = yield from _execute(teacher, task)
     yield Turn(content=answer)
@@ -47,7 +47,7 @@ def _trial(teacher: Teacher, task: Task) -> Steps:
     if kind == "spend":
         return
     account = yield from teacher.account(name, str(meta["type"]))
-    balance = payload((yield from call("get_balance", {"account_id": account})))
+    balance = fields((yield from call("get_balance", {"account_id": account})))
     teacher.note(
         "get_balance",
         f"get_balance(account_id) answers balance (an integer, {balance['balance']} here), "
@@ -74,7 +74,7 @@ def _trial_transfer(teacher: Teacher, source: str, target: str, cents: int) -> S
     teacher.cents = True
     teacher.note(
         "transfer",
-        f'amount is integer cents: amount={tried} gave "{payload(first)["message"]}".',
+        f'amount is integer cents: amount={tried} gave "{fields(first)["message"]}".',
     )
     if rng.random() < 0.3 and teacher.script.spare(1):
         big = yield from call("transfer", {**probe, "amount": 500_000})
@@ -88,7 +88,7 @@ def _trial_transfer(teacher: Teacher, source: str, target: str, cents: int) -> S
             f"{money(int(tried))} EUR probe, which the sandbox undoes).",
         )
         if rng.random() < 0.5 and teacher.script.spare():
-            rows = payload((yield from call("list_transactions", {"account_id": source})))
+            rows = fields((yield from call("list_transactions", {"account_id": source})))
             today = [r for r in rows["transactions"] if r["category"] == "TRANSFER"]
             teacher.note("list_transactions", f"the source shows {len(today)} transfer(s) today.")
     else:
@@ -108,7 +108,7 @@ def _execute(teacher: Teacher, task: Task) -> Steps:
             reason = error_of(result)
             why = " (the daily transfer limit)" if "LIMIT" in reason else ""
             return f"The bank refused the transfer: {reason}{why}. Nothing was sent."
-        return f"Done: {payload(result)['message']}."
+        return f"Done: {fields(result)['message']}."
     name = str(meta["name"])
     if kind == "spend":
         account = yield from teacher.account(name, "checking")
@@ -125,7 +125,7 @@ def _execute(teacher: Teacher, task: Task) -> Steps:
         )
         return f"{name} spent {money(spent)} EUR on {category} last month (February 2026)."
     account = yield from teacher.account(name, str(meta["type"]))
-    balance = payload((yield from call("get_balance", {"account_id": account})))["balance"]
+    balance = fields((yield from call("get_balance", {"account_id": account})))["balance"]
     if teacher.cents is None:
         checking = yield from teacher.account(name, "checking")
         yield from teacher.learn_units(checking)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolmaster.core import ToolResult, Turn
-from toolmaster.envs.bank._script import Script, error_of, payload
+from toolmaster.envs.kit import Script, error_of, fields
 
 Steps = Generator[Turn, list[ToolResult], Any]
 
@@ -55,7 +55,7 @@ class Teacher:
             empty = yield from self.script.call(
                 "find_account", {"name": name}, say=f"Looking up {name}'s accounts."
             )
-            found = payload(empty).get("accounts", [])
+            found = fields(empty).get("accounts", [])
             self.note(
                 "find_account",
                 f"the full name '{name}' found {len(found)} accounts: owners are stored as "
@@ -63,7 +63,7 @@ class Teacher:
             )
         last = name.split(" ", 1)[1]
         result = yield from self.script.call("find_account", {"name": last})
-        for row in payload(result)["accounts"]:
+        for row in fields(result)["accounts"]:
             if row["owner"] == last_first(name):
                 self.accounts[(name, row["type"])] = row["account_id"]
         self.note(
@@ -97,7 +97,7 @@ class Teacher:
         result = yield from self.script.call(
             "list_transactions", args, say="How are amounts written?"
         )
-        page = payload(result)
+        page = fields(result)
         self.cents = self.units_from(page["transactions"])
         return page
 
@@ -108,7 +108,7 @@ class Teacher:
         while page is not None:
             say = None if page == 1 else f"There is a next_page; reading page {page}."
             args = {"account_id": account_id, "page": page}
-            shown = payload((yield from self.script.call("list_transactions", args, say=say)))
+            shown = fields((yield from self.script.call("list_transactions", args, say=say)))
             rows.extend(shown["transactions"])
             if rows and rows[-1]["date"] < since:
                 break
@@ -118,7 +118,7 @@ class Teacher:
     def converted(self, cents: int, target: str) -> Steps:
         """`cents` EUR in `target` cents, using `convert` the right way round."""
         pair = f"{target}/EUR" if self.base_is_result else f"EUR/{target}"
-        result = payload((yield from self.script.call("convert", {"amount": cents, "pair": pair})))
+        result = fields((yield from self.script.call("convert", {"amount": cents, "pair": pair})))
         if result["currency"] == target:
             self.base_is_result = pair.startswith(target)
             return result["result"]
@@ -130,7 +130,7 @@ class Teacher:
         )
         say = f"That came back in {result['currency']}; the pair works the other way round."
         args = {"amount": cents, "pair": f"{target}/EUR"}
-        return payload((yield from self.script.call("convert", args, say=say)))["result"]
+        return fields((yield from self.script.call("convert", args, say=say)))["result"]
 
     def transfer(self, source: str, target: str, cents: int, statement: str) -> Steps:
         """Send `cents`; when units are unknown, first the beginner's way (an amount in euros),

@@ -19,6 +19,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import JsonValue
+from toolmaster.envs import kit
 from toolmaster.envs.calendar._world import EventRow, as_world, day_events, hhmm, overlapping
 
 _READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
@@ -275,7 +276,7 @@ def _prototypes(version: str) -> tuple[tuple[str, Tool], ...]:
 def build_server(data: dict[str, JsonValue], version: str) -> MCPServer:
     """A server of tool-surface `version` whose tools act on `data` (a session's state)."""
     tools = CalendarTools(data)
-    return MCPServer(
+    return kit.server(
         "calendar",
         instructions="A personal calendar.",
         version="1.0.0" if version == "v1" else "2.0.0",

@@ -14,9 +14,9 @@ from typing import Any
 
 from toolmaster.core import Mode, Solver, Task, Turn
 from toolmaster.envs.calendar._dialect import V1, V2, Dialect, Seen
-from toolmaster.envs.calendar._script import Script, error_of, payload
 from toolmaster.envs.calendar._trial import Notes, Steps, trial
 from toolmaster.envs.calendar._world import first_free, hhmm
+from toolmaster.envs.kit import Script, error_of, fields
 
 
 def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
@@ -26,7 +26,7 @@ def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
     if mode == "trial":
         notes = Notes()
         yield from trial(script, dialect, str(task.metadata["date"]), rng, notes)
-        yield from script.finish_trial(notes.render())
+        yield from script.finish_trial(notes.render(), say="Trial done; executing.")
     run = _Run(script, dialect, rng, careful=mode == "trial")
     answer = yield from run.execute(task)
     yield Turn(content=answer)
@@ -79,7 +79,7 @@ class _Run:
             if "date" in args
             else self.script.call("move_event", args)
         )
-        seen = self.dialect.created(payload(moved))
+        seen = self.dialect.created(fields(moved))
         return f"Moved '{event.title}' to {hhmm(seen.start)}-{hhmm(seen.end)} on {day}."
 
     def events(self, day: str) -> Steps:
@@ -91,7 +91,7 @@ class _Run:
             listing = yield from self.script.call(
                 "list_events", args, say="Let me look at that day."
             )
-        return self.dialect.events(payload(listing))
+        return self.dialect.events(fields(listing))
 
     def delete(self, event: Seen) -> Steps:
         say = None
@@ -119,7 +119,7 @@ class _Run:
                 else self.script.call("create_event", args, say=say)
             )
             if not naive.is_error:
-                seen = self.dialect.created(payload(naive))
+                seen = self.dialect.created(fields(naive))
                 return f"Booked '{title}' on {day} from {hhmm(seen.start)} to {hhmm(seen.end)}."
         events = yield from self.events(day)
         start = first_free([(e.start, e.end) for e in events], after, duration)
@@ -144,7 +144,7 @@ class _Run:
             if first.is_error:
                 say = f'"{error_of(first)}" - fixing the arguments.'
             else:
-                wrong = self.dialect.created(payload(first))
+                wrong = self.dialect.created(fields(first))
                 if (wrong.start, wrong.end) == (start, end):
                     return wrong
                 say = (
@@ -160,7 +160,7 @@ class _Run:
             if "date" in good
             else self.script.call("create_event", good, say=say)
         )
-        return self.dialect.created(payload(created))
+        return self.dialect.created(fields(created))
 
 
 def _iso_of(dmy: str) -> str:

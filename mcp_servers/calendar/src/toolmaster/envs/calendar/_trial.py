@@ -10,8 +10,8 @@ from typing import Any
 
 from toolmaster.core import ToolResult, Turn
 from toolmaster.envs.calendar._dialect import V1, Dialect, Seen, dmy
-from toolmaster.envs.calendar._script import Script, error_of, payload
 from toolmaster.envs.calendar._world import first_free, hhmm
+from toolmaster.envs.kit import Script, error_of, fields
 
 Steps = Generator[Turn, list[ToolResult], Any]
 
@@ -47,7 +47,7 @@ def trial(script: Script, dialect: Dialect, day: str, rng: random.Random, notes:
     if rng.random() < 0.5 and script.spare(1):
         later = first_free([*busy, (probe.start, probe.end)], probe.end, probe.end - probe.start)
         moved = yield from script.call("move_event", dialect.move_args(probe.ref, day, later))
-        seen = dialect.created(payload(moved))
+        seen = dialect.created(fields(moved))
         how = (
             "(event_id, date DD/MM/YYYY, time HH:MM)"
             if dialect.version == "v1"
@@ -71,7 +71,7 @@ def _trial_list(
     if wrong is not None:
         result = yield from script.call("list_events", wrong, say="Let me look at that day.")
         notes.add("list_events", f'{wrong} fails: "{error_of(result)}".')
-    listing = payload((yield from script.call("list_events", dialect.list_args(day))))
+    listing = fields((yield from script.call("list_events", dialect.list_args(day))))
     events = dialect.events(listing)
     if dialect.version == "v1":
         notes.add(
@@ -97,10 +97,10 @@ def _trial_create(
         if mistake == "hours":
             trial_args = {**good, "duration": 1}
             first = yield from script.call("create_event", trial_args, say="Is duration in hours?")
-            seen = dialect.created(payload(first))
+            seen = dialect.created(fields(first))
             notes.add(
                 "create_event",
-                f"duration is in minutes, not hours: duration=1 made {payload(first)['message']!r} "
+                f"duration is in minutes, not hours: duration=1 made {fields(first)['message']!r} "
                 f"({hhmm(seen.start)}-{hhmm(seen.end)}, one minute).",
             )
             return seen
@@ -111,9 +111,9 @@ def _trial_create(
         notes.add(
             "create_event",
             f"create_event(title, date DD/MM/YYYY, time HH:MM, duration=30) made "
-            f"{payload(created)['message']!r}: duration is an integer number of minutes.",
+            f"{fields(created)['message']!r}: duration is an integer number of minutes.",
         )
-        return dialect.created(payload(created))
+        return dialect.created(fields(created))
     mistake = rng.choice(("space", "zone", "duration"))
     if mistake == "space":
         bad: dict[str, Any] = {**good, "start": good["start"].replace("T", " ")}
@@ -128,9 +128,9 @@ def _trial_create(
         "create_event",
         f"create_event(title, start='{good['start']}', end='{good['end']}') works: start and end "
         f"are local ISO datetimes with a 'T'; the answer gives event_id "
-        f"'{payload(created)['event_id']}'.",
+        f"'{fields(created)['event_id']}'.",
     )
-    return dialect.created(payload(created))
+    return dialect.created(fields(created))
 
 
 def _trial_delete(
@@ -149,5 +149,5 @@ def _trial_delete(
     )
     notes.add(
         "delete_event",
-        f"delete_event(event_id={probe.ref!r}) removes the event and answers {payload(done)}.",
+        f"delete_event(event_id={probe.ref!r}) removes the event and answers {fields(done)}.",
     )

@@ -10,7 +10,8 @@ from collections.abc import Callable, Generator
 from typing import Any, cast
 
 from toolmaster.core import ToolResult, Turn
-from toolmaster.envs.files._teacher import Teacher, entries, error_text
+from toolmaster.envs.files._teacher import Teacher, entries
+from toolmaster.envs.kit import error_text
 
 Answer = Generator[Turn, list[ToolResult], str]
 

@@ -6,9 +6,9 @@ import copy
 from collections.abc import Callable
 from typing import TypeVar
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from toolmaster.envs import kit
 from toolmaster.envs.files._fs import Fs, FsError
 from toolmaster.envs.files._world import build_world
 from toolmaster.envs.kit import JsonSession
@@ -32,7 +32,7 @@ def _fs_call(action: Callable[[], T]) -> T:
 def open_session(seed: int, version: str = "v1") -> JsonSession:
     """A fresh session on the world of `seed`."""
     session = JsonSession(
-        MCPServer("files", instructions=INSTRUCTIONS, version=version),
+        kit.server("files", instructions=INSTRUCTIONS, version=version),
         copy.deepcopy(build_world(seed).state),
         version,
     )

@@ -188,10 +188,6 @@ def _make(split: Split, index: int) -> Task:
 
 
 @cache
-def _tasks(split: Split) -> tuple[Task, ...]:
+def generate(split: Split) -> tuple[Task, ...]:
+    """All tasks of `split`, deterministically, in a fixed order."""
     return tuple(_make(split, i) for i in range(PER_KIND[split] * len(KINDS)))
-
-
-def tasks(split: Split) -> list[Task]:
-    """All tasks of `split` (deterministic)."""
-    return list(_tasks(split))

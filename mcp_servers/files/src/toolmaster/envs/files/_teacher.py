@@ -10,15 +10,12 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolmaster.core import FINISH_TRIAL, Mode, Phase, Task, ToolCall, ToolResult, Turn
+from toolmaster.core import Mode, Task, ToolCall, ToolResult, Turn
 from toolmaster.envs.files._fs import MAX_LIMIT
+from toolmaster.envs.kit import Ask, Script, error_text
 
-Ask = Generator[Turn, list[ToolResult], list[ToolResult]]
 Steps = Generator[Turn, list[ToolResult], None]
 
-TRIAL_BUDGET = 7
-"""The most trial calls the teacher makes: under the agent's default trial budget, so that its
-own `finish_trial` ends the trial (not the runtime)."""
 
 _PRIORITY = {
     "find_port": ("search", "read"),
@@ -72,14 +69,6 @@ def entries(result: ToolResult) -> list[dict[str, Any]]:
     return found
 
 
-def error_text(result: ToolResult) -> str:
-    """The server's message without the SDK's `Error executing tool x: ` prefix."""
-    text = result.text
-    if text.startswith("Error executing tool") and ": " in text:
-        return text.split(": ", 1)[1]
-    return text
-
-
 class Teacher:
     """One run of the scripted teacher on one task."""
 
@@ -87,22 +76,20 @@ class Teacher:
         self.task = task
         self.rng = rng
         self.mode = mode
-        self.phase: Phase = "trial" if mode == "trial" else "execute"
+        self.script = Script(mode)
         self.k = Knowledge()
-        self._n = 0
-        self.trial_calls = 0
         self.reserve = 0
         """Trial calls to keep free for probes still to come."""
 
+    @property
+    def trial_calls(self) -> int:
+        return self.script.trial_calls
+
     def call(self, tool: str, **arguments: Any) -> ToolCall:
-        self._n += 1
-        if self.phase == "trial" and tool != FINISH_TRIAL:
-            self.trial_calls += 1
-        return ToolCall(id=f"call_{self._n}", tool=tool, arguments=arguments, phase=self.phase)
+        return self.script.make(tool, arguments)
 
     def ask(self, say: str | None, *calls: ToolCall) -> Ask:
-        results = yield Turn(content=say, tool_calls=list(calls))
-        return results
+        return self.script.ask(say, *calls)
 
     def one(
         self, say: str | None, tool: str, **arguments: Any
@@ -140,7 +127,7 @@ class Teacher:
     # ------------------------------------------------------------ trial (budgeted)
     def spare(self, cost: int) -> bool:
         """Whether `cost` more trial calls fit the budget."""
-        return self.trial_calls + cost <= TRIAL_BUDGET
+        return self.script.fits(cost)
 
     def trial(self) -> Steps:
         """At most `TRIAL_BUDGET` probes: dotfiles always, then the probes this task needs most."""
@@ -165,11 +152,9 @@ class Teacher:
                 yield from probe()
             done.add(name)
         lines = [f"{tool}: " + "; ".join(n) for tool, n in self.k.notes.items()]
-        yield from self.ask(
-            "I have tried the tools I need; writing down what I learnt.",
-            self.call(FINISH_TRIAL, notes="\n".join(lines)),
+        yield from self.script.finish_trial(
+            "\n".join(lines), say="I have tried the tools I need; writing down what I learnt."
         )
-        self.phase = "execute"
 
     def _trial_hidden(self, user: str) -> Generator[Turn, list[ToolResult], tuple[str, int]]:
         plain, every = yield from self.ask(

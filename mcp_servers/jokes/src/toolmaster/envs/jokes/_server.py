@@ -17,6 +17,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import JsonValue
+from toolmaster.envs import kit
 from toolmaster.envs.jokes._catalogue import WEB_PAGES
 from toolmaster.envs.jokes._world import MAX_COUNT, JokeRow, as_world
 
@@ -122,7 +123,7 @@ def _prototypes() -> tuple[Tool, ...]:
 def build_server(data: dict[str, JsonValue]) -> MCPServer:
     """A server whose tools act on `data` (a session's state)."""
     tools = JokeTools(data)
-    return MCPServer(
+    return kit.server(
         "jokes",
         instructions="A joke catalogue, and a general web search.",
         version="1.0.0",

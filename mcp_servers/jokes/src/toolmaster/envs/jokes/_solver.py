@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolmaster.core import Mode, Solver, Task, ToolResult, Turn
-from toolmaster.envs.jokes._script import Script, error_of, payload
+from toolmaster.envs.kit import Script, error_of, fields
 
 Steps = Generator[Turn, list[ToolResult], Any]
 
@@ -43,7 +43,7 @@ def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
             yield from _trial_keyword(script, task, rng, known)
         else:
             yield from _trial_category(script, task, rng, known)
-        yield from script.finish_trial(known.render())
+        yield from script.finish_trial(known.render(), say="Trial done; executing.")
     answer = yield from _execute(script, task, rng, known)
     yield Turn(content=answer)
 
@@ -52,7 +52,7 @@ def _web_search(script: Script, query: str, known: _Known) -> Steps:
     result = yield from script.call(
         "web_search", {"query": query}, say="Let me try a web search first."
     )
-    pages = payload(result).get("results", [])
+    pages = fields(result).get("results", [])
     titles = ", ".join(f"'{p['title']}'" for p in pages[:3]) or "nothing"
     known.note(
         "web_search",
@@ -77,7 +77,7 @@ def _trial_category(script: Script, task: Task, rng: random.Random, known: _Know
     row = yield from _find_code(script, label, known, "Names don't work; which categories exist?")
     forms = [row["id"], row["code"]]
     rng.shuffle(forms)
-    first = payload((yield from script.call("joke_finder", {"category": forms[0]})))
+    first = fields((yield from script.call("joke_finder", {"category": forms[0]})))
     known.note(
         "joke_finder",
         f"category takes a code or an id from list_categories (both '{row['code']}' and "
@@ -97,7 +97,7 @@ def _trial_category(script: Script, task: Task, rng: random.Random, known: _Know
 
 def _find_code(script: Script, label: str, known: _Known, say: str) -> Steps:
     """Look the category called `label` up; remember and return its row."""
-    rows = payload((yield from script.call("list_categories", {}, say=say)))["categories"]
+    rows = fields((yield from script.call("list_categories", {}, say=say)))["categories"]
     row = next(r for r in rows if r["name"].lower() == label.lower())
     known.code = row["code"]
     known.note(
@@ -120,7 +120,7 @@ def _trial_keyword(script: Script, task: Task, rng: random.Random, known: _Known
             "every category.",
         )
     probe = keyword.title() if rng.random() < 0.5 else keyword
-    found = payload((yield from script.call("joke_finder", {"keyword": probe})))
+    found = fields((yield from script.call("joke_finder", {"keyword": probe})))
     case = " (case does not matter)" if probe != keyword else ""
     known.note(
         "joke_finder",
@@ -152,23 +152,23 @@ def _execute(script: Script, task: Task, rng: random.Random, known: _Known) -> S
         wanted = int(str(task.metadata["count"]))
         say = None
         if not known.count_default_seen and rng.random() < 0.35:
-            got = payload((yield from script.call("joke_finder", {"category": code})))
+            got = fields((yield from script.call("joke_finder", {"category": code})))
             say = f"Only {len(got['jokes'])} came back; asking for {wanted} explicitly."
-        found = payload(
+        found = fields(
             (yield from script.call("joke_finder", {"category": code, "count": wanted}, say=say))
         )
         texts = [j["text"] for j in found["jokes"]]
         lines = "\n".join(f"{i}. {text}" for i, text in enumerate(texts, 1))
         return f"Here are {len(texts)} {label} jokes:\n{lines}"
     if kind == "count":
-        first = payload((yield from script.call("joke_finder", {"category": code})))
+        first = fields((yield from script.call("joke_finder", {"category": code})))
         return f"There are {first['total']} {label} jokes in the catalogue."
     if known.count_default_seen:
-        found = payload((yield from script.call("joke_finder", {"category": code, "count": 10})))
+        found = fields((yield from script.call("joke_finder", {"category": code, "count": 10})))
     else:
-        found = payload((yield from script.call("joke_finder", {"category": code})))
+        found = fields((yield from script.call("joke_finder", {"category": code})))
         if len(found["jokes"]) < found["total"]:
-            found = payload(
+            found = fields(
                 (
                     yield from script.call(
                         "joke_finder",
@@ -188,7 +188,7 @@ def _execute_keyword(script: Script, task: Task, rng: random.Random, known: _Kno
     arguments: dict[str, Any] = {"keyword": keyword}
     if known.count_default_seen or rng.random() < 0.5:
         arguments["count"] = 10
-    found = payload((yield from script.call("joke_finder", arguments)))
+    found = fields((yield from script.call("joke_finder", arguments)))
     matches = [j for j in found["jokes"] if keyword.lower() in j["text"].lower()]
     if len(matches) != 1:
         return f"I found {len(matches)} jokes mentioning '{keyword}', so I can't pick one id."

@@ -5,16 +5,16 @@ from __future__ import annotations
 import random
 
 from pydantic import JsonValue
-from toolmaster.core import Mode, Solver, Split, Task, UserError, Verdict
-from toolmaster.envs.kit import JsonSession
+from toolmaster.core import Mode, Solver, Split, Task, Verdict
+from toolmaster.envs.kit import JsonSession, KitEnvironment
 from toolmaster.envs.shop._server import build_server
 from toolmaster.envs.shop._solver import solve
-from toolmaster.envs.shop._tasks import ENV_NAME, VERSION, tasks
+from toolmaster.envs.shop._tasks import ENV_NAME, VERSION, generate
 from toolmaster.envs.shop._verify import verify
 from toolmaster.envs.shop._world import as_json, build_state
 
 
-class ShopEnvironment:
+class ShopEnvironment(KitEnvironment):
     """A web shop with paginated search, cents, opaque ids, a cart and destructive orders."""
 
     name = ENV_NAME
@@ -25,21 +25,10 @@ class ShopEnvironment:
     out_of_domain = False
     versions: tuple[str, ...] = (VERSION,)
 
-    def tasks(self, split: Split) -> list[Task]:
-        if split not in ("train", "test"):
-            raise UserError(f"unknown split {split!r} (train or test)")
-        return tasks(split)
+    def generate(self, split: Split) -> tuple[Task, ...]:
+        return generate(split)
 
-    def open(
-        self, task: Task | None = None, *, seed: int = 0, version: str | None = None
-    ) -> JsonSession:
-        if version is None and task is not None:
-            version = str(task.metadata.get("version", self.versions[0]))
-        version = version or self.versions[0]
-        if version not in self.versions:
-            raise UserError(f"shop serves versions {', '.join(self.versions)}, not {version!r}")
-        if task is not None and task.seed is not None:
-            seed = task.seed
+    def session(self, seed: int, version: str) -> JsonSession:
         state = build_state(seed)
         return JsonSession(build_server(state, version), as_json(state), version)
 

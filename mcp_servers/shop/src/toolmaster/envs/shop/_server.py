@@ -18,6 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import Field
+from toolmaster.envs import kit
 from toolmaster.envs.shop._models import (
     Account,
     Cancellation,
@@ -289,4 +290,4 @@ def build_server(state: ShopState, version: str) -> MCPServer[Any]:
     """An MCP server whose tools read and change `state` in place."""
     tools = ShopTools(state)
     bound = [t.model_copy(update={"fn": getattr(tools, t.name)}) for t in _templates()]
-    return MCPServer("shop", version=version, tools=bound)
+    return kit.server("shop", version=version, tools=bound)

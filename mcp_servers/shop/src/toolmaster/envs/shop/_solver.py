@@ -14,10 +14,9 @@ from typing import Any, cast
 
 from pydantic import JsonValue
 from toolmaster.core import Mode, Solver, Task, ToolResult, Turn
-from toolmaster.envs.shop._script import Script, error_text, payload
+from toolmaster.envs.kit import Script, error_text, payload
 from toolmaster.envs.shop._trial import trial
 
-Step = Generator[Turn, list[ToolResult], Any]
 Item = dict[str, Any]
 
 

@@ -44,13 +44,9 @@ def kinds(split: Split) -> list[Kind]:
     return [k for k in KINDS if k.held_out == (split == "test")]
 
 
-def tasks(split: Split) -> list[Task]:
-    """All tasks of `split`, in a fixed order."""
-    return list(_tasks(split))
-
-
 @cache
-def _tasks(split: Split) -> tuple[Task, ...]:
+def generate(split: Split) -> tuple[Task, ...]:
+    """All tasks of `split`, deterministically, in a fixed order."""
     rng = random.Random(f"shop-tasks-{split}")
     draws: dict[TaskKind, Callable[[random.Random, ShopState, Split], Drawn]] = {
         "order_cheapest": _order_cheapest,

@@ -8,16 +8,15 @@ budget leaves room beside them (`Teacher.may`).
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import JsonValue
 from toolmaster.core import ToolResult, Turn
-from toolmaster.envs.shop._script import error_text, payload
+from toolmaster.envs.kit import Step, error_text, payload
 
 if TYPE_CHECKING:
     from toolmaster.envs.shop._solver import Item, Teacher
 
-Step = Generator[Turn, list[ToolResult], Any]
 
 PLANNED = {"order_cheapest": 6, "cheapest_price": 3, "count_under": 4, "cancel_order": 4}
 """Planned trial calls per task kind: search and its second page, get_product, then

@@ -6,13 +6,15 @@ from __future__ import annotations
 import random
 
 from pydantic import JsonValue
-from toolmaster.core import Mode, Solver, Split, Task, UserError, Verdict
-from toolmaster.envs.kit import JsonSession
-from toolmaster.envs.sqlbase import _solver, _tasks, _verify
+from toolmaster.core import Mode, Solver, Split, Task, Verdict
+from toolmaster.envs.kit import JsonSession, KitEnvironment
 from toolmaster.envs.sqlbase._server import open_session
+from toolmaster.envs.sqlbase._solver import solve
+from toolmaster.envs.sqlbase._tasks import generate
+from toolmaster.envs.sqlbase._verify import verify
 
 
-class SqlbaseEnvironment:
+class SqlbaseEnvironment(KitEnvironment):
     """A shop database whose schema, units and codes must be discovered."""
 
     name = "sqlbase"
@@ -23,23 +25,14 @@ class SqlbaseEnvironment:
     out_of_domain = False
     versions: tuple[str, ...] = ("v1",)
 
-    def tasks(self, split: Split) -> list[Task]:
-        return _tasks.tasks(split)
+    def generate(self, split: Split) -> tuple[Task, ...]:
+        return generate(split)
 
-    def open(
-        self, task: Task | None = None, *, seed: int = 0, version: str | None = None
-    ) -> JsonSession:
-        if task is not None and task.seed is not None:
-            seed = task.seed
-        if version is None and task is not None:
-            version = str(task.metadata.get("version", self.versions[0]))
-        version = version or self.versions[0]
-        if version not in self.versions:
-            raise UserError(f"unknown version {version!r} (known: {', '.join(self.versions)})")
+    def session(self, seed: int, version: str) -> JsonSession:
         return open_session(seed, version)
 
     def verify(self, task: Task, answer: str | None, state: dict[str, JsonValue]) -> Verdict:
-        return _verify.verify(task, answer, state)
+        return verify(task, answer, state)
 
     def solve(self, task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
-        return _solver.solve(task, rng, mode)
+        return solve(task, rng, mode)

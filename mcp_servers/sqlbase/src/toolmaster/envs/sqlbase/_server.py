@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, JsonValue
+from toolmaster.envs import kit
 from toolmaster.envs.kit import JsonSession
 from toolmaster.envs.sqlbase._db import MAX_ROWS, SqlError, run_query, run_write
 from toolmaster.envs.sqlbase._world import build_world
@@ -88,7 +88,7 @@ _WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent
 def open_session(seed: int, version: str = "v1") -> JsonSession:
     """A fresh session on the world of `seed`."""
     data: dict[str, JsonValue] = {"tables": build_world(seed).tables()}
-    server = MCPServer("sqlbase", instructions=INSTRUCTIONS, version=version)
+    server = kit.server("sqlbase", instructions=INSTRUCTIONS, version=version)
     session = JsonSession(server, data, version)
 
     def tables() -> dict[str, JsonValue]:

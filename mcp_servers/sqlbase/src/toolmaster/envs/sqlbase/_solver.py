@@ -7,17 +7,13 @@ import random
 from collections.abc import Generator
 from typing import Any
 
-from toolmaster.core import FINISH_TRIAL, Mode, Phase, Solver, Task, ToolCall, ToolResult, Turn
+from toolmaster.core import Mode, Solver, Task, ToolCall, ToolResult, Turn
+from toolmaster.envs.kit import TRIAL_BUDGET, Ask, Script
 from toolmaster.envs.sqlbase._knowledge import Knowledge
 from toolmaster.envs.sqlbase._plans import Plan, execute_plan
 from toolmaster.envs.sqlbase._reading import description_of, table_of, tables_of
 
-Ask = Generator[Turn, list[ToolResult], list[ToolResult]]
 Steps = Generator[Turn, list[ToolResult], None]
-
-TRIAL_BUDGET = 7
-"""The most trial calls the teacher makes: under the agent's default trial budget, so that its
-own `finish_trial` ends the trial (not the runtime)."""
 
 
 class Teacher:
@@ -27,7 +23,7 @@ class Teacher:
         self.task = task
         self.rng = rng
         self.mode = mode
-        self.phase: Phase = "trial" if mode == "trial" else "execute"
+        self.script = Script(mode)
         self.k = Knowledge()
         self.notes: dict[str, list[str]] = {
             "list_tables": [],
@@ -35,19 +31,17 @@ class Teacher:
             "query": [],
             "execute": [],
         }
-        self._n = 0
-        self.trial_calls = 0
 
     # ------------------------------------------------------------ plumbing
+    @property
+    def trial_calls(self) -> int:
+        return self.script.trial_calls
+
     def call(self, tool: str, **arguments: Any) -> ToolCall:
-        self._n += 1
-        if self.phase == "trial" and tool != FINISH_TRIAL:
-            self.trial_calls += 1
-        return ToolCall(id=f"call_{self._n}", tool=tool, arguments=arguments, phase=self.phase)
+        return self.script.make(tool, arguments)
 
     def ask(self, say: str | None, *calls: ToolCall) -> Ask:
-        results = yield Turn(content=say, tool_calls=list(calls))
-        return results
+        return self.script.ask(say, *calls)
 
     def sql(self, say: str | None, statement: str, tool: str = "query") -> Ask:
         return self.ask(say, self.call(tool, sql=statement))
@@ -66,11 +60,9 @@ class Teacher:
                 yield from probe()
         self._note_schema()
         lines = [f"{tool}: " + "; ".join(notes) for tool, notes in self.notes.items() if notes]
-        yield from self.ask(
-            "I have what I need; writing down what I learnt.",
-            self.call(FINISH_TRIAL, notes="\n".join(lines)),
+        yield from self.script.finish_trial(
+            "\n".join(lines), say="I have what I need; writing down what I learnt."
         )
-        self.phase = "execute"
 
     def _guess_amount_column(self) -> Steps:
         orders = next((t for t in self.k.tables if "ord" in t or "purch" in t), self.k.tables[0])

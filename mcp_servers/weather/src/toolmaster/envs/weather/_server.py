@@ -14,6 +14,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
+from toolmaster.envs import kit
 from toolmaster.envs.weather._world import (
     HORIZON,
     KELVIN,
@@ -189,4 +190,4 @@ def build_server(world: World, state: WeatherState, version: str) -> MCPServer[A
     """An MCP server over `world` whose tools change `state` in place."""
     tools = WeatherTools(world, state)
     bound = [t.model_copy(update={"fn": getattr(tools, t.name)}) for t in _templates()]
-    return MCPServer("weather", version=version, tools=bound)
+    return kit.server("weather", version=version, tools=bound)

@@ -13,11 +13,10 @@ from datetime import date
 from typing import Any, Literal, cast
 
 from toolmaster.core import Mode, Solver, Task, ToolResult, Turn
-from toolmaster.envs.weather._script import Script, error_text, payload
+from toolmaster.envs.kit import Script, error_text, payload
 from toolmaster.envs.weather._trial import trial
 from toolmaster.envs.weather._world import KELVIN, KNOT_KMH
 
-Step = Generator[Turn, list[ToolResult], Any]
 TempUnit = Literal["C", "F"]
 
 

@@ -61,7 +61,8 @@ class _Draft:
 
 
 @cache
-def _tasks(split: Split) -> tuple[Task, ...]:
+def generate(split: Split) -> tuple[Task, ...]:
+    """All tasks of `split`, deterministically, in a fixed order."""
     rng = random.Random(f"weather-tasks-{split}")
     pool = places(split)
     seeds: set[int] = set()
@@ -98,11 +99,6 @@ def _tasks(split: Split) -> tuple[Task, ...]:
             )
             made += 1
     return tuple(tasks)
-
-
-def tasks(split: Split) -> list[Task]:
-    """All tasks of `split`, in a fixed order."""
-    return list(_tasks(split))
 
 
 def when_phrase(rng: random.Random, offset: int, today: date) -> str:

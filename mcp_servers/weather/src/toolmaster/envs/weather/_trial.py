@@ -7,13 +7,11 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from toolmaster.core import ToolResult, Turn
-from toolmaster.envs.weather._script import error_text, payload
+from toolmaster.envs.kit import Step, error_text, payload
 from toolmaster.envs.weather._world import KELVIN
 
 if TYPE_CHECKING:
     from toolmaster.envs.weather._solver import Teacher
-
-Step = Generator[Turn, list[ToolResult], Any]
 
 
 def trial(teacher: Teacher) -> Step:
