@@ -146,14 +146,15 @@ class BrowserScreen(Screen[None]):
         self.query_one("#count", Static).update(f" {shown} episodes{marks}")
 
     def _cells(self, row: EpisodeSummary) -> tuple[str, ...]:
-        score = "" if row.score is None else f" {row.score:g}"
+        score = "" if row.score is None else f" {row.score:.2g}"
+        mark = {"passed": "✓", "failed": "✗", "unjudged": "–"}[row.verdict]
         return (
             "●" if row.id in self.marked else " ",
             row.id[:8],
             row.task_id,
             row.policy,
             row.mode,
-            row.verdict + score,
+            mark + score,
             row.started_at.strftime("%m-%d %H:%M"),
         )
 

@@ -123,7 +123,9 @@ class LiveScreen(Screen[None]):
 
     def _offer_latest(self, episode_id: str) -> None:
         if self.followed is None:
+            self.live.setdefault(episode_id, "")
             self.followed = episode_id
+            self._list_episodes()
 
     def _on_streams(self, streams: list[Event]) -> None:
         new = [event for event in streams if event.episode_id not in self.live]

@@ -26,7 +26,7 @@ from toolmaster.core import (
 
 StepKind = Literal["task", "header", "model", "call", "result", "notes", "verdict", "error"]
 
-SUMMARY_CHARS = 68
+SUMMARY_CHARS = 46
 """How much of a call's arguments or a result a collapsed timeline row shows."""
 DETAIL_CHARS = 4000
 """How much of a call's arguments or a result an expanded row shows."""
@@ -164,7 +164,7 @@ class EpisodeView:
                 seq,
                 "call",
                 call.phase,
-                f"{call.tool}({one_line(args, SUMMARY_CHARS - 10)})",
+                f"{call.tool}({one_line(args, SUMMARY_CHARS - len(call.tool))})",
                 f"{call.tool}\n{pretty(args)}",
             )
         ]

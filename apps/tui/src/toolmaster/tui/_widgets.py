@@ -117,7 +117,7 @@ def tools_text(server: str | None, rows: list[ToolRow]) -> Text:
         else:
             text.append("·", style="dim")
         text.append(f" {row.spec.name}\n")
-    text.append("★ known  R read-only  D destructive", style="dim")
+    text.append("★ known R read-only\nD destructive", style="dim")
     return text
 
 
@@ -128,7 +128,7 @@ def status_text(view: EpisodeView | None, label: str) -> Text:
     if view is None:
         text.append(" no episode yet — r starts a run, s browses sessions", style="dim")
         return text
-    state = "done" if view.finished else "live"
+    state = "done" if view.finished else "running"
     text.append(f" {view.episode_id[:8]} {view.task_id} ", style="bold")
     text.append(f"{state} ", style="green" if view.finished else "bold yellow")
     text.append(f"{view.phase} ", style=_PHASE_STYLE[view.phase])

@@ -1,0 +1,79 @@
+"""Snapshots of the main screens at 80x24 over the deterministic store
+(`pytest tests/tui --snapshot-update` rewrites them after an intended change)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+from toolmaster.tui import ToolMasterApp
+from toolmaster.tui._browser import BrowserScreen
+from toolmaster.tui._experience import ExperienceScreen
+from toolmaster.tui._replay import ReplayScreen
+
+from tests.tui.conftest import config, wait_for
+
+SIZE = (80, 24)
+SnapCompare = Callable[..., bool]
+
+
+def test_live_view(snap_compare: SnapCompare, seeded: Path) -> None:
+    app = ToolMasterApp(config(seeded))
+
+    async def settle(pilot: Pilot[None]) -> None:
+        live = app.live_screen
+        await wait_for(pilot, lambda: live.view is not None and live.view.finished)
+        await wait_for(
+            pilot,
+            lambda: live.tools_env is not None and "★" in str(live.query_one("#tools").render()),
+        )
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_session_browser(snap_compare: SnapCompare, seeded: Path) -> None:
+    app = ToolMasterApp(config(seeded))
+
+    async def settle(pilot: Pilot[None]) -> None:
+        await pilot.press("s")
+        browser = app.screen
+        assert isinstance(browser, BrowserScreen)
+        await wait_for(pilot, lambda: len(browser.rows) == 4)
+        await pilot.press("down", "space")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_replay(snap_compare: SnapCompare, seeded: Path) -> None:
+    app = ToolMasterApp(config(seeded))
+
+    async def settle(pilot: Pilot[None]) -> None:
+        await pilot.press("s")
+        browser = app.screen
+        assert isinstance(browser, BrowserScreen)
+        await wait_for(pilot, lambda: len(browser.rows) == 4)
+        browser.table.move_cursor(row=3)
+        await pilot.press("enter")
+        replay = app.screen
+        assert isinstance(replay, ReplayScreen)
+        await wait_for(pilot, lambda: replay.cursor == 0)
+        await pilot.press(*["n"] * 14)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_experience(snap_compare: SnapCompare, seeded: Path) -> None:
+    app = ToolMasterApp(config(seeded))
+
+    async def settle(pilot: Pilot[None]) -> None:
+        await pilot.press("e")
+        memory = app.screen
+        assert isinstance(memory, ExperienceScreen)
+        await wait_for(pilot, lambda: len(memory.items) == 6)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
