@@ -93,7 +93,7 @@ class BrowserScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, then the filter choices and the rows, from a worker."""
         table = self.table
-        table.add_columns("", "id", "task", "policy", "mode", "verdict", "started")
+        table.add_columns("", "id", "task", "policy", "mode", "ok", "started")
         table.focus()
         self.load_choices()
         self.reload()
@@ -147,7 +147,7 @@ class BrowserScreen(Screen[None]):
 
     def _cells(self, row: EpisodeSummary) -> tuple[str, ...]:
         score = "" if row.score is None else f" {row.score:.2g}"
-        mark = {"passed": "✓", "failed": "✗", "unjudged": "–"}[row.verdict]
+        mark = {"passed": "✓", "failed": "✗", "unjudged": "-"}[row.verdict]
         return (
             "●" if row.id in self.marked else " ",
             row.id[:8],
