@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import sys
-from importlib.metadata import entry_points
 from typing import Any, cast
 
 import anyio
@@ -12,13 +11,13 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, TextContent
 from pydantic import JsonValue
-from toolmaster.agent import AgentConfig, reference_policy, run_env_task
-from toolmaster.core import ENTRY_POINT_GROUP, FINISH_TRIAL, Environment, Mode, Split, Task
+from toolmaster.core import FINISH_TRIAL, Mode, Split, Task
 from toolmaster.envs.bank import ENV
 from toolmaster.envs.bank._tasks import CATEGORIES, FOREIGN
 from toolmaster.envs.bank._verify import amounts_in
 from toolmaster.envs.bank._world import DAILY_LIMIT, PEOPLE, as_world, sent_today
 
+from tests.envs.common import check_agent_loop, check_registered
 from tests.envs.driver import run_solver
 
 pytestmark = pytest.mark.anyio
@@ -49,11 +48,7 @@ async def _sweep(tasks: list[Task]) -> None:
 
 
 def test_env_is_registered_and_satisfies_the_protocol() -> None:
-    assert isinstance(ENV, Environment)
-    (entry,) = entry_points(group=ENTRY_POINT_GROUP, name="bank")
-    assert entry.load() is ENV
-    assert ENV.out_of_domain
-    assert ENV.versions == ("v1",)
+    check_registered(ENV, "bank", out_of_domain=True, versions=("v1",))
 
 
 def test_tasks_are_many_distinct_and_test_holds_out_values() -> None:
@@ -262,17 +257,7 @@ def test_wrong_answers_fail() -> None:
 @pytest.mark.parametrize("mode", ["trial", "direct"])
 async def test_reference_solver_through_the_agent_loop(mode: Mode) -> None:
     """The teacher stays within the agent's default budgets and passes in the real loop."""
-    for task in random.Random(3).sample(ALL_TASKS, 4):
-        with anyio.fail_after(60):
-            episode = await run_env_task(
-                ENV, task, reference_policy(ENV, mode)(task), AgentConfig(mode=mode)
-            )
-        assert episode.error is None, (task.id, episode.error)
-        assert episode.verdict is not None
-        assert episode.verdict.passed, (task.id, episode.verdict.reasons)
-        phases = [p.phase for p in episode.phases]
-        assert phases == (["trial", "execute"] if mode == "trial" else ["execute"])
-        assert bool(episode.notes) == (mode == "trial")
+    await check_agent_loop(ENV, ALL_TASKS, mode)
 
 
 async def test_stdio_server_lists_and_calls_tools() -> None:

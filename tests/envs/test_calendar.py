@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import sys
-from importlib.metadata import entry_points
 from typing import Any, cast
 
 import anyio
@@ -12,13 +11,13 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, TextContent
 from pydantic import JsonValue
-from toolmaster.agent import AgentConfig, reference_policy, run_env_task
-from toolmaster.core import ENTRY_POINT_GROUP, FINISH_TRIAL, Environment, Mode, Task
+from toolmaster.core import FINISH_TRIAL, Mode, Task
 from toolmaster.envs.calendar import ENV
 from toolmaster.envs.calendar._dialect import dmy
 from toolmaster.envs.calendar._tasks import DURATIONS, NEW_TITLES
 from toolmaster.envs.calendar._world import first_free, weekdays
 
+from tests.envs.common import check_agent_loop, check_registered
 from tests.envs.driver import run_solver
 
 pytestmark = pytest.mark.anyio
@@ -53,11 +52,7 @@ async def _sweep(tasks: list[Task]) -> None:
 
 
 def test_env_is_registered_and_satisfies_the_protocol() -> None:
-    assert isinstance(ENV, Environment)
-    (entry,) = entry_points(group=ENTRY_POINT_GROUP, name="calendar")
-    assert entry.load() is ENV
-    assert not ENV.out_of_domain
-    assert ENV.versions == ("v1", "v2")
+    check_registered(ENV, "calendar", out_of_domain=False, versions=("v1", "v2"))
 
 
 def test_tasks_are_many_distinct_and_test_holds_out_values_and_v2() -> None:
@@ -278,17 +273,7 @@ def test_wrong_answers_fail() -> None:
 @pytest.mark.parametrize("mode", ["trial", "direct"])
 async def test_reference_solver_through_the_agent_loop(mode: Mode) -> None:
     """The teacher stays within the agent's default budgets and passes in the real loop."""
-    for task in random.Random(3).sample(ALL_TASKS, 4):
-        with anyio.fail_after(60):
-            episode = await run_env_task(
-                ENV, task, reference_policy(ENV, mode)(task), AgentConfig(mode=mode)
-            )
-        assert episode.error is None, (task.id, episode.error)
-        assert episode.verdict is not None
-        assert episode.verdict.passed, (task.id, episode.verdict.reasons)
-        phases = [p.phase for p in episode.phases]
-        assert phases == (["trial", "execute"] if mode == "trial" else ["execute"])
-        assert bool(episode.notes) == (mode == "trial")
+    await check_agent_loop(ENV, ALL_TASKS, mode)
 
 
 async def test_stdio_server_lists_and_calls_tools() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import sys
-from importlib.metadata import entry_points
 from typing import Any, cast
 
 import anyio
@@ -12,11 +11,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, TextContent
 from pydantic import JsonValue
-from toolmaster.agent import AgentConfig, reference_policy, run_env_task
+from toolmaster.agent import AgentConfig
 from toolmaster.core import (
-    ENTRY_POINT_GROUP,
     FINISH_TRIAL,
-    Environment,
     Mode,
     Split,
     Task,
@@ -26,6 +23,7 @@ from toolmaster.envs.files import ENV
 from toolmaster.envs.files._world import TEST_APPS, TEST_SERVICES, TEST_USERS, TRAIN_USERS
 from toolmaster.envs.kit import TRIAL_BUDGET
 
+from tests.envs.common import check_agent_loop, check_registered, check_tasks_distinct
 from tests.envs.driver import SolverRun, run_solver
 
 pytestmark = pytest.mark.anyio
@@ -64,22 +62,14 @@ async def _sweep(tasks: list[Task], modes: tuple[Mode, ...] = ("trial", "direct"
 
 
 def test_env_is_registered_and_satisfies_the_protocol() -> None:
-    assert isinstance(ENV, Environment)
-    (entry,) = entry_points(group=ENTRY_POINT_GROUP, name="files")
-    assert entry.load() is ENV
-    assert not ENV.out_of_domain
-    assert ENV.versions == ("v1",)
+    check_registered(ENV, "files", out_of_domain=False, versions=("v1",))
     with pytest.raises(UserError):
         ENV.open(seed=1, version="v2")
 
 
 def test_tasks_are_many_distinct_and_split_on_held_out_values() -> None:
+    check_tasks_distinct(ENV, "files")
     train, test = ENV.tasks("train"), ENV.tasks("test")
-    assert len(train) + len(test) >= 150
-    assert len({t.id for t in ALL_TASKS}) == len(ALL_TASKS)
-    assert len({(t.prompt, t.seed) for t in ALL_TASKS}) == len(ALL_TASKS)
-    assert {t.seed for t in train}.isdisjoint({t.seed for t in test})
-    assert all(t.env == "files" and t.seed is not None for t in ALL_TASKS)
     assert {t.metadata["kind"] for t in train} == KINDS == {t.metadata["kind"] for t in test}
     for task in test:
         params = _params(task)
@@ -202,18 +192,7 @@ async def test_reference_solver_passes_every_task_in_both_modes() -> None:
 
 @pytest.mark.parametrize("mode", ["trial", "direct"])
 async def test_reference_solver_through_the_agent_loop_with_default_budgets(mode: Mode) -> None:
-    for task in random.Random(3).sample(ALL_TASKS, 4):
-        with anyio.fail_after(60):
-            episode = await run_env_task(
-                ENV, task, reference_policy(ENV, mode)(task), AgentConfig(mode=mode)
-            )
-        assert episode.error is None, (task.id, episode.error)
-        assert episode.verdict is not None
-        assert episode.verdict.passed, (task.id, episode.verdict.reasons)
-        assert [p.phase for p in episode.phases] == (
-            ["trial", "execute"] if mode == "trial" else ["execute"]
-        )
-        assert bool(episode.notes) == (mode == "trial")
+    await check_agent_loop(ENV, ALL_TASKS, mode)
 
 
 def _calls_before_finish(run: SolverRun) -> list[Any]:

@@ -13,11 +13,10 @@ from collections import Counter
 
 from pydantic import JsonValue
 from toolmaster.core import Task, Verdict
+from toolmaster.envs import kit
 from toolmaster.envs.calendar._world import EventRow, as_world, build_world
 
 Key = tuple[str, str, int, int]
-
-_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
 def _key(event: EventRow) -> Key:
@@ -45,12 +44,7 @@ def times_in(text: str) -> list[int]:
 
 def first_number(text: str) -> int | None:
     """The first whole number in `text` (digits, or a word up to nine)."""
-    for token in re.findall(r"[a-z]+|\d+", text.lower()):
-        if token.isdigit():
-            return int(token)
-        if token in _NUMBER_WORDS:
-            return _NUMBER_WORDS.index(token)
-    return None
+    return kit.first_number(text, up_to=9)
 
 
 def expected_events(task: Task) -> Counter[Key]:

@@ -10,37 +10,34 @@ from typing import Any, cast
 from pydantic import JsonValue
 from toolmaster.core import Task, Verdict
 from toolmaster.envs.files._world import build_world
+from toolmaster.envs.kit import fail
 
 _PATH = re.compile(r"/[\w.\-/]*[\w\-]")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-
-
-def _fail(reason: str) -> Verdict:
-    return Verdict(score=0.0, passed=False, reasons=[reason])
 
 
 def _check_path(want: str, answer: str) -> Verdict:
     paths = {p.rstrip("/.") for p in _PATH.findall(answer)}
     if paths == {want}:
         return Verdict(score=1.0, passed=True, reasons=["path matches"])
-    return _fail(f"answered {sorted(paths) or 'no path'}, expected {want}")
+    return fail(f"answered {sorted(paths) or 'no path'}, expected {want}")
 
 
 def _check_number(want: int, answer: str) -> Verdict:
     found = _NUMBER.findall(answer)
     if not found:
-        return _fail("no number in the answer")
+        return fail("no number in the answer")
     got = float(found[-1].replace(",", ""))
     if got == want:
         return Verdict(score=1.0, passed=True, reasons=[f"{want} matches"])
-    return _fail(f"answered {got:g}, expected {want}")
+    return fail(f"answered {got:g}, expected {want}")
 
 
 def _check_text(want: str, answer: str) -> Verdict:
     tokens = {t.strip(".") for t in re.findall(r"[\w.@\-]+", answer)}
     if want in tokens or want.strip() == answer.strip().strip("`'\"."):
         return Verdict(score=1.0, passed=True, reasons=["value matches"])
-    return _fail(f"expected {want!r} in the answer")
+    return fail(f"expected {want!r} in the answer")
 
 
 def expected_state(task: Task) -> tuple[dict[str, str], set[str]]:
@@ -95,9 +92,9 @@ def verify(task: Task, answer: str | None, state: dict[str, JsonValue]) -> Verdi
             return Verdict(score=0.0, passed=False, reasons=problems)
         return Verdict(score=1.0, passed=True, reasons=["final tree matches"])
     if problems:
-        return _fail("a question changed the files: " + "; ".join(problems))
+        return fail("a question changed the files: " + "; ".join(problems))
     if not answer:
-        return _fail("no answer")
+        return fail("no answer")
     return _CHECKS[kind](expected["value"], answer)
 
 

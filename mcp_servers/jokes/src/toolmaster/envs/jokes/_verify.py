@@ -11,12 +11,8 @@ from collections.abc import Callable
 
 from pydantic import JsonValue
 from toolmaster.core import Task, Verdict
+from toolmaster.envs import kit
 from toolmaster.envs.jokes._world import JokeRow, as_world
-
-_NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-}  # fmt: skip
 
 
 def normalize(text: str) -> str:
@@ -33,12 +29,7 @@ def quoted(answer: str, jokes: list[JokeRow]) -> list[JokeRow]:
 
 def first_number(answer: str) -> int | None:
     """The first whole number in `answer`, written in digits or as a word up to twelve."""
-    for token in re.findall(r"[a-z]+|\d+", answer.lower()):
-        if token.isdigit():
-            return int(token)
-        if token in _NUMBER_WORDS:
-            return _NUMBER_WORDS[token]
-    return None
+    return kit.first_number(answer, up_to=12)
 
 
 def verify(task: Task, answer: str | None, state: dict[str, JsonValue]) -> Verdict:

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from pydantic import JsonValue
 from toolmaster.core import Task, Verdict
+from toolmaster.envs import kit
 from toolmaster.envs.sqlbase._world import FIRST_NAMES, LAST_NAMES, build_world, render_tables
 
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
@@ -18,10 +19,7 @@ _DATE = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
 
 def last_number(text: str) -> float | None:
     """The last number written in `text` (`$1,234.50` -> 1234.5), or None."""
-    found = _NUMBER.findall(text)
-    if not found:
-        return None
-    return float(found[-1].replace(",", ""))
+    return kit.last_number(text, _NUMBER)
 
 
 def _check_number(expected: dict[str, Any], answer: str) -> Verdict:
