@@ -15,7 +15,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
-from toolmaster.core import EpisodeQuery, Event, get_environment
+from toolmaster.core import EpisodeQuery, Event, UserError, get_environment
 from toolmaster.tui._data import Context, live_streams
 from toolmaster.tui._model import EpisodeView
 from toolmaster.tui._widgets import (
@@ -112,7 +112,7 @@ class LiveScreen(Screen[None]):
         """List the environment's tools and which of them experience memory knows."""
         try:
             get_environment(env_name)
-        except KeyError:
+        except UserError:  # not a bundled environment (an ad-hoc run over MCP servers)
             self.ctx.on_ui(self._show_tools, env_name, [])
             return
         specs = self.ctx.tool_specs(env_name)
