@@ -96,6 +96,9 @@ class _Run:
     answer: str | None = None
     error: EpisodeError | None = None
     trialed: dict[str, ToolSpec] = field(default_factory=dict[str, ToolSpec])
+    tools: dict[str, ToolSpec] = field(default_factory=dict[str, ToolSpec])
+    """The tools of the episode, by name."""
+    call_ids: set[str] = field(default_factory=set[str])
 
     async def emit(self, kind: EventKind, data: dict[str, JsonValue]) -> None:
         if self.events is None:
@@ -144,6 +147,7 @@ class Agent:
         run = _Run(episode_id=episode_id or new_id(), events=self.events)
         started = utcnow()
         tools = list(self.host.tools)
+        run.tools = {t.name: t for t in tools}
         known = self._known_experience(tools)
         trial = self.config.mode == "trial" and (
             self.config.retrial_known_tools or len(known) < len(tools)
@@ -288,7 +292,7 @@ class Agent:
     @staticmethod
     def _stamp_calls(run: _Run, turn: AssistantTurn) -> list[ToolCall]:
         """Give every call its phase and an id unique within the episode."""
-        seen = {c.id for m in run.messages for c in m.tool_calls}
+        seen = run.call_ids
         stamped: list[ToolCall] = []
         for call in turn.tool_calls:
             call_id = call.id
@@ -319,7 +323,7 @@ class Agent:
         else:
             run.counts[f"{run.phase}_calls"] += 1
             if run.phase == "trial":
-                spec = next((t for t in self.host.tools if t.name == call.tool), None)
+                spec = run.tools.get(call.tool)
                 if spec is not None:
                     run.trialed[spec.name] = spec
             started = time.perf_counter()
