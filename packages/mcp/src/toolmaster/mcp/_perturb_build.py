@@ -52,7 +52,7 @@ from toolmaster.mcp._perturb_words import (
 
 def _rng(seed: int, kind: str, key: str = "") -> random.Random:
     # Not for security: a seeded generator is the point (same seed, same variant).
-    return random.Random(f"{seed}:{kind}:{key}")  # noqa: S311
+    return random.Random(f"{seed}:{kind}:{key}")
 
 
 @dataclass
