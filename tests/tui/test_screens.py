@@ -161,7 +161,7 @@ async def test_start_a_reference_run(tmp_path: Path) -> None:
         assert live.view is not None and live.view.episode_id == episode.id
         assert live.view.notes == episode.notes
         assert app.ctx.store.get_episode(episode.id) is not None
-        await wait_for(pilot, lambda: "★" in str(live.query_one("#tools").render()))
+        await wait_for(pilot, lambda: any(row.has_experience for row in live.tool_rows))
 
 
 async def test_start_form_cancels(tmp_path: Path) -> None:

@@ -11,11 +11,21 @@ from toolmaster.tui import ToolMasterApp
 from toolmaster.tui._browser import BrowserScreen
 from toolmaster.tui._experience import ExperienceScreen
 from toolmaster.tui._replay import ReplayScreen
+from toolmaster.tui._widgets import Timeline
 
 from tests.tui.conftest import config, wait_for
 
 SIZE = (80, 24)
 SnapCompare = Callable[..., bool]
+
+
+async def settled(pilot: Pilot[None]) -> None:
+    """Wait until the timeline has scrolled to its last row and nothing is animating."""
+    timeline = pilot.app.screen.query_one(Timeline)
+    await wait_for(pilot, lambda: timeline.highlighted == len(timeline.steps) - 1)
+    await pilot.wait_for_scheduled_animations()
+    await wait_for(pilot, lambda: timeline.scroll_y == timeline.max_scroll_y)
+    await pilot.pause()
 
 
 def test_live_view(snap_compare: SnapCompare, seeded: Path) -> None:
@@ -26,9 +36,9 @@ def test_live_view(snap_compare: SnapCompare, seeded: Path) -> None:
         await wait_for(pilot, lambda: live.view is not None and live.view.finished)
         await wait_for(
             pilot,
-            lambda: live.tools_env is not None and "★" in str(live.query_one("#tools").render()),
+            lambda: any(row.has_experience for row in live.tool_rows),
         )
-        await pilot.pause()
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
 
@@ -61,7 +71,7 @@ def test_replay(snap_compare: SnapCompare, seeded: Path) -> None:
         assert isinstance(replay, ReplayScreen)
         await wait_for(pilot, lambda: replay.cursor == 0)
         await pilot.press(*["n"] * 14)
-        await pilot.pause()
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
 

@@ -55,6 +55,8 @@ class LiveScreen(Screen[None]):
         self.live: dict[str, str] = {}
         """Episode id -> task id of every stream seen running."""
         self.tools_env: str | None = None
+        self.tool_rows: list[ToolRow] = []
+        """The tools panel's rows: the followed episode's tools, and whether memory knows each."""
         self._stop = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -157,11 +159,13 @@ class LiveScreen(Screen[None]):
         if view is None or view.episode_id != episode_id:
             return
         steps = view.apply_all(events)
-        if episode_id in self.live and view.task_id:
+        if self.live.get(episode_id, view.task_id) != view.task_id:
             self.live[episode_id] = view.task_id
+            self._list_episodes()
         self.query_one(Timeline).extend(steps)
         self._refresh_panels()
-        if view.env is not None and (view.env != self.tools_env or view.finished):
+        learnt = any(event.kind in ("experience", "phase") for event in events)
+        if view.env is not None and (view.env != self.tools_env or learnt or view.finished):
             self.tools_env = view.env
             self.load_tools(view.env)
         if self.ctx.config.on_events is not None:
@@ -170,6 +174,7 @@ class LiveScreen(Screen[None]):
             self._list_episodes()
 
     def _show_tools(self, env_name: str, rows: list[ToolRow]) -> None:
+        self.tool_rows = rows
         self.query_one("#tools", Pane).update(tools_text(env_name, rows))
 
     def _refresh_panels(self) -> None:

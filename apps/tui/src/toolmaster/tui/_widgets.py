@@ -75,6 +75,7 @@ class Timeline(OptionList):
         self.add_options(self._option(step) for step in steps)
         if at_end:
             self.highlighted = len(self.steps) - 1
+            self.call_after_refresh(self.scroll_end, animate=False)
 
     def toggle(self, index: int) -> None:
         """Expand or collapse row `index`."""
