@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import anyio
+from pydantic import JsonValue
 from toolmaster.core import Event, Store, ToolCall, ToolResult, new_id
 from toolmaster.tui import ToolMasterApp, TuiConfig
 
@@ -36,7 +37,7 @@ def writer(
 ) -> None:
     """Start the episode, wait for `go`, then append events at the rate asked."""
     with Store(path) as store:
-        started = {
+        started: dict[str, JsonValue] = {
             "task_id": "bench/test/0000",
             "mode": "trial",
             "trial": True,
@@ -57,7 +58,7 @@ def writer(
             n = i // 2
             if i % 2 == 0:
                 call = ToolCall(id=f"c{n}", tool="probe", arguments={"n": n}, phase="trial")
-                data = {"call": call.model_dump(mode="json")}
+                data: dict[str, JsonValue] = {"call": call.model_dump(mode="json")}
                 event = store.append_event(episode_id, "tool_call", data)
             else:
                 result = ToolResult(call_id=f"c{n}", content=[{"type": "text", "text": payload}])
@@ -109,7 +110,7 @@ async def follow(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rate", type=float, default=200.0, help="events per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to write")
     anyio.run(follow, parser.parse_args())
