@@ -56,6 +56,8 @@ class LiveScreen(Screen[None]):
         """Episode id -> task id of every stream seen running."""
         self.tools_env: str | None = None
         self.tool_rows: list[ToolRow] = []
+        self.tools_shown: str | None = None
+        """The environment whose tools the panel shows (none known: not a bundled one)."""
         """The tools panel's rows: the followed episode's tools, and whether memory knows each."""
         self._stop = threading.Event()
 
@@ -175,6 +177,7 @@ class LiveScreen(Screen[None]):
 
     def _show_tools(self, env_name: str, rows: list[ToolRow]) -> None:
         self.tool_rows = rows
+        self.tools_shown = env_name
         self.query_one("#tools", Pane).update(tools_text(env_name, rows))
 
     def _refresh_panels(self) -> None:
