@@ -38,4 +38,4 @@ bench: setup
 
 # Everything CI runs.
 ci: lint typecheck test
-    just test-marked e2e
+    just test-marked "slow or e2e"
