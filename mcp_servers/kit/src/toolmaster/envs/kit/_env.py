@@ -4,6 +4,7 @@ boilerplate (split and version checks, task-seeded sessions, task lists) written
 from __future__ import annotations
 
 import random
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from pydantic import JsonValue
@@ -13,7 +14,7 @@ from toolmaster.envs.kit._session import JsonSession
 SPLITS: tuple[Split, ...] = ("train", "test")
 
 
-class KitEnvironment:
+class KitEnvironment(ABC):
     """An environment whose subclass says what is its own: `name`, `description`,
     `out_of_domain`, `versions`, and `generate` (the tasks of a split, cached), `session` (a fresh
     state for a seed and a version), `verify` and `solve`."""
@@ -23,17 +24,21 @@ class KitEnvironment:
     out_of_domain: bool = False
     versions: tuple[str, ...] = ("v1",)
 
+    @abstractmethod
     def generate(self, split: Split) -> Sequence[Task]:
-        raise NotImplementedError
+        """See the class docstring."""
 
+    @abstractmethod
     def session(self, seed: int, version: str) -> JsonSession:
-        raise NotImplementedError
+        """See the class docstring."""
 
+    @abstractmethod
     def verify(self, task: Task, answer: str | None, state: dict[str, JsonValue]) -> Verdict:
-        raise NotImplementedError
+        """See the class docstring."""
 
+    @abstractmethod
     def solve(self, task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
-        raise NotImplementedError
+        """See the class docstring."""
 
     def tasks(self, split: Split) -> list[Task]:
         if split not in SPLITS:
