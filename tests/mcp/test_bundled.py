@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from toolmaster.core import environments
 from toolmaster.mcp import BundledServerSpec, ServerConnectError, Toolbox, parse_server
 
 pytestmark = pytest.mark.anyio
 
 
-def some_environment() -> str:
-    try:
-        installed = environments()
-    except Exception as exc:  # an environment still being written breaks the registry
-        pytest.skip(f"the bundled environments cannot be loaded: {exc}")
-    if not installed:
-        pytest.skip("no bundled environment is installed")
-    return "weather" if "weather" in installed else next(iter(installed))
+ENV = "weather"
+"""A bundled environment the workspace always installs: a broken registry must fail here."""
 
 
 async def test_in_process_and_over_stdio_serve_the_same_tools() -> None:
-    name = some_environment()
+    name = ENV
     memory = parse_server("here", f"bundled:{name}")
     assert memory == BundledServerSpec(name="here", environment=name)
     stdio = BundledServerSpec(name="there", environment=name, seed=0, transport="stdio")
@@ -41,7 +34,7 @@ async def test_in_process_and_over_stdio_serve_the_same_tools() -> None:
 
 
 async def test_unknown_environment_or_version() -> None:
-    name = some_environment()
+    name = ENV
     unknown = BundledServerSpec(name="nope", environment="no-such-environment")
     bad_version = BundledServerSpec(name="old", environment=name, version="v999")
     with anyio.fail_after(30), pytest.raises(ServerConnectError) as info:
