@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from importlib.metadata import entry_points
+from typing import Any
 
 import anyio
 from toolmaster.agent import AgentConfig, reference_policy, run_env_task
@@ -48,3 +49,21 @@ async def check_agent_loop(env: Environment, tasks: list[Task], mode: Mode, n: i
             ["trial", "execute"] if mode == "trial" else ["execute"]
         )
         assert bool(episode.notes) == (mode == "trial")
+
+
+class Blindfolded:
+    """An environment with each task's expectations hidden from its solver: a teacher that passes
+    through it acts only on what the tools showed."""
+
+    def __init__(self, env: Any) -> None:
+        self._env = env
+        self.name = env.name
+
+    def open(self, task: Task) -> Any:
+        return self._env.open(task)
+
+    def solve(self, task: Task, rng: random.Random, mode: Mode) -> Any:
+        return self._env.solve(task.model_copy(update={"expected": {}}), rng, mode)
+
+    def verify(self, task: Task, answer: str | None, state: Any) -> Any:
+        return self._env.verify(task, answer, state)

@@ -19,6 +19,7 @@ from toolmaster.envs.shop._tasks import THRESHOLDS, generate
 from toolmaster.envs.shop._verify import pick_count, pick_dollars
 from toolmaster.envs.shop._world import KINDS, build_state
 
+from tests.envs.common import Blindfolded
 from tests.envs.driver import run_solver
 
 pytestmark = pytest.mark.anyio
@@ -414,27 +415,10 @@ async def test_reference_solver_passes_every_task(split: Split, mode: Mode) -> N
     assert len(failed) <= 0.01 * len(tasks), failed
 
 
-class _Blindfolded:
-    """The environment with the task's expectations hidden from the solver."""
-
-    def __init__(self, env: Any) -> None:
-        self._env = env
-        self.name = env.name
-
-    def open(self, task: Task) -> Any:
-        return self._env.open(task)
-
-    def solve(self, task: Task, rng: random.Random, mode: Mode) -> Any:
-        return self._env.solve(task.model_copy(update={"expected": {}}), rng, mode)
-
-    def verify(self, task: Task, answer: str | None, state: Any) -> Any:
-        return self._env.verify(task, answer, state)
-
-
 async def test_solver_trials_destructive_tools_in_the_sandbox_then_executes() -> None:
     for index in range(3):
         task = _task("order_cheapest", "test", index)
-        run = await run_solver(_Blindfolded(ENV), task, mode="trial", seed=index)  # type: ignore[arg-type]
+        run = await run_solver(Blindfolded(ENV), task, mode="trial", seed=index)  # type: ignore[arg-type]
         assert run.verdict.passed, run.verdict
         calls = [c for t in run.turns for c in t.tool_calls]
         finish = next(i for i, c in enumerate(calls) if c.tool == "finish_trial")
@@ -446,7 +430,7 @@ async def test_solver_trials_destructive_tools_in_the_sandbox_then_executes() ->
         assert "cents" in notes
         assert "next_page_token" in notes
         assert [c.tool for c in calls[finish + 1 :]].count("place_order") == 1
-        direct = await run_solver(_Blindfolded(ENV), task, mode="direct", seed=index)  # type: ignore[arg-type]
+        direct = await run_solver(Blindfolded(ENV), task, mode="direct", seed=index)  # type: ignore[arg-type]
         assert direct.verdict.passed, direct.verdict
         assert direct.trial_calls == 0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import sys
 from importlib.metadata import entry_points
-from typing import Any
 
 import anyio
 import pytest
@@ -17,6 +16,7 @@ from toolmaster.envs.weather._tasks import generate
 from toolmaster.envs.weather._verify import pick_number
 from toolmaster.envs.weather._world import PLACES, build_world
 
+from tests.envs.common import Blindfolded
 from tests.envs.driver import run_solver
 
 pytestmark = pytest.mark.anyio
@@ -290,26 +290,9 @@ async def test_reference_solver_passes_every_task(split: Split, mode: Mode) -> N
     assert len(failed) <= 0.01 * len(tasks), failed
 
 
-class _Blindfolded:
-    """The environment with the task's expectations hidden from the solver."""
-
-    def __init__(self, env: Any) -> None:
-        self._env = env
-        self.name = env.name
-
-    def open(self, task: Task) -> Any:
-        return self._env.open(task)
-
-    def solve(self, task: Task, rng: random.Random, mode: Mode) -> Any:
-        return self._env.solve(task.model_copy(update={"expected": {}}), rng, mode)
-
-    def verify(self, task: Task, answer: str | None, state: Any) -> Any:
-        return self._env.verify(task, answer, state)
-
-
 async def test_solver_trials_then_executes_without_peeking() -> None:
     for index, task in _sample("test", 7):
-        run = await run_solver(_Blindfolded(ENV), task, mode="trial", seed=index)  # type: ignore[arg-type]
+        run = await run_solver(Blindfolded(ENV), task, mode="trial", seed=index)  # type: ignore[arg-type]
         assert run.verdict.passed, run.verdict
         assert run.trial_calls >= 4
         finish = [c for t in run.turns for c in t.tool_calls if c.tool == "finish_trial"]
@@ -320,7 +303,7 @@ async def test_solver_trials_then_executes_without_peeking() -> None:
         assert "find_city" in notes
         phases = [c.phase for t in run.turns for c in t.tool_calls]
         assert phases == sorted(phases, key=lambda p: p == "execute")
-        direct = await run_solver(_Blindfolded(ENV), task, mode="direct", seed=index)  # type: ignore[arg-type]
+        direct = await run_solver(Blindfolded(ENV), task, mode="direct", seed=index)  # type: ignore[arg-type]
         assert direct.verdict.passed, direct.verdict
         assert direct.trial_calls == 0
         assert all(c.tool != "finish_trial" for t in direct.turns for c in t.tool_calls)
