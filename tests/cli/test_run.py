@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from toolmaster.cli._app import app
+from toolmaster.cli._app import app, main
 from toolmaster.core import Store, get_environment
 from typer.testing import CliRunner
 
@@ -64,21 +64,21 @@ def test_run_direct_mode_has_no_trial_phase() -> None:
     ],
 )
 def test_run_usage_mistakes_are_one_line_errors(
-    args: list[str], message: str, tmp_path: Path
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "x.json").write_text('{"mcpServers": {}}')
-    from toolmaster.cli._app import main
-
     with pytest.raises(SystemExit) as exit_info:
-        main([*(a if a != "x.json" else str(tmp_path / "x.json") for a in args)])
+        main([str(tmp_path / "x.json") if a == "x.json" else a for a in args])
     assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert message in err
+    assert "Traceback" not in err
 
 
 def test_usage_error_messages_name_the_problem(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from toolmaster.cli._app import main
-
     with pytest.raises(SystemExit):
         main(["run", "--env", "weather", "--task", "nope", "--policy", "reference"])
     err = capsys.readouterr().err
