@@ -1,0 +1,1 @@
+"""ToolMaster evaluation: suites, a concurrent runner, metrics and reports."""

