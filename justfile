@@ -22,6 +22,18 @@ test *ARGS: setup
 test-marked MARKER *ARGS: setup
     uv run --locked pytest -m "{{MARKER}}" {{ARGS}}
 
+# Teacher synthesis: reference solvers (or any OpenAI-compatible teacher) over train tasks.
+synth *ARGS: setup
+    uv run --locked toolmaster synth {{ARGS}}
+
+# Supervised fine-tuning from recorded episodes: `just train-sft cpu-smoke` (configs/train/).
+train-sft CONFIG *ARGS: setup
+    uv run --locked toolmaster train sft {{CONFIG}} {{ARGS}}
+
+# GRPO over live MCP environments, rewards from the verifiers: `just train-grpo cpu-smoke`.
+train-grpo CONFIG *ARGS: setup
+    uv run --locked toolmaster train grpo {{CONFIG}} {{ARGS}}
+
 # Ruff (lint and format check) and the import-layer contracts.
 lint: setup
     uv run --locked ruff check .

@@ -48,9 +48,41 @@ def _root(
 
 # Sub-commands register themselves on `app` when their module is imported. Add a module to
 # this import and to the tuple below (the tuple keeps the imports used for ruff and pyright).
-from toolmaster.cli import _demo, _memory, _mutate, _run, _sessions, _tools, _tui  # noqa: E402
+from toolmaster.cli import (  # noqa: E402
+    _data,
+    _demo,
+    _eval,
+    _eval_bfcl,
+    _eval_run,
+    _memory,
+    _mutate,
+    _run,
+    _sessions,
+    _synth,
+    _tools,
+    _train,
+    _train_grpo,
+    _train_sft,
+    _tui,
+)
 
-COMMAND_MODULES = (_demo, _memory, _mutate, _run, _sessions, _tools, _tui)
+COMMAND_MODULES = (
+    _data,
+    _demo,
+    _eval,
+    _eval_bfcl,
+    _eval_run,
+    _memory,
+    _mutate,
+    _run,
+    _sessions,
+    _synth,
+    _tools,
+    _train,
+    _train_grpo,
+    _train_sft,
+    _tui,
+)
 """The modules whose import registered their commands on `app`."""
 
 

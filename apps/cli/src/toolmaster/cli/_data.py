@@ -1,0 +1,3 @@
+"""`toolmaster data` (being built)."""
+
+from __future__ import annotations

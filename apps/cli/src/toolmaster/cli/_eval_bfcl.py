@@ -1,0 +1,3 @@
+"""`toolmaster eval bfcl` (being built)."""
+
+from __future__ import annotations

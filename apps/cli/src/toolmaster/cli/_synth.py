@@ -1,0 +1,3 @@
+"""`toolmaster synth` (being built)."""
+
+from __future__ import annotations

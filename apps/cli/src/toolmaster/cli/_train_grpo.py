@@ -1,0 +1,3 @@
+"""`toolmaster train grpo` (being built)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""`toolmaster train sft` (being built)."""
+
+from __future__ import annotations
