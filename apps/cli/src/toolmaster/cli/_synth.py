@@ -1,3 +1,209 @@
-"""`toolmaster synth` (being built)."""
+"""`toolmaster synth`: a teacher over bundled train tasks, every episode recorded; resumable."""
 
 from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import anyio
+import typer
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from toolmaster.agent import AgentConfig
+from toolmaster.cli._app import app
+from toolmaster.cli._policies import (
+    ApiKeyEnvOption,
+    BaseUrlOption,
+    ModelOption,
+    PolicyFlags,
+    ToolModeOption,
+    policy_factory,
+)
+from toolmaster.cli._settings import settings_of
+from toolmaster.core import AsyncStore, Episode, Mode, Sampling, Split, Store, UserError
+
+if TYPE_CHECKING:
+    from toolmaster.train._synth import SynthConfig, SynthReport, Teacher
+
+
+@app.command("synth")
+def synth_command(
+    ctx: typer.Context,
+    *,
+    run: Annotated[
+        str | None,
+        typer.Option(
+            help="Run name, tagged on every episode (metadata.synth). Re-running a name resumes "
+            "it: what it already recorded is not run again. Default: synth-<teacher>.",
+            show_default=False,
+        ),
+    ] = None,
+    env: Annotated[
+        list[str] | None,
+        typer.Option("--env", "-e", help="Bundled environments (default: every in-domain one)."),
+    ] = None,
+    mode: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mode", "-m", help="trial and/or direct (repeat the option); default: trial."
+        ),
+    ] = None,
+    samples: Annotated[int, typer.Option(help="Episodes per task and mode, seeds differ.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the first sample (sample k: seed + k).")] = 0,
+    tasks_per_env: Annotated[
+        int | None, typer.Option(help="The first N tasks of each environment (default: all).")
+    ] = None,
+    split: Annotated[str, typer.Option(help="Task split: train (default) or test.")] = "train",
+    concurrency: Annotated[int, typer.Option(help="Episodes running at once.")] = 8,
+    policy: Annotated[
+        str,
+        typer.Option(
+            "--policy",
+            "-p",
+            help="The teacher: reference (the bundled scripted solvers) or openai (any "
+            "OpenAI-compatible server: --base-url, --model).",
+        ),
+    ] = "reference",
+    base_url: BaseUrlOption = None,
+    model: ModelOption = None,
+    api_key_env: ApiKeyEnvOption = None,
+    tool_mode: ToolModeOption = "native",
+    temperature: Annotated[
+        float, typer.Option(help="Sampling temperature of a model teacher.")
+    ] = 0.7,
+    max_tokens: Annotated[int, typer.Option(help="Tokens per turn of a model teacher.")] = 1024,
+    max_turns: Annotated[int, typer.Option(help="Turns per episode.")] = 32,
+    max_trial_calls: Annotated[int, typer.Option(help="Trial calls per episode.")] = 20,
+    events: Annotated[
+        bool, typer.Option(help="Also record event streams (follow the run in the TUI).")
+    ] = True,
+    store: Annotated[Path | None, typer.Option(help="Session store file.")] = None,
+) -> None:
+    """Run a teacher over bundled train tasks (trial and/or direct mode, several samples per
+    task), verify and record every episode, and print per-environment pass rates. Passed
+    episodes are the ones training keeps."""
+    from toolmaster.train._synth import SynthConfig  # noqa: PLC0415 (fast --help)
+
+    flags = PolicyFlags(
+        policy=policy, base_url=base_url, model=model, api_key_env=api_key_env, tool_mode=tool_mode
+    )
+    teacher = _teacher(flags)
+    config = SynthConfig(
+        run=run or f"synth-{teacher.name}",
+        environments=env or [],
+        split=_split(split),
+        modes=[_mode(m) for m in mode or ["trial"]],
+        samples=_positive("--samples", samples),
+        seed=seed,
+        tasks_per_env=None
+        if tasks_per_env is None
+        else _positive("--tasks-per-env", tasks_per_env),
+        concurrency=_positive("--concurrency", concurrency),
+        agent=AgentConfig(
+            max_turns=_positive("--max-turns", max_turns),
+            max_trial_calls=max_trial_calls,
+            sampling=Sampling(temperature=temperature, max_tokens=max_tokens),
+        ),
+        events=events,
+    )
+    path = store or settings_of(ctx).sessions_db
+    path.parent.mkdir(parents=True, exist_ok=True)
+    console = Console(highlight=False)
+    with Store(path) as opened:
+        report = _run_with_progress(config, teacher, AsyncStore(opened), console)
+    console.print(_table(report))
+    console.print(
+        f"[dim]{report.new} episodes recorded in {path} ({report.skipped} already there); "
+        f"`toolmaster sessions list` shows them.[/]"
+    )
+
+
+def _teacher(flags: PolicyFlags) -> Teacher:
+    from toolmaster.train._synth import ModelTeacher, ReferenceTeacher  # noqa: PLC0415
+
+    if flags.policy == "reference":
+        return ReferenceTeacher()
+    if flags.policy != "openai":
+        raise UserError(f"unknown teacher {flags.policy!r} (reference or openai)")
+    # The mode only matters to reference policies; a model serves both modes.
+    return ModelTeacher(
+        name=flags.model or "openai", factory=policy_factory(flags, env=None, mode="trial")
+    )
+
+
+def _run_with_progress(
+    config: SynthConfig, teacher: Teacher, store: AsyncStore, console: Console
+) -> SynthReport:
+    from toolmaster.train._synth import synthesize  # noqa: PLC0415
+
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("passed {task.fields[passed]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task(config.run, total=None, passed=0)
+        passed = 0
+
+        def planned(to_run: int, skipped: int) -> None:
+            progress.update(bar, total=to_run)
+            if skipped:
+                progress.console.print(f"[dim]{skipped} episodes of {config.run} already recorded")
+
+        def finished(episode: Episode) -> None:
+            nonlocal passed
+            passed += bool(episode.verdict and episode.verdict.passed)
+            progress.update(bar, advance=1, passed=passed)
+
+        return anyio.run(
+            partial(synthesize, on_planned=planned, on_episode=finished), config, teacher, store
+        )
+
+
+def _table(report: SynthReport) -> Table:
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title=f"synthesis run {report.run}",
+        caption="pass: verifier pass rate over every episode of the run; trial: mean trial calls "
+        "per trial-mode episode; kept: passed episodes (what training uses); fail: episodes "
+        "that ended with an error.",
+    )
+    for column in ("env", "episodes", "pass", "trial", "kept", "fail"):
+        table.add_column(column, justify="left" if column == "env" else "right")
+    for row in report.by_env:
+        table.add_row(
+            row.env,
+            str(row.episodes),
+            f"{row.pass_rate:.0%}",
+            f"{row.trial_calls:.1f}",
+            str(row.kept),
+            str(row.failures),
+        )
+    return table
+
+
+def _mode(value: str) -> Mode:
+    if value == "trial":
+        return "trial"
+    if value == "direct":
+        return "direct"
+    raise UserError(f"--mode must be trial or direct, not {value!r}")
+
+
+def _split(value: str) -> Split:
+    if value == "train":
+        return "train"
+    if value == "test":
+        return "test"
+    raise UserError(f"--split must be train or test, not {value!r}")
+
+
+def _positive(flag: str, value: int) -> int:
+    if value < 1:
+        raise UserError(f"{flag} must be 1 or more, not {value}")
+    return value
