@@ -23,7 +23,7 @@ from toolmaster.agent._embedded import (
     load_embedded_model,
 )
 from toolmaster.agent._host import EventSink, ExperienceStore, Sandbox, ToolHost
-from toolmaster.agent._loop import Agent, AgentConfig, Verifier, result_text
+from toolmaster.agent._loop import Agent, AgentConfig, NextUser, Verifier, result_text
 from toolmaster.agent._openai import OpenAIConfig, OpenAIPolicy, ToolMode
 from toolmaster.agent._parse import CallStyle, ParsedReply, parse_tool_calls, render_tool_calls
 from toolmaster.agent._policy import AssistantTurn, FinishReason, Policy, PolicyError
@@ -55,6 +55,7 @@ __all__ = [
     "ExperienceStore",
     "FinishReason",
     "Generation",
+    "NextUser",
     "OpenAIConfig",
     "OpenAIPolicy",
     "ParsedReply",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import anyio
@@ -49,6 +49,11 @@ _BUDGET_SPENT = "The trial budget is spent: the trial phase is over. Execute the
 Verifier = Callable[[str | None], Verdict]
 """Judges the final answer (and whatever final state it closes over)."""
 
+NextUser = Callable[[Sequence[Message]], Awaitable[str | None]]
+"""Asked each time the model answers (the conversation so far, ending with the answer): the next
+user message, to go on with the same tools and state, or None to end the episode. It may change
+the host's tools first: they are read again for the next user message."""
+
 
 @dataclass(frozen=True)
 class AgentConfig:
@@ -59,7 +64,7 @@ class AgentConfig:
     max_trial_calls: int = 20
     """Trial calls allowed before the agent moves to execution on its own."""
     max_turns: int = 32
-    """Model turns per episode."""
+    """Model turns per user message (with `next_user`, each user message gets them anew)."""
     max_tokens: int | None = None
     """Prompt plus completion tokens per episode; `None` for no limit."""
     wall_time_s: float | None = None
@@ -140,10 +145,18 @@ class Agent:
         self.events = events
 
     async def run(
-        self, task: Task, *, verify: Verifier | None = None, episode_id: str | None = None
+        self,
+        task: Task,
+        *,
+        verify: Verifier | None = None,
+        episode_id: str | None = None,
+        next_user: NextUser | None = None,
     ) -> Episode:
         """Run `task` to an Episode. Never raises for a failure of the model, a server or the
-        verifier: the failure is recorded on the episode, attributed to its boundary."""
+        verifier: the failure is recorded on the episode, attributed to its boundary.
+
+        With `next_user` the conversation goes on over several user messages (multi-turn
+        benchmarks, simulated users): the trial phase belongs to the first one."""
         run = _Run(episode_id=episode_id or new_id(), events=self.events)
         started = utcnow()
         tools = list(self.host.tools)
@@ -175,7 +188,7 @@ class Agent:
         snapshot = self.sandbox.snapshot() if trial and self.sandbox is not None else None
         try:
             with anyio.move_on_after(self.config.wall_time_s) as scope:
-                await self._turns(run, tools, snapshot)
+                await self._turns(run, tools, snapshot, next_user)
             if scope.cancelled_caught:
                 run.fail(
                     EpisodeError(
@@ -228,9 +241,13 @@ class Agent:
                 known[tool.name] = experience
         return known
 
-    async def _turns(self, run: _Run, tools: list[ToolSpec], snapshot: JsonValue) -> None:
+    async def _turns(
+        self, run: _Run, tools: list[ToolSpec], snapshot: JsonValue, next_user: NextUser | None
+    ) -> None:
         config = self.config
-        for _ in range(config.max_turns):
+        budget = config.max_turns
+        while budget > 0:
+            budget -= 1
             offered = [*tools, FINISH_TRIAL_SPEC] if run.phase == "trial" else tools
             turn = await self._complete(run, offered)
             calls = self._stamp_calls(run, turn)
@@ -253,7 +270,12 @@ class Agent:
                     continue
             if not calls:
                 run.answer = turn.content
-                return
+                if next_user is None or not await self._follow_up(run, snapshot, next_user):
+                    return
+                snapshot = None
+                tools = list(self.host.tools)
+                budget = config.max_turns
+                continue
             for call in calls:
                 snapshot = await self._handle_call(run, call, snapshot)
             if run.phase == "trial" and run.counts["trial_calls"] >= config.max_trial_calls:
@@ -275,6 +297,18 @@ class Agent:
                 boundary="runtime", kind="budget", message=f"turn budget ({config.max_turns}) spent"
             )
         )
+
+    async def _follow_up(self, run: _Run, snapshot: JsonValue, next_user: NextUser) -> bool:
+        """Append the next user message if `next_user` gives one (a trial still running ends
+        first: it belongs to the first user message); whether the conversation goes on."""
+        follow_up = await next_user(run.messages)
+        if follow_up is None:
+            return False
+        if run.phase == "trial":
+            await self._end_trial(run, snapshot, notes=None)
+        run.messages.append(Message(role="user", content=follow_up))
+        run.tools = {t.name: t for t in self.host.tools}
+        return True
 
     async def _complete(self, run: _Run, offered: list[ToolSpec]) -> AssistantTurn:
         started = time.perf_counter()
