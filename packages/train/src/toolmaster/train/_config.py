@@ -29,7 +29,12 @@ class ModelConfig(_Section):
     """The base model and how its chats are rendered."""
 
     name_or_path: str = EMBEDDED
-    """A hub id or local directory, `embedded` (SmolLM2-135M) or `tiny-random`."""
+    """A hub id or local directory, `embedded` (SmolLM2-135M), `tiny-random` (hidden 64, 2 layers)
+    or `random:SHAPE` (random weights at a real model's shape, e.g. `random:qwen2.5-0.5b`)."""
+    seed: int = 0
+    """Seed of the weights of a random model (`tiny-random`, `random:SHAPE`)."""
+    cache_dir: Path | None = None
+    """Where the embedded and random models are cached (None: the user cache folder)."""
     chat_template: Literal["model", "chatml-tools"] = "chatml-tools"
     """`chatml-tools`: ToolMaster's ChatML template with tools (the one its policies render with);
     `model`: the tokenizer's own template (it must mark assistant turns for assistant-only loss)."""
@@ -74,30 +79,64 @@ class SFTSection(_Section):
 
 
 class RewardConfig(_Section):
-    """Reward = outcome + format + trial terms; see docs/training.md for the formula."""
+    """The GRPO reward's weights (`[grpo.reward]`); the formula is in docs/grpo.md and
+    `toolmaster.train._reward`:
+
+    outcome * score + format * valid/attempted calls + trial * (trialed + noted) / 2
+    - min(max_penalty, tool_error_penalty * execution errors)
+    """
 
     outcome: float = 1.0
     """Weight of the verifier's score (1.0 for a pass, partial scores in between)."""
     format: float = 0.2
-    """Weight of the share of assistant turns whose tool calls parsed and named real tools."""
+    """Weight of the share of attempted tool calls that parsed and named a tool on offer."""
     trial: float = 0.1
-    """Weight of the trial term: trialed before executing, within budget, with notes."""
-    tool_error_penalty: float = 0.05
+    """Weight of the trial term (trial mode): half for trialing at least one tool, half for
+    ending the trial with `finish_trial` and non-empty notes."""
+    tool_error_penalty: float = Field(default=0.05, ge=0.0)
     """Subtracted per execution-phase tool error (capped by `max_penalty`)."""
-    max_penalty: float = 0.2
+    max_penalty: float = Field(default=0.2, ge=0.0)
+
+
+class ServerSuite(_Section):
+    """Tasks over any MCP servers, for GRPO rollouts beside the bundled environments."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    """The suite's name (the `environment` of its rows and `Task.env` of its tasks)."""
+    servers: Path
+    """An `mcpServers` JSON file; every rollout connects to these servers afresh."""
+    tasks: Path
+    """A JSONL file of tasks, one `toolmaster.core.Task` object per line (`id`, `prompt`,
+    `expected`, ...)."""
+    verifier: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+    """`module:function`, called as `function(task, answer) -> Verdict` on each rollout's final
+    answer."""
+    allow_unsafe_trials: bool = False
+    """Let trial calls reach tools that are not marked read-only (the servers have no sandbox)."""
 
 
 class GRPOSection(_Section):
     """GRPO over both phases: rollouts make real MCP calls, the verifier scores them."""
 
     environments: list[str] = Field(default_factory=lambda: ["weather"])
+    """Bundled environments whose tasks are the prompts (out-of-domain ones are refused)."""
+    servers: list[ServerSuite] = Field(default_factory=list["ServerSuite"])
+    """Task suites over any MCP servers (`[[grpo.servers]]`), beside the environments."""
     split: Literal["train", "test"] = "train"
-    tasks_per_env: int | None = None
+    tasks_per_env: int | None = Field(default=None, ge=1)
+    """The first N tasks of each environment and suite; None: all."""
     mode: Literal["trial", "direct"] = "trial"
     max_trial_calls: int = Field(default=6, ge=0)
+    """Trial calls per rollout before the trial phase ends by itself."""
+    max_turns: int = Field(default=8, ge=1)
+    """Model turns that may call tools, per rollout (trl's `max_tool_calling_iterations`
+    unless `[grpo.trl]` sets it)."""
+    call_timeout_s: float = Field(default=30.0, gt=0)
+    """Seconds per tool call."""
     reward: RewardConfig = Field(default_factory=RewardConfig)
     trl: dict[str, Any] = Field(default_factory=dict[str, Any])
-    """Fields of `trl.GRPOConfig`, passed through unchanged (e.g. num_generations, use_vllm)."""
+    """Fields of `trl.GRPOConfig`, passed through unchanged (e.g. num_generations, use_vllm,
+    vllm_mode); `reward_weights` comes from `[grpo.reward]` instead."""
 
 
 class TrainConfig(_Section):
