@@ -1,3 +1,300 @@
-"""`toolmaster eval run|report|compare` (being built)."""
+"""`toolmaster eval run | report | compare | suites | runs`: evaluations of policies on suites
+of tasks in settings of perturbed tools, recorded in the store, reported as tables and plots.
+
+The evaluation library (`toolmaster.eval`, numpy, matplotlib) and the model backends are
+imported inside the commands, so `toolmaster --help` stays fast.
+"""
 
 from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from toolmaster.cli._eval import eval_app
+from toolmaster.cli._policies import (
+    AdapterOption,
+    ApiKeyEnvOption,
+    BaseUrlOption,
+    BatchOption,
+    ModelOption,
+    PolicyFlags,
+    ToolModeOption,
+)
+from toolmaster.cli._settings import settings_of
+from toolmaster.core import Mode, Store, UserError
+
+if TYPE_CHECKING:
+    from toolmaster.eval._metrics import Bootstrap
+    from toolmaster.eval._runner import EvalConfig, EvalPolicy
+
+StoreOption = Annotated[
+    Path | None, typer.Option("--store", help="Session store file (default: from the settings).")
+]
+ListOption = Annotated[list[str] | None, typer.Option(show_default=False)]
+IntOption = Annotated[int | None, typer.Option(show_default=False)]
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Repeated and comma-separated values as one list."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _store_path(ctx: typer.Context, store: Path | None) -> Path:
+    path = store or settings_of(ctx).sessions_db
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def load_spec(path: Path) -> dict[str, Any]:
+    """An evaluation spec file (JSON or TOML) as data; task-file paths in it are taken relative
+    to the file's folder."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read spec file {path}: {exc.strerror or exc}") from None
+    try:
+        data: Any = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: the top level must be an object")
+    spec = cast(dict[str, Any], data)
+    suites: list[Any] = spec.get("suites") or []
+    for suite in suites:
+        if isinstance(suite, dict):
+            entry = cast(dict[str, Any], suite)
+            for key in ("servers", "tasks"):
+                value = entry.get(key)
+                if isinstance(value, str) and not Path(value).is_absolute():
+                    entry[key] = str(path.parent / value)
+    return spec
+
+
+def build_config(spec: dict[str, Any], flags: dict[str, Any]) -> EvalConfig:
+    """The run's `EvalConfig`: the spec file's values, with the flags that were given on top."""
+    from toolmaster.eval._runner import EvalConfig  # noqa: PLC0415 (lazy: numpy, matplotlib)
+
+    data = dict(spec)
+    for key in ("run", "settings", "modes", "samples", "concurrency", "allow_unsafe_trials"):
+        if flags.get(key) not in (None, []):
+            data[key] = flags[key]
+    for group in ("selection", "budgets"):
+        given = {k: v for k, v in flags[group].items() if v is not None}
+        data[group] = {**(data.get(group) or {}), **given}
+    if flags["suites"]:
+        data["suites"] = flags["suites"]
+    try:
+        return EvalConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        raise UserError(f"bad evaluation settings: {problems}") from None
+
+
+def _suites(
+    names: list[str], servers: Path | None, tasks: Path | None, name: str | None
+) -> list[Any]:
+    from toolmaster.eval._suites import TaskFileSuite, builtin_suite  # noqa: PLC0415
+
+    suites: list[Any] = [builtin_suite(n) for n in names]
+    if (servers is None) != (tasks is None):
+        raise UserError("a task-file suite needs both --servers FILE and --tasks FILE")
+    if servers is not None and tasks is not None:
+        suites.append(TaskFileSuite(name=name or tasks.stem, servers=servers, tasks=tasks))
+    return suites
+
+
+def make_policies(labels: list[str], flags: PolicyFlags) -> list[EvalPolicy]:
+    """One `EvalPolicy` per `--policy`: the reference teachers per environment (seeded by the
+    sample), a model policy built once and shared by every job."""
+    from toolmaster.agent import reference_policy  # noqa: PLC0415 (lazy: model backends)
+    from toolmaster.cli._policies import policy_factory  # noqa: PLC0415
+    from toolmaster.eval._runner import EvalPolicy  # noqa: PLC0415
+
+    policies: list[EvalPolicy] = []
+    for label in labels or ["embedded"]:
+        if label == "reference":
+
+            def reference(env: Any, mode: Mode, sample: int) -> Any:
+                if env is None:
+                    raise UserError("--policy reference needs bundled environments")
+                return reference_policy(env, mode, seed=sample)
+
+            policies.append(EvalPolicy("reference", reference, scripted=True))
+            continue
+        shared = policy_factory(replace(flags, policy=label), env=None, mode="trial")
+        policies.append(EvalPolicy(label, lambda _env, _mode, _sample, f=shared: f))
+    return policies
+
+
+@eval_app.command("run")
+def run_command(
+    ctx: typer.Context,
+    *,
+    spec: Annotated[
+        Path | None, typer.Option(help="A JSON or TOML file of evaluation settings (EvalConfig).")
+    ] = None,
+    suite: ListOption = None,
+    servers: Annotated[
+        Path | None, typer.Option(help="mcpServers JSON of a task-file suite.")
+    ] = None,
+    tasks: Annotated[Path | None, typer.Option(help="Task file (JSONL) of that suite.")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Name of that suite (default: file stem).")
+    ] = None,
+    setting: ListOption = None,
+    mode: Annotated[list[str] | None, typer.Option("--mode", "-m", show_default=False)] = None,
+    policy: Annotated[list[str] | None, typer.Option("--policy", "-p", show_default=False)] = None,
+    base_url: BaseUrlOption = None,
+    model: ModelOption = None,
+    api_key_env: ApiKeyEnvOption = None,
+    tool_mode: ToolModeOption = "native",
+    adapter: AdapterOption = None,
+    batch: BatchOption = 4,
+    tasks_per_env: IntOption = None,
+    limit: IntOption = None,
+    samples: IntOption = None,
+    seed: IntOption = None,
+    concurrency: IntOption = None,
+    max_turns: IntOption = None,
+    max_trial_calls: IntOption = None,
+    max_new_tokens: IntOption = None,
+    temperature: Annotated[float | None, typer.Option(show_default=False)] = None,
+    allow_unsafe_trials: Annotated[bool | None, typer.Option(show_default=False)] = None,
+    run: Annotated[str | None, typer.Option(help="Run id; an existing one is resumed.")] = None,
+    store: StoreOption = None,
+    report: Annotated[Path | None, typer.Option(help="Write the run's report here.")] = None,
+) -> None:
+    """Run (or resume) an evaluation: --suite in-domain|out-of-domain|ENV (or --servers and
+    --tasks), --setting clean,renamed,paraphrased,stripped,misleading,evolved|all, --mode
+    trial,direct, --policy embedded|reference|openai (repeatable). Every episode is recorded."""
+    import anyio  # noqa: PLC0415
+    from toolmaster.eval._progress import RichProgress  # noqa: PLC0415
+    from toolmaster.eval._runner import run_eval  # noqa: PLC0415
+
+    flags: dict[str, Any] = {
+        "run": run, "settings": _split(setting), "modes": _split(mode), "samples": samples,
+        "concurrency": concurrency, "allow_unsafe_trials": allow_unsafe_trials,
+        "suites": _suites(_split(suite), servers, tasks, name),
+        "selection": {"tasks_per_env": tasks_per_env, "limit": limit, "seed": seed},
+        "budgets": {"max_turns": max_turns, "max_trial_calls": max_trial_calls,
+                    "max_new_tokens": max_new_tokens, "temperature": temperature},
+    }  # fmt: skip
+    config = build_config(load_spec(spec) if spec else {}, flags)
+    policy_flags = PolicyFlags(base_url=base_url, model=model, api_key_env=api_key_env,
+                               tool_mode=tool_mode, adapter=adapter, batch=batch)  # fmt: skip
+    policies = make_policies(_split(policy), policy_flags)
+    path = _store_path(ctx, store)
+    console = Console(highlight=False)
+    with Store(path) as opened, RichProgress(config.run, console) as progress:
+        result = anyio.run(
+            lambda: run_eval(config, policies, opened, progress=progress, environ=os.environ)
+        )
+    console.print(
+        f"run [bold]{result.run}[/]: {len(result.episodes)} episodes now, {result.skipped} "
+        f"recorded before, in {path}"
+    )
+    if report is not None:
+        _write(path, [config.run], report, None, console)
+
+
+def _bootstrap(resamples: int, confidence: float, seed: int) -> Bootstrap:
+    from toolmaster.eval._metrics import Bootstrap  # noqa: PLC0415
+
+    try:
+        return Bootstrap(resamples=resamples, confidence=confidence, seed=seed)
+    except ValidationError as exc:
+        raise UserError(f"bad bootstrap settings: {exc.errors()[0]['msg']}") from None
+
+
+def _write(
+    path: Path, runs: list[str], out: Path, boot: Bootstrap | None, console: Console
+) -> None:
+    from toolmaster.eval._report import build_report, write_report  # noqa: PLC0415
+    from toolmaster.eval._tables import results_table  # noqa: PLC0415
+
+    with Store(path) as opened:
+        built = build_report(opened, runs, boot)
+    files = write_report(built, out)
+    console.print(results_table(built))
+    console.print(f"report: {', '.join(str(f) for f in files)}")
+
+
+ResamplesOption = Annotated[int, typer.Option(help="Bootstrap resamples.")]
+ConfidenceOption = Annotated[float, typer.Option(help="Confidence level of the intervals.")]
+SeedOption = Annotated[int, typer.Option(help="Bootstrap seed.")]
+
+
+@eval_app.command("report")
+def report_command(
+    ctx: typer.Context,
+    runs: Annotated[list[str], typer.Argument(help="Run ids; several are compared.")],
+    *,
+    out: Annotated[Path, typer.Option(help="Folder for report.md, report.json and plots.")],
+    store: StoreOption = None,
+    resamples: ResamplesOption = 2000,
+    confidence: ConfidenceOption = 0.95,
+    seed: SeedOption = 0,
+) -> None:
+    """Write report.md, report.json, pass_rate.png and trials_success.png for runs."""
+    boot = _bootstrap(resamples, confidence, seed)
+    _write(_store_path(ctx, store), runs, out, boot, Console(highlight=False))
+
+
+@eval_app.command("compare")
+def compare_command(
+    ctx: typer.Context,
+    runs: Annotated[list[str], typer.Argument(help="Two or more run ids.")],
+    *,
+    out: Annotated[Path | None, typer.Option(help="Also write the full report here.")] = None,
+    store: StoreOption = None,
+    resamples: ResamplesOption = 2000,
+    confidence: ConfidenceOption = 0.95,
+    seed: SeedOption = 0,
+) -> None:
+    """Print the pass rates of runs side by side (and write their report with --out)."""
+    from toolmaster.eval._report import build_report, write_report  # noqa: PLC0415
+    from toolmaster.eval._tables import comparison_table  # noqa: PLC0415
+
+    if len(runs) < 2:
+        raise UserError("compare needs two or more runs")
+    boot = _bootstrap(resamples, confidence, seed)
+    with Store(_store_path(ctx, store)) as opened:
+        built = build_report(opened, runs, boot)
+    console = Console(highlight=False)
+    console.print(comparison_table(built))
+    if out is not None:
+        files = write_report(built, out)
+        console.print(f"report: {', '.join(str(f) for f in files)}")
+
+
+@eval_app.command("suites")
+def suites_command() -> None:
+    """List the built-in suites and the settings."""
+    from toolmaster.eval._tables import settings_table, suites_table  # noqa: PLC0415
+
+    console = Console(highlight=False)
+    console.print(suites_table())
+    console.print(settings_table())
+
+
+@eval_app.command("runs")
+def runs_command(ctx: typer.Context, *, store: StoreOption = None) -> None:
+    """List the evaluation runs recorded in the store."""
+    from toolmaster.eval._tags import known_runs  # noqa: PLC0415
+
+    with Store(_store_path(ctx, store)) as opened:
+        counts = known_runs(opened)
+    if not counts:
+        typer.echo("no evaluation runs in the store")
+    for run, count in counts.items():
+        typer.echo(f"{run}\t{count} episodes")

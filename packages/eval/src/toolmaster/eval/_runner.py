@@ -1,0 +1,274 @@
+"""The evaluation runner: every (suite, setting, task, mode, policy, sample) of a run, run
+concurrently, recorded in the store, resumable.
+
+A run has an id. Every episode it records is tagged with it (`toolmaster.eval._tags`); running
+the same id again skips the keys already recorded, so an interrupted run picks up where it
+stopped. Episodes run at most `concurrency` at a time (anyio); one that fails outside the
+agent loop (a server that cannot start, a policy that cannot be built, a bug) is recorded as a
+failed episode, attributed to its boundary, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+from toolmaster.agent import AgentConfig, PolicyFactory, Recorder, failed_episode, run_many
+from toolmaster.core import (
+    AsyncStore,
+    Boundary,
+    Environment,
+    Episode,
+    EpisodeError,
+    Mode,
+    PolicyInfo,
+    Sampling,
+    Store,
+    UserError,
+)
+from toolmaster.eval._episodes import Served, bundled_episode, proxied, servers_episode
+from toolmaster.eval._settings import parse_settings
+from toolmaster.eval._suites import Case, Selection, Suite, builtin_suite, suite_cases
+from toolmaster.eval._tags import EpisodeKey, EvalTag, episode_key, run_episodes
+from toolmaster.mcp import ServerConnectError
+
+logger = logging.getLogger(__name__)
+
+
+def new_run_id() -> str:
+    """A fresh run id from the current time: `eval-20260314-092653`."""
+    return datetime.now(UTC).strftime("eval-%Y%m%d-%H%M%S")
+
+
+class Budgets(BaseModel):
+    """The budgets of a model's episodes (scripted policies run on the agent's defaults)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_turns: int = Field(default=32, ge=1)
+    max_trial_calls: int = Field(default=20, ge=0)
+    max_new_tokens: int = Field(default=512, ge=1)
+    """Tokens per model turn."""
+    temperature: float = Field(default=0.0, ge=0.0)
+    max_episode_tokens: int | None = Field(default=None, ge=1)
+    """Prompt plus completion tokens per episode."""
+    wall_time_s: float | None = Field(default=None, gt=0)
+    call_timeout_s: float = Field(default=30.0, gt=0)
+
+
+class EvalConfig(BaseModel):
+    """What one evaluation run runs. Read from a JSON or TOML file or built from flags."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run: str = Field(default_factory=new_run_id, min_length=1)
+    """The run id; running an id again resumes it."""
+    suites: list[Suite] = Field(default_factory=lambda: [builtin_suite("in-domain")])
+    settings: list[str] = Field(default_factory=lambda: ["clean"], min_length=1)
+    """Setting names (`toolmaster.eval._settings.SETTINGS`), or `all`."""
+    modes: list[Mode] = Field(default_factory=lambda: ["trial", "direct"], min_length=1)
+    selection: Selection = Field(default_factory=Selection)
+    samples: int = Field(default=1, ge=1)
+    """Episodes per (task, setting, mode, policy)."""
+    concurrency: int = Field(default=8, ge=1)
+    budgets: Budgets = Field(default_factory=Budgets)
+    allow_unsafe_trials: bool = False
+    """Trial tools that are not read-only on servers without a sandbox (task-file suites)."""
+
+
+PolicyMaker = Callable[[Environment | None, Mode, int], PolicyFactory]
+"""Gives the policy factory for an environment (None: a task-file suite), a mode and a sample."""
+
+
+@dataclass(frozen=True)
+class EvalPolicy:
+    """A policy of a run, under the label the report groups it by."""
+
+    label: str
+    make: PolicyMaker
+    scripted: bool = False
+    """A scripted solver written for the upstream tools (the reference teachers): it is played
+    through the perturbation plan and runs on the agent's default budgets."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One episode to run."""
+
+    case: Case
+    mode: Mode
+    policy: EvalPolicy
+    sample: int
+
+    @property
+    def key(self) -> EpisodeKey:
+        return EpisodeKey(
+            self.case.suite,
+            self.case.setting.name,
+            self.case.task.id,
+            self.mode,
+            self.policy.label,
+            self.sample,
+        )
+
+
+class Progress(Protocol):
+    """Hears how a run goes (a progress bar)."""
+
+    def start(self, total: int, skipped: int) -> None:
+        """`total` jobs in the run, `skipped` of them already recorded."""
+        ...
+
+    def advance(self, episode: Episode) -> None:
+        """One more episode finished (or failed)."""
+        ...
+
+
+@dataclass
+class RunResult:
+    """What a call of `run_eval` did."""
+
+    run: str
+    planned: int
+    """Jobs in the run, recorded before or now."""
+    skipped: int
+    """Jobs already recorded by an earlier call with the same run id."""
+    episodes: list[Episode] = field(default_factory=list[Episode])
+    """The episodes recorded now."""
+
+
+def plan_jobs(
+    config: EvalConfig, policies: Sequence[EvalPolicy], environ: Mapping[str, str] | None = None
+) -> list[Job]:
+    """Every job of the run, in order: suite, setting, task, mode, policy, sample."""
+    if not policies:
+        raise UserError("no policy to evaluate")
+    labels = [p.label for p in policies]
+    if len(set(labels)) != len(labels):
+        raise UserError(f"two policies share a label: {labels}")
+    settings = parse_settings(config.settings)
+    jobs: list[Job] = []
+    for suite in config.suites:
+        for case in suite_cases(suite, settings, config.selection, environ=environ):
+            for mode in config.modes:
+                for policy in policies:
+                    if policy.scripted and case.env is None:
+                        raise UserError(
+                            f"policy {policy.label!r} is a bundled environment's solver; "
+                            f"suite {case.suite!r} is a task file"
+                        )
+                    jobs += [Job(case, mode, policy, s) for s in range(config.samples)]
+    return jobs
+
+
+async def run_eval(
+    config: EvalConfig,
+    policies: Sequence[EvalPolicy],
+    store: Store,
+    *,
+    progress: Progress | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> RunResult:
+    """Run (or resume) `config.run`: every job not yet recorded for that run id."""
+    jobs = plan_jobs(config, policies, environ)
+    _check_policies(jobs)
+    done = {episode_key(t, e) for t, e in run_episodes(store, [config.run])}
+    todo = [job for job in jobs if job.key not in done]
+    if progress is not None:
+        progress.start(len(jobs), len(jobs) - len(todo))
+    recorder = Recorder(AsyncStore(store))
+    runs = [_job(job, config, recorder, progress) for job in todo]
+    episodes = await run_many(runs, concurrency=config.concurrency)
+    return RunResult(config.run, len(jobs), len(jobs) - len(todo), episodes)
+
+
+def _check_policies(jobs: Sequence[Job]) -> None:
+    """Build each policy factory once before anything runs, so a usage mistake (a missing
+    model, say) is a `UserError` now rather than a failed episode per job."""
+    seen: set[tuple[str, str | None, Mode]] = set()
+    for job in jobs:
+        env = job.case.env
+        key = (job.policy.label, env.name if env is not None else None, job.mode)
+        if key not in seen:
+            seen.add(key)
+            job.policy.make(env, job.mode, 0)
+
+
+def agent_config(config: EvalConfig, mode: Mode, *, scripted: bool, sample: int) -> AgentConfig:
+    """The budgets of one episode: the run's for a model, the defaults for a scripted policy."""
+    budgets = config.budgets
+    if scripted:
+        return AgentConfig(
+            mode=mode,
+            call_timeout_s=budgets.call_timeout_s,
+            allow_unsafe_trials=config.allow_unsafe_trials,
+        )
+    return AgentConfig(
+        mode=mode,
+        max_turns=budgets.max_turns,
+        max_trial_calls=budgets.max_trial_calls,
+        max_tokens=budgets.max_episode_tokens,
+        wall_time_s=budgets.wall_time_s,
+        call_timeout_s=budgets.call_timeout_s,
+        allow_unsafe_trials=config.allow_unsafe_trials,
+        sampling=Sampling(
+            temperature=budgets.temperature,
+            max_tokens=budgets.max_new_tokens,
+            seed=config.selection.seed * 1000 + sample,
+        ),
+    )
+
+
+def _job(
+    job: Job, config: EvalConfig, recorder: Recorder, progress: Progress | None
+) -> Callable[[], Awaitable[Episode]]:
+    async def run() -> Episode:
+        episode = await _run_job(job, config, recorder)
+        if progress is not None:
+            progress.advance(episode)
+        return episode
+
+    return run
+
+
+async def _run_job(job: Job, config: EvalConfig, recorder: Recorder) -> Episode:
+    case, setting = job.case, job.case.setting
+    scripted = job.policy.scripted
+    served = Served(
+        config=agent_config(config, job.mode, scripted=scripted, sample=job.sample),
+        seed=config.selection.seed,
+        plan_aware=scripted,
+        recorder=recorder,
+    )
+    perturbed = bool(setting.kinds) and (case.env is None or proxied(case.env, setting))
+    tag = EvalTag(
+        run=config.run,
+        suite=case.suite,
+        setting=setting.name,
+        policy=job.policy.label,
+        sample=job.sample,
+        seed=config.selection.seed if perturbed else None,
+        kinds=list(setting.kinds) if perturbed else [],
+    )
+    info = PolicyInfo(name=job.policy.label, backend="unknown")
+    boundary: Boundary = "policy"
+    try:
+        policy = job.policy.make(case.env, job.mode, job.sample)(case.task)
+        info, boundary = policy.info, "runtime"
+        if case.env is not None:
+            episode = await bundled_episode(case.env, case.task, setting, policy, served)
+        else:
+            episode = await servers_episode(case.servers, case.task, setting, policy, served)
+    except Exception as exc:  # noqa: BLE001 — one failing episode never ends the run: recorded
+        logger.warning("%s failed outside the agent loop: %r", job.key, exc)
+        if isinstance(exc, ServerConnectError | OSError):
+            boundary = "server"
+        error = EpisodeError(boundary=boundary, kind="exception", message=repr(exc))
+        episode = failed_episode(case.task, job.mode, info, error)
+    episode = tag.apply(episode)
+    await recorder.episode(episode)
+    return episode
