@@ -1,0 +1,375 @@
+"""GRPO over live MCP environments.
+
+The environment classes that trl's `environment_factory` makes are driven here by the bundled
+reference solvers (the calls a good policy makes), so every behaviour is checked against real MCP
+servers: fresh sessions per rollout, trial sandboxing and budgets, errors as results, the verifier's
+verdict and the reward formula. Then a real `GRPOTrainer` run on the tiny random model, taught to
+make one tool call, shows the rollouts' calls reaching the server and the trainer's rewards being
+the formula of the verifier's verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from mcp.server.mcpserver import MCPServer
+from toolmaster.core import (
+    FINISH_TRIAL,
+    Environment,
+    Mode,
+    Task,
+    ToolResult,
+    UserError,
+    Verdict,
+    get_environment,
+)
+from toolmaster.mcp import InProcessServerSpec, StdioServerSpec
+from toolmaster.train._config import GRPOSection, RewardConfig, ServerSuite
+from toolmaster.train._rollout import (
+    McpEnvironment,
+    OpenWorld,
+    RolloutHub,
+    RolloutSettings,
+    environment_class,
+)
+from toolmaster.train._worlds import BundledWorld, ServersWorld, prompt_rows, worlds_of
+
+RAW_SERVER = Path(__file__).parents[1] / "mcp" / "servers" / "raw_server.py"
+BUDGET_SPENT = "The trial budget is spent"
+
+
+def open_environment(
+    env: Environment, mode: Mode, *, max_trial_calls: int = 20
+) -> tuple[RolloutHub, McpEnvironment, BundledWorld]:
+    world = BundledWorld(env=env, name=env.name)
+    hub = RolloutHub(RolloutSettings(mode=mode, max_trial_calls=max_trial_calls))
+    tools = hub.list_tools(world, env.tasks("train")[0])
+    instance = environment_class(world, tools, mode)(hub.new_rollout(world))
+    return hub, instance, world
+
+
+@pytest.fixture
+def hubs() -> Iterator[list[RolloutHub]]:
+    """Hubs a test opens; all closed after it."""
+    opened: list[RolloutHub] = []
+    yield opened
+    for hub in opened:
+        hub.close()
+
+
+def result_of(call_id: str, text: str) -> ToolResult:
+    """A tool result as a model reads it back (what the reference solvers are sent)."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    return ToolResult(
+        call_id=call_id,
+        content=[{"type": "text", "text": text}],
+        structured_content=parsed if isinstance(parsed, dict) else None,
+        is_error=text.lower().startswith("error"),
+    )
+
+
+@dataclass
+class Played:
+    completion: list[dict[str, Any]]
+    """The rollout as trl's completion messages."""
+    execute_errors: int
+    """Execution-phase results that were errors, as the test saw them."""
+    calls: int
+
+
+def play_reference(instance: McpEnvironment, env: Environment, task: Task, mode: Mode) -> Played:
+    """Drive the environment object with the task's reference solver, as trl would drive it
+    with a model's parsed calls."""
+    instance.reset(prompt=[], task=task.model_dump_json())
+    solver = env.solve(task, random.Random(7), mode)
+    turn = next(solver)
+    completion: list[dict[str, Any]] = []
+    phase, errors, calls = ("trial" if mode == "trial" else "execute"), 0, 0
+    while True:
+        completion.append(
+            {
+                "role": "assistant",
+                "content": turn.content or "",
+                "tool_calls": [
+                    {"type": "function", "function": {"name": c.tool, "arguments": c.arguments}}
+                    for c in turn.tool_calls
+                ],
+            }
+        )
+        if not turn.tool_calls:
+            return Played(completion, errors, calls)
+        results: list[ToolResult] = []
+        for call in turn.tool_calls:
+            text: str = getattr(instance, call.tool)(**call.arguments)
+            calls += 1
+            completion.append({"role": "tool", "name": call.tool, "content": text})
+            if phase == "execute" and text.lower().startswith("error"):
+                errors += 1
+            if call.tool == FINISH_TRIAL:
+                phase = "execute"
+            results.append(result_of(call.id, text))
+        try:
+            turn = solver.send(results)
+        except StopIteration:
+            return Played(completion, errors, calls)
+
+
+def expected_total(verdict: Verdict, played: Played, mode: Mode, config: RewardConfig) -> float:
+    """The reward formula of docs/grpo.md, computed from what the test saw."""
+    trial = 1.0 if mode == "trial" else 0.0  # the reference solvers trial and write notes
+    penalty = min(config.max_penalty, config.tool_error_penalty * played.execute_errors)
+    return config.outcome * verdict.score + config.format * 1.0 + config.trial * trial - penalty
+
+
+@pytest.mark.parametrize(
+    ("name", "mode", "index"),
+    [
+        ("weather", "trial", 0),
+        ("shop", "trial", 3),
+        ("sqlbase", "direct", 1),
+        ("files", "trial", 2),
+    ],
+)
+def test_a_reference_rollout_earns_the_formula_of_the_verifiers_verdict(
+    name: str, mode: Mode, index: int, hubs: list[RolloutHub]
+) -> None:
+    env = get_environment(name)
+    task = env.tasks("train")[index]
+    hub, instance, _ = open_environment(env, mode)
+    hubs.append(hub)
+    played = play_reference(instance, env, task, mode)
+    config = RewardConfig()
+    parts = instance.toolmaster.judge(played.completion, config)
+    log = instance.toolmaster.log
+    assert log is not None and log.verdict is not None
+    session = instance.toolmaster.session
+    assert session is not None and session.world.sandbox is not None
+    state: Any = session.world.sandbox
+    assert env.verify(task, log.answer, state.state()) == log.verdict  # the verifier's own word
+    assert log.verdict.passed
+    assert log.counts is not None and log.counts.share == 1.0
+    assert len(log.calls) == played.calls
+    assert parts.total == pytest.approx(expected_total(log.verdict, played, mode, config))
+    if mode == "trial":
+        assert log.finished_trial and log.notes and log.trial_calls > 0
+    else:
+        assert log.trial_calls == 0 and FINISH_TRIAL not in dir(instance)
+
+
+def test_each_reset_opens_a_fresh_state(hubs: list[RolloutHub]) -> None:
+    env = get_environment("shop")
+    task = env.tasks("train")[3]
+    hub, instance, _ = open_environment(env, "direct")
+    hubs.append(hub)
+    tool: Any = instance
+    instance.reset(task=task.model_dump_json())
+    fresh = tool.list_orders()
+    played = play_reference(instance, env, task, "direct")
+    assert instance.toolmaster.judge(played.completion, RewardConfig()).outcome == 1.0
+    assert tool.list_orders() != fresh  # the rollout placed an order
+    instance.reset(task=task.model_dump_json())
+    assert tool.list_orders() == fresh  # the next rollout starts from the seeded state again
+    assert len(instance.toolmaster.history) == 2
+
+
+def test_trial_calls_are_undone_when_the_trial_ends(hubs: list[RolloutHub]) -> None:
+    env = get_environment("shop")
+    task = env.tasks("train")[3]
+    hub, instance, _ = open_environment(env, "trial")
+    hubs.append(hub)
+    tool: Any = instance
+    instance.reset(task=task.model_dump_json())
+    product = json.loads(tool.search_products(query="notebook"))["results"][0]["id"]
+    assert "error" not in tool.add_to_cart(product_id=product).lower()
+    assert json.loads(tool.view_cart())["items"]
+    assert tool.finish_trial(notes="add_to_cart adds one by default") == (
+        "Trial phase finished. Now execute the task."
+    )
+    assert json.loads(tool.view_cart())["items"] == []  # the sandbox was restored
+    assert tool.finish_trial(notes="again").startswith("Error: finish_trial: there is no trial")
+    log = instance.toolmaster.log
+    assert log is not None
+    assert [c.phase for c, _ in log.calls] == ["trial"] * 4 + ["execute"] * 2
+
+
+def test_the_trial_budget_ends_the_trial_by_itself(hubs: list[RolloutHub]) -> None:
+    env = get_environment("weather")
+    hub, instance, _ = open_environment(env, "trial", max_trial_calls=2)
+    hubs.append(hub)
+    tool: Any = instance
+    instance.reset(task=env.tasks("train")[0].model_dump_json())
+    assert BUDGET_SPENT not in tool.list_favorites()
+    assert tool.list_favorites().endswith(
+        BUDGET_SPENT + ": the trial phase is over. Execute the task now."
+    )
+    tool.list_favorites()
+    log = instance.toolmaster.log
+    assert log is not None
+    assert (log.trial_calls, log.phase, log.finished_trial) == (2, "execute", False)
+    assert [c.phase for c, _ in log.calls] == ["trial", "trial", "execute"]
+    parts = instance.toolmaster.judge([{"role": "assistant", "content": "no idea"}], RewardConfig())
+    assert parts.trial == 0.5  # trialed, but no notes: the budget cut the trial off
+
+
+def test_bad_arguments_are_errors_the_model_reads(hubs: list[RolloutHub]) -> None:
+    env = get_environment("weather")
+    hub, instance, _ = open_environment(env, "direct")
+    hubs.append(hub)
+    tool: Any = instance
+    instance.reset(task=env.tasks("train")[0].model_dump_json())
+    garbage = tool.get_forecast(city=["not", "a", "city"], when={"nested": True}, extra=1)
+    missing = tool.find_city()
+    assert garbage.startswith("Error") and missing.startswith("Error")
+    log = instance.toolmaster.log
+    assert log is not None and log.execute_errors == 2
+    parts = instance.toolmaster.judge([{"role": "assistant", "content": "?"}], RewardConfig())
+    assert parts.tool_errors == pytest.approx(0.1)
+
+
+def test_prompt_rows_carry_the_agents_prompt_and_the_task() -> None:
+    config = GRPOSection(environments=["weather", "shop"], tasks_per_env=2, mode="trial")
+    worlds = worlds_of(config)
+    rows = prompt_rows(worlds, "trial")
+    assert [r["environment"] for r in rows] == ["weather", "weather", "shop", "shop"]
+    first = rows[0]
+    assert (
+        first["prompt"][0]["role"] == "system" and "finish_trial" in first["prompt"][0]["content"]
+    )
+    task = Task.model_validate_json(first["task"])
+    assert first["prompt"][1] == {"role": "user", "content": task.prompt}
+    assert task == get_environment("weather").tasks("train")[0]
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"environments": ["bank"]}, "reserved for out-of-domain"),
+        ({"environments": ["nope"]}, "unknown environment"),
+        ({"environments": []}, "names no environments"),
+    ],
+)
+def test_bad_worlds_are_user_errors(section: dict[str, Any], message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        worlds_of(GRPOSection.model_validate(section))
+
+
+# ---------------------------------------------------------------- any MCP server
+
+
+def verify_echo(task: Task, answer: str | None) -> Verdict:
+    """The verifier of the echo suite (named in its `[[grpo.servers]]` table)."""
+    wanted = str(task.expected["text"])
+    passed = answer is not None and wanted in answer
+    return Verdict(score=float(passed), passed=passed, reasons=[f"answer has {wanted!r}"])
+
+
+def echo_suite(tmp_path: Path) -> ServerSuite:
+    servers = {"mcpServers": {"raw": {"command": sys.executable, "args": [str(RAW_SERVER)]}}}
+    (tmp_path / "mcp.json").write_text(json.dumps(servers))
+    tasks = [
+        Task(id=f"echo-{i}", prompt=f"Echo {w}.", expected={"text": w})
+        for i, w in enumerate(("hi", "ok"))
+    ]
+    (tmp_path / "tasks.jsonl").write_text("".join(t.model_dump_json() + "\n" for t in tasks))
+    return ServerSuite(
+        name="echo",
+        servers=tmp_path / "mcp.json",
+        tasks=tmp_path / "tasks.jsonl",
+        verifier=f"{__name__}:verify_echo",
+    )
+
+
+def test_server_suites_get_fresh_processes_and_none_outlive_the_hub(tmp_path: Path) -> None:
+    (entry,) = worlds_of(GRPOSection(environments=[], servers=[echo_suite(tmp_path)]))
+    assert [t.env for t in entry.tasks] == ["echo", "echo"]
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    hub = RolloutHub(RolloutSettings(mode="trial", max_trial_calls=4))
+    try:
+        tools = hub.list_tools(entry.world, entry.tasks[0])
+        cls = environment_class(entry.world, tools, "trial")
+        instance: Any = cls(hub.new_rollout(entry.world))
+        pids: list[set[int]] = []
+        for task in entry.tasks:
+            instance.reset(task=task.model_dump_json())
+            pids.append({p.pid for p in me.children(recursive=True)} - before)
+            assert instance.echo(text=task.expected["text"]) == task.expected["text"]
+            refused = instance.grow()
+            assert refused.startswith("Error: Refused: `grow` is not marked read-only")
+            instance.finish_trial(notes="echo echoes")
+            parts = instance.toolmaster.judge(
+                [{"role": "assistant", "content": f"{task.expected['text']}!"}], RewardConfig()
+            )
+            assert parts.outcome == 1.0
+        assert all(len(p) == 1 for p in pids) and pids[0] != pids[1]  # one new process each
+    finally:
+        hub.close()
+    psutil.wait_procs(
+        [psutil.Process(pid) for pid in pids[1] if psutil.pid_exists(pid)], timeout=10
+    )
+    assert {p.pid for p in me.children(recursive=True)} - before == set()
+    assert all(r.session is None for r in hub.rollouts)
+
+
+def test_tools_with_reserved_names_are_refused(hubs: list[RolloutHub]) -> None:
+    server = MCPServer("odd")
+
+    @server.tool()
+    def reset() -> str:
+        """Reset everything."""
+        return "done"
+
+    @dataclass(frozen=True)
+    class OddWorld:
+        name: str = "odd"
+        sandboxed: bool = False
+        allow_unsafe_trials: bool = False
+
+        def open(self, task: Task) -> OpenWorld:
+            return OpenWorld(
+                servers=[InProcessServerSpec(name="odd", server=server)],
+                verify=lambda answer: Verdict(score=0.0, passed=False),
+            )
+
+    hub = RolloutHub(RolloutSettings())
+    hubs.append(hub)
+    tools = hub.list_tools(OddWorld(), Task(id="t", prompt="p"))
+    with pytest.raises(UserError, match="tool name 'reset' cannot be exposed"):
+        environment_class(OddWorld(), tools, "direct")
+
+
+def test_servers_world_judges_with_its_function() -> None:
+    world = ServersWorld(name="s", servers=(), verifier=verify_echo)
+    task = Task(id="t", prompt="p", expected={"text": "x"})
+    assert world.open(task).verify("x marks") == Verdict(
+        score=1.0, passed=True, reasons=["answer has 'x'"]
+    )
+    assert world.open(task).sandbox is None
+
+
+def test_reset_without_a_task_is_a_user_error(hubs: list[RolloutHub]) -> None:
+    hub, instance, _ = open_environment(get_environment("weather"), "direct")
+    hubs.append(hub)
+    with pytest.raises(UserError, match="needs a `task` column"):
+        instance.reset(prompt=[])
+    with pytest.raises(UserError, match="reset\\(\\) the environment first"):
+        instance.toolmaster.call("find_city", {"query": "x"})
+
+
+def test_stdio_spec_helper_matches_the_file(tmp_path: Path) -> None:
+    suite = echo_suite(tmp_path)
+    (entry,) = worlds_of(GRPOSection(environments=[], servers=[suite]))
+    assert isinstance(entry.world, ServersWorld)
+    (spec,) = entry.world.servers
+    assert isinstance(spec, StdioServerSpec) and spec.args == (str(RAW_SERVER),)
