@@ -1,0 +1,228 @@
+"""Running BFCL multi-turn entries through the ToolMaster agent, scored by BFCL's checker.
+
+Each entry is one episode: its simulator classes are served as in-process MCP servers over a
+fresh session, the agent works the first user turn (with the trial phase first, in trial mode)
+and goes on with the next user turn each time the model answers (`Agent.run(next_user=...)`),
+with the same instances throughout. Held-out functions (miss_func) join the tool list at their
+turn. The finished episode is decoded into BFCL's format and judged by BFCL's checker; the
+verdict and the evaluation tag go on the episode, which is recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import cast
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from toolmaster.agent import (
+    Agent,
+    AgentConfig,
+    ExperienceStore,
+    Policy,
+    Recorder,
+    failed_episode,
+    run_many,
+)
+from toolmaster.core import (
+    Episode,
+    EpisodeError,
+    Message,
+    Mode,
+    Sampling,
+    ToolMasterError,
+    ToolSpec,
+)
+from toolmaster.eval._bfcl import _upstream
+from toolmaster.eval._bfcl._data import BfclEntry
+from toolmaster.eval._bfcl._score import CheckResult, decode, score
+from toolmaster.eval._bfcl._session import BfclSession
+from toolmaster.mcp import ServerConnectError, Toolbox
+
+logger = logging.getLogger(__name__)
+
+BFCL_KEY = "bfcl"
+"""The key of `Episode.metadata` with what BFCL made of the episode."""
+
+PolicyFor = Callable[[BfclEntry], Policy]
+"""The policy for one entry: one shared object for a model, a fresh one for a scripted replay."""
+
+
+def suite_name(category: str) -> str:
+    """The evaluation suite of a BFCL category: `multi_turn_base` -> `bfcl-multi-turn-base`."""
+    return "bfcl-" + category.replace("_", "-")
+
+
+def bfcl_agent_config(
+    mode: Mode,
+    *,
+    sampling: Sampling | None = None,
+    max_trial_calls: int = 20,
+    call_timeout_s: float = 30.0,
+) -> AgentConfig:
+    """Budgets that match BFCL's inference: a user turn ends the entry once it has had more
+    model steps than BFCL's step limit (`max_turns` is per user turn). In trial mode the first
+    turn also holds the trial, so every turn gets the trial budget on top."""
+    max_turns = _upstream.STEP_LIMIT + 1
+    if mode == "trial":
+        max_turns += max_trial_calls + 1
+    return AgentConfig(
+        mode=mode,
+        max_trial_calls=max_trial_calls,
+        max_turns=max_turns,
+        call_timeout_s=call_timeout_s,
+        sampling=sampling or Sampling(),
+    )
+
+
+class BfclConfig(BaseModel):
+    """How BFCL entries are run and tagged."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    agent: AgentConfig = Field(default_factory=lambda: bfcl_agent_config("direct"))
+    """Mode, budgets and sampling (see `bfcl_agent_config`)."""
+    run: str = Field(default="bfcl", min_length=1)
+    """The run id in each episode's evaluation tag."""
+    policy: str = Field(default="policy", min_length=1)
+    """The policy's label in the evaluation tag."""
+    sample: int = Field(default=0, ge=0)
+    concurrency: int = Field(default=8, ge=1)
+    """Entries run at once."""
+    max_output_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    """Tool output beyond this is cut (BFCL has no limit; its largest result is ~32 KB)."""
+
+
+async def run_entry(
+    entry: BfclEntry,
+    policy: Policy,
+    config: BfclConfig,
+    *,
+    memory: ExperienceStore | None = None,
+    recorder: Recorder | None = None,
+) -> Episode:
+    """One entry as one scored, tagged episode (recorded when a recorder is given)."""
+    with BfclSession(entry) as session:
+        async with Toolbox(
+            session.specs(),
+            timeout=config.agent.call_timeout_s,
+            max_output_bytes=config.max_output_bytes,
+        ) as toolbox:
+            turn_starts: list[int] = []
+            next_user = _follow_ups(entry, session, toolbox, turn_starts)
+            agent = Agent(
+                policy,
+                toolbox,
+                config.agent,
+                sandbox=session,
+                memory=memory,
+                events=recorder.event if recorder is not None else None,
+            )
+            episode = await agent.run(entry.task(), next_user=next_user)
+            tools = list(toolbox.tools)
+    turn_starts.insert(0, _first_user(episode.messages))
+    result = score(episode, entry, turn_starts)
+    episode = _finish(episode, entry, config, result, turn_starts, tools=tools)
+    if recorder is not None:
+        await recorder.episode(episode)
+    return episode
+
+
+def _follow_ups(
+    entry: BfclEntry, session: BfclSession, toolbox: Toolbox, turn_starts: list[int]
+) -> Callable[[Sequence[Message]], Awaitable[str | None]]:
+    """The next user turn each time the model answers; held-out functions join at theirs."""
+
+    async def next_user(messages: Sequence[Message]) -> str | None:
+        turn = len(turn_starts) + 1
+        if turn >= len(entry.turns):
+            return None
+        if session.offer(turn):
+            await toolbox.refresh()
+        turn_starts.append(len(messages))
+        return entry.turns[turn]
+
+    return next_user
+
+
+def _first_user(messages: Sequence[Message]) -> int:
+    return next((i for i, m in enumerate(messages) if m.role == "user"), len(messages))
+
+
+def _finish(
+    episode: Episode,
+    entry: BfclEntry,
+    config: BfclConfig,
+    result: CheckResult,
+    turn_starts: Sequence[int],
+    *,
+    tools: list[ToolSpec] | None = None,
+) -> Episode:
+    bfcl: dict[str, JsonValue] = {
+        "id": entry.id,
+        "category": entry.category,
+        "version": _upstream.bfcl_version(),
+        "turn_starts": list(turn_starts),
+        "decoded": cast("JsonValue", decode(entry, episode.messages, turn_starts)),
+        "valid": result.valid,
+        "error_type": result.error_type,
+        "error_message": result.error_message,
+    }
+    tag: dict[str, JsonValue] = {
+        "run": config.run,
+        "suite": suite_name(entry.category),
+        "setting": "clean",
+        "policy": config.policy,
+        "sample": config.sample,
+    }
+    update: dict[str, object] = {
+        "verdict": result.verdict(),
+        "metadata": {**episode.metadata, "eval": tag, BFCL_KEY: bfcl},
+    }
+    if tools:
+        update["tools"] = tools  # held-out functions included
+    return episode.model_copy(update=update)
+
+
+def entry_job(
+    entry: BfclEntry,
+    policy_for: PolicyFor,
+    config: BfclConfig,
+    *,
+    memory: ExperienceStore | None = None,
+    recorder: Recorder | None = None,
+) -> Callable[[], Awaitable[Episode]]:
+    """One entry as a job for `run_many`. It never raises: a failure outside the agent loop
+    becomes a recorded failed episode."""
+
+    async def job() -> Episode:
+        policy = policy_for(entry)
+        try:
+            return await run_entry(entry, policy, config, memory=memory, recorder=recorder)
+        except (ToolMasterError, OSError, RuntimeError, ValueError) as exc:
+            logger.warning("BFCL entry %s failed outside the agent loop: %r", entry.id, exc)
+            boundary = "server" if isinstance(exc, ServerConnectError | OSError) else "runtime"
+            error = EpisodeError(boundary=boundary, kind="exception", message=repr(exc))
+            episode = failed_episode(entry.task(), config.agent.mode, policy.info, error)
+            failed = CheckResult(
+                valid=False, error_type="toolmaster:not_run", error_message=str(exc)
+            )
+            episode = _finish(episode, entry, config, failed, [])
+            if recorder is not None:
+                await recorder.episode(episode)
+            return episode
+
+    return job
+
+
+async def run_entries(
+    entries: Sequence[BfclEntry],
+    policy_for: PolicyFor,
+    config: BfclConfig,
+    *,
+    memory: ExperienceStore | None = None,
+    recorder: Recorder | None = None,
+) -> list[Episode]:
+    """Run entries concurrently (`config.concurrency` at a time); one episode each, in order."""
+    jobs = [entry_job(e, policy_for, config, memory=memory, recorder=recorder) for e in entries]
+    return await run_many(jobs, concurrency=config.concurrency)
