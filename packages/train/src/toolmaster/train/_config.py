@@ -65,8 +65,13 @@ class DataConfig(_Section):
     passed_only: bool = True
     require_trial: bool = False
     """Keep only trial-mode episodes that really trialed (at least one trial call and the notes)."""
+    max_format_errors: int | None = Field(default=0, ge=0)
+    """Drop episodes with more invalid tool calls than this: their malformed turns would be
+    trained on (None: keep them all)."""
     eval_fraction: float = Field(default=0.1, ge=0.0, lt=1.0)
+    """The share of tasks held out for evaluation (by task: no task is in both splits)."""
     seed: int = 0
+    """Seed of the train/eval split."""
     dataset_dir: Path | None = None
     """Load rows from a dataset saved by `toolmaster data build` instead of the store."""
 
