@@ -214,6 +214,8 @@ async def test_episodes_are_recorded_with_their_tags(tmp_path: Path) -> None:
         "setting": "clean",
         "policy": "ground-truth",
         "sample": 0,
+        "seed": None,
+        "kinds": [],
     }
     bfcl = episode.metadata[BFCL_KEY]
     assert isinstance(bfcl, dict)

@@ -37,6 +37,7 @@ from toolmaster.eval._bfcl import _upstream
 from toolmaster.eval._bfcl._data import BfclEntry
 from toolmaster.eval._bfcl._score import CheckResult, decode, score
 from toolmaster.eval._bfcl._session import BfclSession
+from toolmaster.eval._tags import EVAL_KEY, EvalTag
 from toolmaster.mcp import ServerConnectError, Toolbox
 
 logger = logging.getLogger(__name__)
@@ -168,16 +169,16 @@ def _finish(
         "error_type": result.error_type,
         "error_message": result.error_message,
     }
-    tag: dict[str, JsonValue] = {
-        "run": config.run,
-        "suite": suite_name(entry.category),
-        "setting": "clean",
-        "policy": config.policy,
-        "sample": config.sample,
-    }
+    tag = EvalTag(
+        run=config.run,
+        suite=suite_name(entry.category),
+        setting="clean",
+        policy=config.policy,
+        sample=config.sample,
+    )
     update: dict[str, object] = {
         "verdict": result.verdict(),
-        "metadata": {**episode.metadata, "eval": tag, BFCL_KEY: bfcl},
+        "metadata": {**episode.metadata, EVAL_KEY: tag.model_dump(mode="json"), BFCL_KEY: bfcl},
     }
     if tools:
         update["tools"] = tools  # held-out functions included
@@ -222,7 +223,22 @@ async def run_entries(
     *,
     memory: ExperienceStore | None = None,
     recorder: Recorder | None = None,
+    on_episode: Callable[[Episode], object] | None = None,
 ) -> list[Episode]:
-    """Run entries concurrently (`config.concurrency` at a time); one episode each, in order."""
-    jobs = [entry_job(e, policy_for, config, memory=memory, recorder=recorder) for e in entries]
+    """Run entries concurrently (`config.concurrency` at a time); one episode each, in order.
+    `on_episode` sees each episode as it finishes (a progress bar)."""
+
+    def reported(job: Callable[[], Awaitable[Episode]]) -> Callable[[], Awaitable[Episode]]:
+        async def run() -> Episode:
+            episode = await job()
+            if on_episode is not None:
+                on_episode(episode)
+            return episode
+
+        return run
+
+    jobs = [
+        reported(entry_job(e, policy_for, config, memory=memory, recorder=recorder))
+        for e in entries
+    ]
     return await run_many(jobs, concurrency=config.concurrency)
