@@ -179,7 +179,7 @@ def run_command(
     trial,direct, --policy embedded|reference|openai (repeatable). Every episode is recorded."""
     import anyio  # noqa: PLC0415
     from toolmaster.eval._progress import RichProgress  # noqa: PLC0415
-    from toolmaster.eval._runner import run_eval  # noqa: PLC0415
+    from toolmaster.eval._runner import plan_cases, run_eval  # noqa: PLC0415
 
     flags: dict[str, Any] = {
         "run": run, "settings": _split(setting), "modes": _split(mode), "samples": samples,
@@ -190,6 +190,7 @@ def run_command(
                     "max_new_tokens": max_new_tokens, "temperature": temperature},
     }  # fmt: skip
     config = build_config(load_spec(spec) if spec else {}, flags)
+    plan_cases(config, os.environ)  # usage mistakes show before a model loads
     policy_flags = PolicyFlags(base_url=base_url, model=model, api_key_env=api_key_env,
                                tool_mode=tool_mode, adapter=adapter, batch=batch)  # fmt: skip
     policies = make_policies(_split(policy), policy_flags)

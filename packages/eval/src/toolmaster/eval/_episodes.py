@@ -99,29 +99,37 @@ async def servers_episode(
     events = served.recorder.event if served.recorder is not None else None
     timeout = served.config.call_timeout_s
     async with AsyncExitStack() as stack:
-        toolbox = await stack.enter_async_context(Toolbox(servers, timeout=timeout))
+        toolbox = upstream = await stack.enter_async_context(Toolbox(servers, timeout=timeout))
         plans: dict[str, Perturbation] = {}
         if setting.kinds:
             specs: list[ServerSpec] = []
             for spec in servers:
                 proxy = await PerturbationProxy.create(
-                    toolbox.client(spec.name), seed=served.seed, kinds=setting.kinds, name=spec.name
+                    upstream.client(spec.name), seed=served.seed, kinds=setting.kinds, name=spec.name
                 )
                 plans[spec.name] = proxy.plan
                 specs.append(InProcessServerSpec(name=spec.name, server=proxy.server))
             toolbox = await stack.enter_async_context(Toolbox(specs, timeout=timeout))
-        host = RecordingHost(toolbox, plans)
+        host = RecordingHost(toolbox, plans, servers=upstream.servers)
         agent = Agent(policy, host, served.config, events=events)
         return await agent.run(task, verify=lambda answer: verify(task, answer, host.made))
 
 
 class RecordingHost:
-    """A `ToolHost` over a Toolbox that keeps every call made, in the upstream's terms."""
+    """A `ToolHost` over a Toolbox that keeps every call made, in the upstream's terms. It
+    reports `servers` (the upstream servers behind the proxies) as the episode's servers."""
 
-    def __init__(self, toolbox: Toolbox, plans: dict[str, Perturbation]) -> None:
+    def __init__(
+        self,
+        toolbox: Toolbox,
+        plans: dict[str, Perturbation],
+        *,
+        servers: Sequence[ServerIdentity] | None = None,
+    ) -> None:
         self.toolbox = toolbox
         self.plans = plans
         self.made: list[MadeCall] = []
+        self._servers = servers
 
     @property
     def tools(self) -> Sequence[ToolSpec]:
@@ -129,7 +137,7 @@ class RecordingHost:
 
     @property
     def servers(self) -> Sequence[ServerIdentity]:
-        return self.toolbox.servers
+        return self._servers if self._servers is not None else self.toolbox.servers
 
     async def call(self, call: ToolCall, *, timeout: float | None = None) -> ToolResult:
         result = await self.toolbox.call(call, timeout=timeout)

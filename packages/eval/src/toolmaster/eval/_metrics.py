@@ -13,7 +13,8 @@ For a group of n episodes (the newest per key; see `toolmaster.eval._tags`):
 - `tool_error_rate` = sum of `metadata.tool_errors` / sum of (trial + execution calls): the share
   of calls that reached a server and came back as errors (None when no call was made).
 - `format_error_rate` = sum of `metadata.format_errors` / (that + tool calls the model emitted
-  in its assistant messages): the share of attempted calls that could not be parsed.
+  in its assistant messages): the share of attempted calls that could not be parsed (None
+  when none was attempted).
 - `turns` = mean number of assistant messages; `tokens` = mean prompt + completion tokens;
   `wall_s` = mean seconds from start to finish.
 - `errors` = episodes that ended with an `EpisodeError`, and how many per boundary.

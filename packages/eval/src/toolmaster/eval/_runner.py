@@ -141,6 +141,17 @@ class RunResult:
     """The episodes recorded now."""
 
 
+def plan_cases(config: EvalConfig, environ: Mapping[str, str] | None = None) -> list[Case]:
+    """Every (task, setting) of the run's suites: settings, suites, task and server files are
+    checked here, before any policy is built (a `UserError` for a mistake)."""
+    settings = parse_settings(config.settings)
+    return [
+        case
+        for suite in config.suites
+        for case in suite_cases(suite, settings, config.selection, environ=environ)
+    ]
+
+
 def plan_jobs(
     config: EvalConfig, policies: Sequence[EvalPolicy], environ: Mapping[str, str] | None = None
 ) -> list[Job]:
@@ -150,18 +161,16 @@ def plan_jobs(
     labels = [p.label for p in policies]
     if len(set(labels)) != len(labels):
         raise UserError(f"two policies share a label: {labels}")
-    settings = parse_settings(config.settings)
     jobs: list[Job] = []
-    for suite in config.suites:
-        for case in suite_cases(suite, settings, config.selection, environ=environ):
-            for mode in config.modes:
-                for policy in policies:
-                    if policy.scripted and case.env is None:
-                        raise UserError(
-                            f"policy {policy.label!r} is a bundled environment's solver; "
-                            f"suite {case.suite!r} is a task file"
-                        )
-                    jobs += [Job(case, mode, policy, s) for s in range(config.samples)]
+    for case in plan_cases(config, environ):
+        for mode in config.modes:
+            for policy in policies:
+                if policy.scripted and case.env is None:
+                    raise UserError(
+                        f"policy {policy.label!r} is a bundled environment's solver; "
+                        f"suite {case.suite!r} is a task file"
+                    )
+                jobs += [Job(case, mode, policy, s) for s in range(config.samples)]
     return jobs
 
 
