@@ -105,7 +105,10 @@ async def servers_episode(
             specs: list[ServerSpec] = []
             for spec in servers:
                 proxy = await PerturbationProxy.create(
-                    upstream.client(spec.name), seed=served.seed, kinds=setting.kinds, name=spec.name
+                    upstream.client(spec.name),
+                    seed=served.seed,
+                    kinds=setting.kinds,
+                    name=spec.name,
                 )
                 plans[spec.name] = proxy.plan
                 specs.append(InProcessServerSpec(name=spec.name, server=proxy.server))
