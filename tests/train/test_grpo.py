@@ -3,7 +3,7 @@
 The environment classes that trl's `environment_factory` makes are driven here by the bundled
 reference solvers (the calls a good policy makes), so every behaviour is checked against real MCP
 servers: fresh sessions per rollout, trial sandboxing and budgets, errors as results, the verifier's
-verdict and the reward formula. Then a real `GRPOTrainer` run on the tiny random model, taught to
+verdict and the reward formula. Then a real `GRPOTrainer` run on the tiny random model, steered to
 make one tool call, shows the rollouts' calls reaching the server and the trainer's rewards being
 the formula of the verifier's verdicts.
 """
@@ -18,21 +18,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import psutil
 import pytest
 from mcp.server.mcpserver import MCPServer
+from toolmaster.agent import result_text
 from toolmaster.core import (
     FINISH_TRIAL,
     Environment,
     Mode,
     Task,
+    ToolCall,
     ToolResult,
     UserError,
     Verdict,
     get_environment,
 )
-from toolmaster.mcp import InProcessServerSpec, StdioServerSpec
-from toolmaster.train._config import GRPOSection, RewardConfig, ServerSuite
+from toolmaster.mcp import InProcessServerSpec, StdioServerSpec, Toolbox
+from toolmaster.train._config import (
+    GRPOSection,
+    ModelConfig,
+    RewardConfig,
+    ServerSuite,
+    TrainConfig,
+)
+from toolmaster.train._grpo import run_grpo
 from toolmaster.train._rollout import (
     McpEnvironment,
     OpenWorld,
@@ -40,7 +50,12 @@ from toolmaster.train._rollout import (
     RolloutSettings,
     environment_class,
 )
-from toolmaster.train._worlds import BundledWorld, ServersWorld, prompt_rows, worlds_of
+from toolmaster.train._worlds import (
+    BundledWorld,
+    ServersWorld,
+    prompt_rows,
+    worlds_of,
+)
 
 RAW_SERVER = Path(__file__).parents[1] / "mcp" / "servers" / "raw_server.py"
 BUDGET_SPENT = "The trial budget is spent"
@@ -373,3 +388,123 @@ def test_stdio_spec_helper_matches_the_file(tmp_path: Path) -> None:
     assert isinstance(entry.world, ServersWorld)
     (spec,) = entry.world.servers
     assert isinstance(spec, StdioServerSpec) and spec.args == (str(RAW_SERVER),)
+
+
+# ---------------------------------------------------------------- a real GRPOTrainer run
+
+CITY_CALL = '<tool_call>\n{"name": "find_city", "arguments": {"query": "Amsterdam"}}\n</tool_call>'
+
+
+def steer_to(model: ModelConfig, reply: str) -> list[list[Any]]:
+    """`sequence_bias` for transformers' generation that makes the random model write `reply`
+    (then `<|im_end|>`) after each assistant header: each reply token is biased when the header
+    and the reply so far precede it. A random model almost never writes a valid call; steered,
+    its GRPO rollouts make real ones, through trl's own generation, parsing and tool loop."""
+    from toolmaster.train._models import load_model
+
+    tokenizer: Any = load_model(model, training=False).tokenizer
+    header = tokenizer.encode("<|im_start|>assistant\n", add_special_tokens=False)
+    ids = tokenizer.encode(reply + "<|im_end|>", add_special_tokens=False)
+    return [[header + ids[: k + 1], 100.0] for k in range(len(ids))]
+
+
+def smoke_config(model: ModelConfig, out: Path, **grpo: Any) -> TrainConfig:
+    section: dict[str, Any] = {
+        "environments": ["weather"],
+        "tasks_per_env": 1,
+        "max_turns": 2,
+        "trl": {
+            "max_steps": 1,
+            "per_device_train_batch_size": 2,
+            "num_generations": 2,
+            "max_completion_length": 160,
+            "temperature": 0.5,
+            "learning_rate": 1e-3,
+            "logging_steps": 1,
+            "save_strategy": "no",
+            "generation_kwargs": {"sequence_bias": steer_to(model, CITY_CALL)},
+        },
+        **grpo,
+    }
+    return TrainConfig.model_validate(
+        {
+            "name": "grpo-test",
+            "output_dir": str(out),
+            "model": model.model_dump(),
+            "lora": {"r": 4, "alpha": 8, "dropout": 0.0},
+            "grpo": section,
+        }
+    )
+
+
+async def _server_answer(env: Environment, task: Task, call: ToolCall) -> str:
+    session = env.open(task)
+    async with Toolbox([InProcessServerSpec(name=env.name, server=session.server)]) as toolbox:
+        return result_text(await toolbox.call(call))
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Torch on one thread: on a busy two-core machine more threads make a tiny model's step
+    several times slower."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_grpo_rollouts_call_the_server_and_are_rewarded_by_the_verifier(
+    tiny_model: ModelConfig, tmp_path: Path
+) -> None:
+    config = smoke_config(tiny_model, tmp_path / "run")
+    env = get_environment("weather")
+    hub = RolloutHub(RolloutSettings(mode="trial", max_trial_calls=6))
+    try:
+        result = run_grpo(config, hub=hub)
+        logs = [log for rollout in hub.rollouts for log in rollout.logs]
+        assert result.rollouts == len(logs) == 2  # one step: 1 prompt x 2 generations
+        step = result.log_history[0]
+        assert step["tools/call_frequency"] > 0  # trl dispatched the model's calls
+        expected: list[float] = []
+        for rollout in hub.rollouts:
+            log = rollout.log
+            assert log is not None and log.verdict is not None and log.counts is not None
+            # The calls reached the weather server: its answers are what a direct MCP call on a
+            # fresh state of the task answers.
+            assert log.calls, "the steered model made no call"
+            call, result_of_call = log.calls[0]
+            assert call.tool == "find_city" and call.phase == "trial"
+            assert result_text(result_of_call) == anyio.run(_server_answer, env, log.task, call)
+            # The verdict is the environment verifier's on the final answer and state.
+            session = rollout.session
+            assert session is not None and session.world.sandbox is not None
+            state: Any = session.world.sandbox
+            assert env.verify(log.task, log.answer, state.state()) == log.verdict
+            trialed = any(c.phase == "trial" and r.error_kind != "refused" for c, r in log.calls)
+            noted = log.finished_trial and bool(log.notes)
+            reward = RewardConfig()
+            expected.append(
+                reward.outcome * log.verdict.score
+                + reward.format * log.counts.share
+                + reward.trial * (0.5 * trialed + 0.5 * noted)
+                - min(reward.max_penalty, reward.tool_error_penalty * log.execute_errors)
+            )
+        # trl's reward is the weighted sum of our terms: the formula of the verdicts.
+        assert step["reward"] == pytest.approx(sum(expected) / len(expected), abs=1e-5)
+        scores = [
+            rollout.log.verdict.score
+            for rollout in hub.rollouts
+            if rollout.log and rollout.log.verdict
+        ]
+        assert step["rewards/outcome/mean"] == pytest.approx(sum(scores) / len(scores), abs=1e-5)
+        assert "rewards/format/mean" in step and "rewards/tool_errors/mean" in step
+    finally:
+        hub.close()
+    assert all(rollout.session is None for rollout in hub.rollouts)
+    out = result.output_dir
+    assert (out / "adapter_config.json").is_file() and (out / "tokenizer_config.json").is_file()
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["stage"] == "grpo" and provenance["worlds"] == {"weather": 1}
