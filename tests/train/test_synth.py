@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from toolmaster.agent import AgentConfig
+from toolmaster.agent import AgentConfig, OpenAIConfig, OpenAIPolicy, ScriptedPolicy
 from toolmaster.cli._app import app, main
-from toolmaster.core import AsyncStore, Episode, Store, UserError
+from toolmaster.core import AsyncStore, Episode, Sampling, Store, UserError
 from toolmaster.train._synth import (
+    ModelTeacher,
     ReferenceTeacher,
     SynthConfig,
     synthesize,
@@ -198,3 +200,60 @@ def test_synth_command_usage_mistakes(
     err = capsys.readouterr().err
     assert err.startswith("error: ")
     assert message in err
+
+
+@pytest.mark.anyio
+async def test_a_model_teacher_samples_with_seeds_and_its_failures_are_recorded(
+    tmp_path: Path,
+) -> None:
+    policy = ScriptedPolicy([], name="scripted-teacher")  # answers "done" at once: fails
+    teacher = ModelTeacher(name="scripted-teacher", factory=lambda _task: policy)
+    config = SynthConfig(
+        run="model",
+        environments=["weather"],
+        tasks_per_env=2,
+        samples=3,
+        seed=10,
+        agent=AgentConfig(sampling=Sampling(temperature=0.7, max_tokens=64)),
+    )
+    with Store(tmp_path / "s.db") as store:
+        report = await synthesize(config, teacher, AsyncStore(store))
+        episodes = store.episodes()
+    assert len(episodes) == 6
+    assert sorted(e.policy.sampling.seed or 0 for e in episodes) == [10, 10, 11, 11, 12, 12]
+    assert all(e.policy.sampling.temperature == 0.7 for e in episodes)
+    assert all(e.metadata["teacher"] == "scripted-teacher" for e in episodes)
+    assert all(e.verdict is not None and not e.verdict.passed for e in episodes)
+    (row,) = report.by_env
+    assert (row.episodes, row.kept, row.pass_rate) == (6, 0, 0.0)
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_an_openai_compatible_teacher(tmp_path: Path) -> None:
+    """Against a live server: TOOLMASTER_TEST_OPENAI_URL (e.g. http://127.0.0.1:8000/v1 of
+    `vllm serve MODEL --enable-auto-tool-choice --tool-call-parser hermes`) and
+    TOOLMASTER_TEST_OPENAI_MODEL (its served model name)."""
+    url = os.environ.get("TOOLMASTER_TEST_OPENAI_URL")
+    model = os.environ.get("TOOLMASTER_TEST_OPENAI_MODEL")
+    if not url or not model:
+        pytest.skip(
+            "no live server: set TOOLMASTER_TEST_OPENAI_URL and TOOLMASTER_TEST_OPENAI_MODEL"
+        )
+    config = SynthConfig(
+        run="live",
+        environments=["weather"],
+        tasks_per_env=2,
+        samples=2,
+        agent=AgentConfig(max_turns=8, sampling=Sampling(temperature=0.7, max_tokens=512)),
+    )
+    async with OpenAIPolicy(OpenAIConfig(base_url=url, model=model)) as policy:
+        teacher = ModelTeacher(name=model, factory=lambda _task: policy)
+        with Store(tmp_path / "s.db") as store:
+            report = await synthesize(config, teacher, AsyncStore(store))
+            episodes = store.episodes()
+    assert report.new == len(episodes) == 4
+    assert all(e.policy.backend == "openai" and e.verdict is not None for e in episodes)
+    assert all(e.error is None or e.error.boundary != "policy" for e in episodes), [
+        e.error for e in episodes
+    ]
