@@ -34,6 +34,12 @@ train-sft CONFIG *ARGS: setup
 train-grpo CONFIG *ARGS: setup
     uv run --locked toolmaster train grpo {{CONFIG}} {{ARGS}}
 
+# Evaluate the embedded model in both modes on 3 in-domain tasks; report in runs/eval-report/.
+eval *ARGS: setup
+    uv run --locked toolmaster eval run --policy embedded --suite in-domain --limit 3 \
+        --setting clean --mode trial,direct --max-turns 3 --max-trial-calls 2 \
+        --max-new-tokens 64 --batch 6 --concurrency 6 --report runs/eval-report {{ARGS}}
+
 # Ruff (lint and format check) and the import-layer contracts.
 lint: setup
     uv run --locked ruff check .
