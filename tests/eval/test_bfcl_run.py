@@ -210,8 +210,8 @@ async def test_episodes_are_recorded_with_their_tags(tmp_path: Path) -> None:
         assert store.events(episode.id)[-1].kind == "episode_finished"
     assert episode.metadata["eval"] == {
         "run": "test",
-        "suite": "bfcl-multi-turn-base",
-        "setting": "clean",
+        "suite": "bfcl",
+        "setting": "multi_turn_base",
         "policy": "ground-truth",
         "sample": 0,
         "seed": None,

@@ -22,13 +22,13 @@ from toolmaster.eval._bfcl._replay import (
 )
 from toolmaster.eval._bfcl._runner import (
     BFCL_KEY,
+    BFCL_SUITE,
     BfclConfig,
     PolicyFor,
     bfcl_agent_config,
     entry_job,
     run_entries,
     run_entry,
-    suite_name,
 )
 from toolmaster.eval._bfcl._score import CheckResult, Decoded, check, decode, score
 from toolmaster.eval._bfcl._session import BfclSession
@@ -38,6 +38,7 @@ from toolmaster.eval._bfcl._upstream import CATEGORIES, STEP_LIMIT, bfcl_version
 __all__ = [
     "BFCL_ENV",
     "BFCL_KEY",
+    "BFCL_SUITE",
     "CATEGORIES",
     "GROUND_TRUTH_POLICY",
     "STEP_LIMIT",
@@ -63,6 +64,5 @@ __all__ = [
     "run_entries",
     "run_entry",
     "score",
-    "suite_name",
     "summarize",
 ]

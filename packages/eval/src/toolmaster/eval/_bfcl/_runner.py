@@ -49,9 +49,8 @@ PolicyFor = Callable[[BfclEntry], Policy]
 """The policy for one entry: one shared object for a model, a fresh one for a scripted replay."""
 
 
-def suite_name(category: str) -> str:
-    """The evaluation suite of a BFCL category: `multi_turn_base` -> `bfcl-multi-turn-base`."""
-    return "bfcl-" + category.replace("_", "-")
+BFCL_SUITE = "bfcl"
+"""The evaluation suite of every BFCL episode; its category is the setting."""
 
 
 def bfcl_agent_config(
@@ -171,8 +170,8 @@ def _finish(
     }
     tag = EvalTag(
         run=config.run,
-        suite=suite_name(entry.category),
-        setting="clean",
+        suite=BFCL_SUITE,
+        setting=entry.category,
         policy=config.policy,
         sample=config.sample,
     )
