@@ -63,3 +63,11 @@ def test_usage_mistakes_are_errors(
         main(["eval", "bfcl", *args])
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_trial_mode_replay_fits_a_small_trial_budget() -> None:
+    args = ["eval", "bfcl", "--ground-truth", "--limit", "2", "--max-trial-calls", "1"]
+    result = runner.invoke(app, [*args, "-m", "trial"])
+    assert result.exit_code == 0, result.output
+    (row,) = [line for line in result.output.splitlines() if "multi_turn_base" in line]
+    assert "100.0%" in row

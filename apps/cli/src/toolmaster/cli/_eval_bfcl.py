@@ -97,7 +97,9 @@ def bfcl_command(
     if not entries:
         raise UserError("no BFCL entries selected")
     flags = PolicyFlags(policy, base_url, model, api_key_env, tool_mode, adapter, batch)
-    label, policy_for = _policy(flags, chosen, ground_truth=ground_truth, wrong=wrong)
+    label, policy_for = _policy(
+        flags, chosen, ground_truth=ground_truth, wrong=wrong, trial_calls=max_trial_calls
+    )
     config = _bfcl.BfclConfig(
         agent=_bfcl.bfcl_agent_config(
             chosen,
@@ -134,13 +136,14 @@ def _ids(ids: list[str] | None, category: str) -> list[str] | None:
 
 
 def _policy(
-    flags: PolicyFlags, mode: Mode, *, ground_truth: bool, wrong: bool
+    flags: PolicyFlags, mode: Mode, *, ground_truth: bool, wrong: bool, trial_calls: int
 ) -> tuple[str, PolicyFor]:
     from toolmaster.eval import _bfcl  # noqa: PLC0415
 
     if ground_truth:
         label = "ground-truth-wrong" if wrong else "ground-truth"
-        return label, lambda e: _bfcl.ground_truth_policy(e, mode, wrong=wrong)
+        probes = min(3, trial_calls)
+        return label, lambda e: _bfcl.ground_truth_policy(e, mode, wrong=wrong, trial_calls=probes)
     if flags.policy == "reference":
         raise UserError("BFCL has no reference solver: use --ground-truth to replay its answers")
     make = policy_factory(flags, env=None, mode=mode)

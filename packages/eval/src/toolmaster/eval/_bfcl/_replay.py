@@ -2,9 +2,9 @@
 
 The policy plays each user turn's ground-truth calls one per assistant message (several per
 message where a turn has more calls than BFCL's step limit allows steps), then answers, through
-the same Agent, Toolbox and MCP servers as a model. In trial mode it first trials the
-calls of the first turn that has any (on the throwaway copy) and calls `finish_trial`, so the
-replay also shows that trials leave the scored state alone. `wrong=True` drops the last call of
+the same Agent, Toolbox and MCP servers as a model. In trial mode it first trials the first
+few calls of the first turn that has any (on the throwaway copy) and calls `finish_trial`, so
+the replay also shows that trials leave the scored state alone. `wrong=True` drops the last call of
 the last turn that has calls: a wrong sequence the checker must fail.
 """
 
@@ -36,13 +36,17 @@ def ground_truth_calls(entry: BfclEntry, *, wrong: bool = False) -> list[list[To
     return turns
 
 
-def ground_truth_policy(entry: BfclEntry, mode: Mode, *, wrong: bool = False) -> ScriptedPolicy:
-    """A fresh scripted policy that replays `entry`'s ground truth (one per episode)."""
+def ground_truth_policy(
+    entry: BfclEntry, mode: Mode, *, wrong: bool = False, trial_calls: int = 3
+) -> ScriptedPolicy:
+    """A fresh scripted policy that replays `entry`'s ground truth (one per episode). In trial
+    mode it trials up to `trial_calls` calls first: keep it within the agent's trial budget, or
+    the calls past the budget would run in the execution phase."""
     turns = ground_truth_calls(entry, wrong=wrong)
     script: list[AssistantTurn] = []
     if mode == "trial":
         probes = next((turn for turn in turns if turn), list[ToolCall]())
-        script += _steps(probes)
+        script += _steps(probes[: max(0, trial_calls)])
         notes = ToolCall(id="", tool=FINISH_TRIAL, arguments={"notes": _TRIAL_NOTES})
         script.append(AssistantTurn(tool_calls=[notes]))
     for turn in turns:
