@@ -23,10 +23,12 @@ import psutil
 import pytest
 from mcp.server.mcpserver import MCPServer
 from toolmaster.agent import result_text
+from toolmaster.cli._app import app, main
 from toolmaster.core import (
     FINISH_TRIAL,
     Environment,
     Mode,
+    Store,
     Task,
     ToolCall,
     ToolResult,
@@ -42,13 +44,12 @@ from toolmaster.train._config import (
     ServerSuite,
     TrainConfig,
 )
-from toolmaster.train._grpo import run_grpo
+from toolmaster.train._environment import McpEnvironment, environment_class
+from toolmaster.train._grpo import grpo_args, run_grpo
 from toolmaster.train._rollout import (
-    McpEnvironment,
     OpenWorld,
     RolloutHub,
     RolloutSettings,
-    environment_class,
 )
 from toolmaster.train._worlds import (
     BundledWorld,
@@ -56,6 +57,7 @@ from toolmaster.train._worlds import (
     prompt_rows,
     worlds_of,
 )
+from typer.testing import CliRunner
 
 RAW_SERVER = Path(__file__).parents[1] / "mcp" / "servers" / "raw_server.py"
 BUDGET_SPENT = "The trial budget is spent"
@@ -212,7 +214,8 @@ def test_trial_calls_are_undone_when_the_trial_ends(hubs: list[RolloutHub]) -> N
         "Trial phase finished. Now execute the task."
     )
     assert json.loads(tool.view_cart())["items"] == []  # the sandbox was restored
-    assert tool.finish_trial(notes="again").startswith("Error: finish_trial: there is no trial")
+    again = tool.finish_trial(notes="again", stray="argument")
+    assert again.startswith("Error: finish_trial: there is no trial")
     log = instance.toolmaster.log
     assert log is not None
     assert [c.phase for c, _ in log.calls] == ["trial"] * 4 + ["execute"] * 2
@@ -246,6 +249,9 @@ def test_bad_arguments_are_errors_the_model_reads(hubs: list[RolloutHub]) -> Non
     garbage = tool.get_forecast(city=["not", "a", "city"], when={"nested": True}, extra=1)
     missing = tool.find_city()
     assert garbage.startswith("Error") and missing.startswith("Error")
+    # Any argument name reaches the server, even the method's own `self`.
+    assert not tool.find_city(query="Oslo", self="x").startswith("Error")
+    assert not hasattr(instance, FINISH_TRIAL)  # direct mode offers no finish_trial
     log = instance.toolmaster.log
     assert log is not None and log.execute_errors == 2
     parts = instance.toolmaster.judge([{"role": "assistant", "content": "?"}], RewardConfig())
@@ -417,7 +423,7 @@ def smoke_config(model: ModelConfig, out: Path, **grpo: Any) -> TrainConfig:
             "max_steps": 1,
             "per_device_train_batch_size": 2,
             "num_generations": 2,
-            "max_completion_length": 160,
+            "max_completion_length": 512,
             "temperature": 0.5,
             "learning_rate": 1e-3,
             "logging_steps": 1,
@@ -462,8 +468,9 @@ def test_grpo_rollouts_call_the_server_and_are_rewarded_by_the_verifier(
     config = smoke_config(tiny_model, tmp_path / "run")
     env = get_environment("weather")
     hub = RolloutHub(RolloutSettings(mode="trial", max_trial_calls=6))
+    store = Store(tmp_path / "rollouts.db")
     try:
-        result = run_grpo(config, hub=hub)
+        result = run_grpo(config, hub=hub, store=store)
         logs = [log for rollout in hub.rollouts for log in rollout.logs]
         assert result.rollouts == len(logs) == 2  # one step: 1 prompt x 2 generations
         step = result.log_history[0]
@@ -501,10 +508,137 @@ def test_grpo_rollouts_call_the_server_and_are_rewarded_by_the_verifier(
         ]
         assert step["rewards/outcome/mean"] == pytest.approx(sum(scores) / len(scores), abs=1e-5)
         assert "rewards/format/mean" in step and "rewards/tool_errors/mean" in step
+        # Every rollout is recorded as an episode with its reward.
+        recorded = {e.metadata["reward"]: e for e in store.episodes()}
+        assert len(store.episodes()) == 2
+        for rollout in hub.rollouts:
+            log = rollout.log
+            assert log is not None and log.parts is not None
+            episode = recorded[log.parts.total]
+            assert episode.policy.name == "grpo-grpo-test"
+            assert episode.verdict == log.verdict and episode.task == log.task
+            calls = [c for m in episode.messages for c in m.tool_calls]
+            assert calls[0].tool == "find_city" and calls[0].phase == "trial"
+            answer = next(m for m in episode.messages if m.tool_call_id == calls[0].id)
+            assert answer.content == result_text(log.calls[0][1])
+            assert episode.phases[0].phase == "trial" and episode.phases[0].start == 2
     finally:
         hub.close()
+        store.close()
     assert all(rollout.session is None for rollout in hub.rollouts)
-    out = result.output_dir
-    assert (out / "adapter_config.json").is_file() and (out / "tokenizer_config.json").is_file()
-    provenance = json.loads((out / "provenance.json").read_text())
-    assert provenance["stage"] == "grpo" and provenance["worlds"] == {"weather": 1}
+    final = result.final_dir
+    assert final == tmp_path / "run" / "grpo" / "final"
+    assert (final / "adapter_config.json").is_file() and (final / "tokenizer_config.json").is_file()
+    provenance = json.loads((final / "provenance.json").read_text())
+    assert provenance["stage"] == "grpo" and provenance["adapter"]
+    assert provenance["data"] == {"worlds": {"weather": 1}}
+    assert provenance["metrics"]["rollouts"] == 2
+
+
+# ---------------------------------------------------------------- configs and the command
+
+CONFIGS = Path(__file__).parents[2] / "configs" / "train"
+
+
+@pytest.mark.parametrize("name", ["cpu-smoke", "cpu-small", "gpu-1", "gpu-multi"])
+def test_every_recipe_has_a_grpo_section_trl_accepts(name: str) -> None:
+    import trl
+
+    config = TrainConfig.load(CONFIGS / f"{name}.toml")
+    assert config.grpo.environments and not config.grpo.servers
+    worlds_of(config.grpo)  # its environments exist and are in-domain
+    gpu = name.startswith("gpu")
+    on_gpu = grpo_args(config, Path("out"), cuda=True)
+    assert on_gpu["reward_weights"] == [1.0, 0.2, 0.1, -1.0]
+    assert on_gpu["max_tool_calling_iterations"] == config.grpo.max_turns
+    assert "use_cpu" not in on_gpu
+    if gpu:
+        assert on_gpu["use_vllm"] is True
+        assert on_gpu["vllm_mode"] == ("colocate" if name == "gpu-1" else "server")
+        with pytest.raises(UserError, match="use_vllm needs a CUDA GPU"):
+            grpo_args(config, Path("out"), cuda=False)
+    else:
+        on_cpu = grpo_args(config, Path("out"), cuda=False)
+        assert on_cpu["use_cpu"] is True and on_cpu["bf16"] is False
+        trl.GRPOConfig(**on_cpu)  # trl takes every field
+
+
+def test_reward_weights_belong_to_the_reward_table() -> None:
+    config = TrainConfig.model_validate(
+        {"name": "x", "grpo": {"trl": {"reward_weights": [1, 1, 1, 1]}}}
+    )
+    with pytest.raises(UserError, match=r"set the weights in \[grpo.reward\]"):
+        grpo_args(config, Path("out"), cuda=False)
+
+
+runner = CliRunner()
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_train_grpo_command_trains_saves_and_resumes(
+    tiny_model: ModelConfig, tmp_path: Path
+) -> None:
+    recipe = CONFIGS.joinpath("cpu-smoke.toml").read_text()
+    cache = str(tiny_model.cache_dir)
+    recipe = recipe.replace(
+        'name_or_path = "tiny-random"', f'name_or_path = "tiny-random"\ncache_dir = "{cache}"'
+    )
+    (tmp_path / "smoke.toml").write_text(recipe)
+    out = tmp_path / "out"
+    args = ["train", "grpo", str(tmp_path / "smoke.toml"), "--output-dir", str(out)]
+    first = runner.invoke(app, [*args, "--max-steps", "1"])
+    assert first.exception is None, first.output
+    assert "1 steps, 4 rollouts on fresh MCP sessions" in first.output
+    assert (out / "checkpoint-1").is_dir()
+    provenance = json.loads((out / "final" / "provenance.json").read_text())
+    assert provenance["stage"] == "grpo" and provenance["metrics"]["steps"] == 1
+    again = runner.invoke(app, [*args, "--max-steps", "2", "--resume"])
+    assert again.exception is None, again.output
+    assert "2 steps, 4 rollouts" in again.output  # one more step: 4 more rollouts
+    assert (out / "checkpoint-2").is_dir()
+    # A trained adapter (an SFT output has the same layout) as the starting point.
+    init = out / "final"
+    started = runner.invoke(
+        app,
+        [*args[:3], "--output-dir", str(tmp_path / "from-init"), "--init", str(init)],
+    )
+    assert started.exception is None, started.output
+    provenance = json.loads((tmp_path / "from-init" / "final" / "provenance.json").read_text())
+    assert provenance["init"] == str(init) and provenance["adapter"]
+    assert (
+        provenance["base"]
+        == json.loads((init / "adapter_config.json").read_text())["base_model_name_or_path"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "grpo", "no-such-recipe"], "no training config 'no-such-recipe'"),
+        (["train", "grpo", "CONFIGS/gpu-1.toml"], "use_vllm needs a CUDA GPU"),
+        (
+            ["train", "grpo", "CONFIGS/cpu-smoke.toml", "--init", "nowhere"],
+            "--init nowhere is not a folder",
+        ),
+        (
+            ["train", "grpo", "CONFIGS/cpu-smoke.toml", "--max-steps", "0"],
+            "--max-steps must be 1 or more",
+        ),
+        (
+            ["train", "grpo", "CONFIGS/cpu-smoke.toml", "--resume", "--output-dir", "EMPTY"],
+            "has no checkpoint to resume from",
+        ),
+    ],
+)
+def test_train_grpo_usage_mistakes(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty").mkdir()
+    filled = [
+        a.replace("CONFIGS", str(CONFIGS)).replace("EMPTY", str(tmp_path / "empty")) for a in args
+    ]
+    with pytest.raises(SystemExit) as exit_info:
+        main(filled)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err

@@ -1,3 +1,103 @@
-"""`toolmaster train grpo` (being built)."""
+"""`toolmaster train grpo CONFIG`: GRPO over live MCP environments, rewards from the verifiers."""
 
 from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from toolmaster.cli._train import train_app
+from toolmaster.core import Store, UserError
+
+CONFIG_DIR = Path("configs/train")
+"""Where `CONFIG` names are looked up when they are not a file: `configs/train/NAME.toml`."""
+
+
+def resolve_config(name: str) -> Path:
+    """A config file: `name` itself when it is a file, else `configs/train/NAME.toml`."""
+    given = Path(name)
+    if given.is_file():
+        return given
+    named = CONFIG_DIR / f"{name}.toml"
+    if named.is_file():
+        return named
+    known = sorted(p.stem for p in CONFIG_DIR.glob("*.toml")) if CONFIG_DIR.is_dir() else []
+    hint = f" (known: {', '.join(known)})" if known else ""
+    raise UserError(f"no training config {name!r}: not a file, nor {named}{hint}")
+
+
+@train_app.command("grpo")
+def grpo_command(
+    config: Annotated[
+        str, typer.Argument(help="A config file, or the name of one in configs/train/.")
+    ],
+    *,
+    init: Annotated[
+        Path | None,
+        typer.Option(
+            help="Start from a trained adapter or model: an SFT output's final folder "
+            "(e.g. runs/cpu-smoke/final). Default: the config's base model ([lora] adds an "
+            "adapter)."
+        ),
+    ] = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where checkpoints and the result go (default: OUTPUT_DIR/grpo)."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue from the last checkpoint in the output folder.")
+    ] = False,
+    max_steps: Annotated[
+        int | None, typer.Option(help="Override [grpo.trl] max_steps (quick tries).")
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            help="Record every rollout in this session store as an episode (policy "
+            "grpo-<config>; metadata: step, reward and its terms), to browse with `toolmaster "
+            "tui`. Default: rollouts are not recorded."
+        ),
+    ] = None,
+) -> None:
+    """Train with GRPO: each rollout runs a task on a fresh MCP session of a bundled environment
+    (or of the servers of [[grpo.servers]]), the model's tool calls reach the real servers, and
+    the reward is the verifier's outcome plus format and trial terms (docs/grpo.md)."""
+    from toolmaster.train._config import TrainConfig  # noqa: PLC0415 (fast --help)
+
+    path = resolve_config(config)
+    loaded = TrainConfig.load(path)
+    if max_steps is not None:
+        if max_steps < 1:
+            raise UserError(f"--max-steps must be 1 or more, not {max_steps}")
+        grpo = loaded.grpo.model_copy(update={"trl": {**loaded.grpo.trl, "max_steps": max_steps}})
+        loaded = loaded.model_copy(update={"grpo": grpo})
+    console = Console(highlight=False)
+    console.print(f"[bold]GRPO[/] {loaded.name} ({path}): {loaded.description}")
+    from toolmaster.train._grpo import run_grpo  # noqa: PLC0415 (torch, trl: seconds to import)
+
+    with ExitStack() as stack:
+        opened = stack.enter_context(Store(store)) if store is not None else None
+        result = run_grpo(
+            loaded,
+            output_dir=output_dir,
+            init=init,
+            resume=resume,
+            environ=dict(os.environ),
+            store=opened,
+        )
+    rewards = [float(h["reward"]) for h in result.log_history if "reward" in h]
+    console.print(
+        f"{result.global_step} steps, {result.rollouts} rollouts on fresh MCP sessions, "
+        f"{result.tool_calls} tool calls"
+        + (
+            f"; mean reward {rewards[0]:.3f} at the first step, {rewards[-1]:.3f} at the last"
+            if rewards
+            else ""
+        )
+    )
+    console.print(f"saved to {result.final_dir} (provenance.json says how to load it)")
+    if store is not None:
+        console.print(f"rollouts recorded in {store}")

@@ -27,20 +27,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from pydantic import JsonValue
 from toolmaster.agent import FINISH_TRIAL_SPEC, tool_schema
-from toolmaster.core import UserError
+from toolmaster.core import PolicyInfo, Store, UserError
 from toolmaster.train._config import RewardConfig, TrainConfig
+from toolmaster.train._environment import McpEnvironment, environment_class
+from toolmaster.train._episodes import rollout_episode
 from toolmaster.train._models import LoadedModel, load_model
+from toolmaster.train._provenance import write_provenance
 from toolmaster.train._reward import TERMS, reward_weights
 from toolmaster.train._rollout import (
-    McpEnvironment,
     Rollout,
     RolloutHub,
     RolloutSettings,
-    environment_class,
 )
+from toolmaster.train._sft import FINAL
 from toolmaster.train._templates import attach_response_parser
 from toolmaster.train._worlds import WorldTasks, prompt_rows, worlds_of
 
@@ -56,6 +59,8 @@ class GRPOResult:
     """What a GRPO run left behind."""
 
     output_dir: Path
+    """Checkpoints (`checkpoint-N`) and trl's logs."""
+    final_dir: Path
     """The trained adapter (or model), its tokenizer and `provenance.json`."""
     global_step: int
     log_history: list[dict[str, Any]]
@@ -90,23 +95,37 @@ def grpo_args(config: TrainConfig, output_dir: Path, *, cuda: bool) -> dict[str,
     return args
 
 
-def reward_functions(config: RewardConfig) -> list[RewardFunction]:
+Judged = Callable[[Rollout, Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]], int], None]
+"""Told of each judged rollout: the rollout, trl's prompt and completion messages, the step."""
+
+
+def reward_functions(config: RewardConfig, on_judged: Judged | None = None) -> list[RewardFunction]:
     """One trl reward function per term of the reward (`TERMS` order; weights from
-    `reward_weights`). Each reads the rollouts' environments, judged once per rollout."""
+    `reward_weights`). Each reads the rollouts' environments, judged once per rollout;
+    `on_judged` sees every rollout once (recording them, for instance)."""
 
     def term(name: str) -> RewardFunction:
         def reward(
+            prompts: Sequence[Sequence[Mapping[str, Any]]],
             completions: Sequence[Sequence[Mapping[str, Any]]],
             environments: Sequence[McpEnvironment],
             log_metric: Callable[[str, float], None] | None = None,
+            trainer_state: Any = None,
             **_: Any,
         ) -> list[float]:
             parts = [
                 env.toolmaster.judge(completion, config)
                 for env, completion in zip(environments, completions, strict=True)
             ]
-            if name == TERMS[0] and log_metric is not None:
-                _log_rollouts([env.toolmaster for env in environments], log_metric)
+            if name == TERMS[0]:
+                if log_metric is not None:
+                    _log_rollouts([env.toolmaster for env in environments], log_metric)
+                if on_judged is not None:
+                    step = int(getattr(trainer_state, "global_step", 0))
+                    for env, prompt, completion in zip(
+                        environments, prompts, completions, strict=True
+                    ):
+                        on_judged(env.toolmaster, prompt, completion, step)
             return [p.term(name) for p in parts]
 
         reward.__name__ = name
@@ -135,16 +154,20 @@ def run_grpo(
     init: Path | None = None,
     resume: bool | str = False,
     environ: Mapping[str, str] | None = None,
+    store: Store | None = None,
     hub: RolloutHub | None = None,
 ) -> GRPOResult:
     """Train with GRPO as `config` says; returns where the result went.
 
     `init` starts from a trained adapter or model (an SFT output folder); `resume` continues from
     the last checkpoint in the output folder (or from the checkpoint folder given). `environ`
-    expands `${VAR}` in server suites' files. `hub` (for tests) keeps the rollouts inspectable
-    after the run; by default a hub is made and closed here.
+    expands `${VAR}` in server suites' files. With a `store`, every rollout is recorded there as
+    an episode (policy `grpo-<config name>`, metadata: step, reward and its terms). `hub` (for
+    tests) keeps the rollouts inspectable after the run; by default one is made and closed here.
     """
     out = Path(output_dir or config.output_dir / "grpo")
+    if init is not None and not Path(init).is_dir():
+        raise UserError(f"--init {init} is not a folder (give an SFT output's final folder)")
     worlds = worlds_of(config.grpo, environ)
     settings = RolloutSettings(
         mode=config.grpo.mode,
@@ -154,7 +177,7 @@ def run_grpo(
     owned = hub is None
     hub = hub or RolloutHub(settings)
     try:
-        return _train(config, out, worlds, hub, init=init, resume=resume)
+        return _train(config, out, worlds, hub, init=init, resume=resume, store=store)
     finally:
         if owned:
             hub.close()
@@ -168,48 +191,99 @@ def _train(
     *,
     init: Path | None,
     resume: bool | str,
+    store: Store | None,
 ) -> GRPOResult:
     torch: Any = importlib.import_module("torch")
     trl: Any = importlib.import_module("trl")
     datasets: Any = importlib.import_module("datasets")
-    factories, schemas = _environments(worlds, hub, config)
-    adapter = init is not None and (init / "adapter_config.json").is_file()
-    model_config = config.model
-    if init is not None and not adapter:  # a fully fine-tuned model: it is the base
-        model_config = model_config.model_copy(update={"name_or_path": str(init)})
-    loaded = load_model(model_config, training=False)
-    attach_response_parser(loaded.tokenizer)
-    model, peft_config = _with_adapter(loaded.model, config, init if adapter else None)
-    cuda = bool(torch.cuda.is_available())
-    try:
-        args = trl.GRPOConfig(**grpo_args(config, out, cuda=cuda))
+    try:  # mistakes in the config are reported before any model loads
+        args = trl.GRPOConfig(**grpo_args(config, out, cuda=bool(torch.cuda.is_available())))
     except (TypeError, ValueError) as exc:
-        raise UserError(f"[grpo.trl] is not a valid trl GRPOConfig: {exc}") from exc
-    rows = prompt_rows(worlds, config.grpo.mode)
+        raise UserError(f"[grpo.trl] of {config.name} is not a valid GRPOConfig: {exc}") from exc
+    checkpoint = _checkpoint(out, resume)
+    factories, schemas = _environments(worlds, hub, config)
+    loaded, model, peft_config = _load(config, init)
+    record = _recorder(store, config, loaded.source) if store is not None else None
     with warnings.catch_warnings():
         # trl announces that environment_factory is experimental; ToolMaster pins trl's version.
         warnings.filterwarnings("ignore", message="You are using 'environment_factory'")
         trainer = trl.GRPOTrainer(
             model=model,
-            reward_funcs=reward_functions(config.grpo.reward),
+            reward_funcs=reward_functions(config.grpo.reward, record),
             args=args,
-            train_dataset=datasets.Dataset.from_list(rows),
+            train_dataset=datasets.Dataset.from_list(prompt_rows(worlds, config.grpo.mode)),
             processing_class=loaded.tokenizer,
             peft_config=peft_config,
             environment_factory=factories,
         )
     _render_exact_schemas(trainer, schemas)
-    checkpoint = _checkpoint(out, resume)
-    trainer.train(resume_from_checkpoint=checkpoint)
-    _save(trainer, loaded, config, out, init=init, worlds=worlds)
+    try:
+        trainer.train(resume_from_checkpoint=checkpoint)
+    except ValueError as exc:
+        if "checkpoint" in str(exc).lower():
+            raise UserError(f"cannot resume in {out}: {exc}") from exc
+        raise
     rollouts = [log for r in hub.rollouts for log in r.logs]
-    return GRPOResult(
+    result = GRPOResult(
         output_dir=out,
+        final_dir=out / FINAL,
         global_step=int(trainer.state.global_step),
         log_history=list(trainer.state.log_history),
         rollouts=len(rollouts),
         tool_calls=sum(len(log.calls) for log in rollouts),
     )
+    _save(trainer, loaded, config, result, init=init, worlds=worlds)
+    return result
+
+
+def _recorder(store: Store, config: TrainConfig, source: str) -> Judged:
+    """Records each judged rollout in `store` as an episode."""
+    policy = PolicyInfo(name=f"grpo-{config.name}", backend="transformers", model=source)
+
+    def record(
+        rollout: Rollout,
+        prompt: Sequence[Mapping[str, Any]],
+        completion: Sequence[Mapping[str, Any]],
+        step: int,
+    ) -> None:
+        log, session = rollout.log, rollout.session
+        if log is None or session is None or log.parts is None:
+            return
+        terms: dict[str, JsonValue] = {name: log.parts.term(name) for name in TERMS}
+        episode = rollout_episode(
+            log,
+            prompt,
+            completion,
+            mode=config.grpo.mode,
+            policy=policy,
+            tools=session.toolbox.tools,
+            servers=session.toolbox.servers,
+            metadata={
+                "grpo": config.name,
+                "step": step,
+                "reward": log.parts.total,
+                "reward_terms": terms,
+            },
+        )
+        store.put_episode(episode)
+
+    return record
+
+
+def _load(config: TrainConfig, init: Path | None) -> tuple[LoadedModel, Any, Any]:
+    """The model (with a trainable adapter from `init`, or a new `[lora]` peft config) and its
+    tokenizer, which reads tool calls with trl's parser for ToolMaster's template."""
+    adapter = init is not None and (init / "adapter_config.json").is_file()
+    model_config = config.model
+    if init is not None:  # an adapter loads on the base it was trained on; a full model is one
+        base = _adapter_base(init) if adapter else str(init)
+        model_config = model_config.model_copy(
+            update={"name_or_path": base or model_config.name_or_path}
+        )
+    loaded = load_model(model_config, training=False)
+    attach_response_parser(loaded.tokenizer)
+    model, peft_config = _with_adapter(loaded.model, config, init if adapter else None)
+    return loaded, model, peft_config
 
 
 def _environments(
@@ -250,6 +324,19 @@ def _render_exact_schemas(trainer: Any, schemas: dict[str, list[dict[str, Any]]]
         env_tools[name] = tools
 
 
+def _adapter_base(adapter: Path) -> str | None:
+    """The base model an adapter was trained on, from its `adapter_config.json`."""
+    try:
+        recorded: Any = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"--init {adapter}: cannot read adapter_config.json: {exc}") from exc
+    if not isinstance(recorded, dict):
+        return None
+    fields = cast(dict[str, object], recorded)
+    base = fields.get("base_model_name_or_path")
+    return base if isinstance(base, str) and base else None
+
+
 def _with_adapter(model: Any, config: TrainConfig, init: Path | None) -> tuple[Any, Any]:
     """The model to train and the peft config for trl: a trained adapter from `init` stays
     trainable; otherwise `[lora]` makes a new one (none: full fine-tuning)."""
@@ -284,25 +371,41 @@ def _save(
     trainer: Any,
     loaded: LoadedModel,
     config: TrainConfig,
-    out: Path,
+    result: GRPOResult,
     *,
     init: Path | None,
     worlds: Sequence[WorldTasks],
 ) -> None:
-    """The trained adapter (or model), the tokenizer with the inference template, and
-    `provenance.json`: what eval loads, as for an SFT output."""
-    trainer.save_model(str(out))
+    """The adapter (or model), the tokenizer with the inference template, and `provenance.json`
+    in `OUTPUT_DIR/final`: what evaluation loads, as for an SFT output."""
+    final = result.final_dir
+    trainer.save_model(str(final))
+    if not trainer.is_world_process_zero():
+        return
     tokenizer: Any = loaded.tokenizer
     tokenizer.chat_template = loaded.inference_template
-    tokenizer.save_pretrained(str(out))
-    provenance = {
-        "stage": "grpo",
-        "base_model": loaded.source,
-        "init": None if init is None else str(init),
-        "adapter": config.lora is not None
-        or (init is not None and (init / "adapter_config.json").is_file()),
-        "config": config.model_dump(mode="json"),
-        "worlds": {w.world.name: len(w.tasks) for w in worlds},
-        "global_step": int(trainer.state.global_step),
-    }
-    (out / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+    tokenizer.save_pretrained(str(final))
+    adapter = (final / "adapter_config.json").is_file()
+    load = (
+        f"TransformersPolicy.from_pretrained({loaded.source!r}, adapter={str(final)!r})"
+        if adapter
+        else f"TransformersPolicy.from_pretrained({str(final)!r})"
+    )
+    write_provenance(
+        final,
+        {
+            "stage": "grpo",
+            "base": loaded.source,
+            "adapter": adapter,
+            "load": load,
+            "init": None if init is None else str(init),
+            "config": config.model_dump(mode="json"),
+            "data": {"worlds": {w.world.name: len(w.tasks) for w in worlds}},
+            "metrics": {
+                "steps": result.global_step,
+                "rollouts": result.rollouts,
+                "tool_calls": result.tool_calls,
+            },
+        },
+    )
+    logger.info("saved %s to %s", "adapter" if adapter else "model", final)

@@ -15,20 +15,13 @@ an event loop in a thread (`anyio.from_thread.start_blocking_portal`): sessions 
 and closed there, and closing the hub closes every session still open and stops the thread, so no
 server process or file descriptor outlives the run.
 
-The tools the model sees are the servers' MCP tools (plus `finish_trial(notes)` in trial mode),
-one generated method each. trl dispatches a call by the method's name with the model's arguments
-as keywords; the methods accept any arguments and pass them to the server unchanged, so bad
-arguments come back as the server's error message, which the model reads (an unknown tool name is
-answered by trl itself with an error the model reads). The methods carry signatures and Google
-docstrings derived from the JSON schemas, but the prompt renders each tool's exact MCP schema (see
-`toolmaster.train._grpo`), as ToolMaster's policies do at inference.
+The environment classes trl sees (one method per tool) are made in `toolmaster.train._environment`;
+each instance drives one `Rollout` here.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
-import keyword
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +31,7 @@ from typing import Any, Protocol, Self
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from pydantic import JsonValue
-from toolmaster.agent import FINISH_TRIAL_SPEC, Sandbox, result_text
+from toolmaster.agent import Sandbox, result_text
 from toolmaster.core import (
     FINISH_TRIAL,
     Mode,
@@ -62,20 +55,16 @@ from toolmaster.train._reward import (
 )
 
 __all__ = [
-    "RESERVED_NAMES",
-    "McpEnvironment",
     "OpenWorld",
     "Rollout",
     "RolloutHub",
+    "RolloutLog",
     "RolloutSettings",
+    "Session",
     "World",
-    "environment_class",
 ]
 
 logger = logging.getLogger(__name__)
-
-RESERVED_NAMES = frozenset({"reset", "get_reward", "toolmaster", FINISH_TRIAL})
-"""Names no MCP tool may have here: trl's environment protocol and ToolMaster's own."""
 
 _TRIAL_DONE = "Trial phase finished. Now execute the task."
 _BUDGET_SPENT = "The trial budget is spent: the trial phase is over. Execute the task now."
@@ -134,6 +123,8 @@ class RolloutLog:
     execute_errors: int = 0
     notes: str | None = None
     finished_trial: bool = False
+    trial_end: int | None = None
+    """The index in `calls` of the call that ended the trial (`finish_trial` or the budget)."""
     verdict: Verdict | None = None
     answer: str | None = None
     counts: CallCounts | None = None
@@ -286,6 +277,7 @@ class Rollout:
         if log.phase == "trial":
             log.trial_calls += 1
             if log.trial_calls >= self.settings.max_trial_calls:
+                log.trial_end = len(log.calls) - 1
                 self._end_trial(session, log, notes=None)
                 text = f"{text}\n\n{_BUDGET_SPENT}"
         elif result.is_error:
@@ -308,6 +300,7 @@ class Rollout:
             )
         else:
             result = ToolResult(call_id=call.id, content=[{"type": "text", "text": _TRIAL_DONE}])
+            log.trial_end = len(log.calls)
             self._end_trial(session, log, notes=notes)
         log.calls.append((call, result))
         return result_text(result)
@@ -372,134 +365,3 @@ def _verify(world: OpenWorld, answer: str | None, task: Task) -> Verdict | None:
     except Exception:  # a verifier bug scores 0 for this rollout and is logged, never fatal
         logger.exception("the verifier failed on a rollout of task %s", task.id)
         return None
-
-
-class McpEnvironment:
-    """Base of the generated environment classes; one instance per rollout slot of trl.
-
-    Its only public function is `reset`; each generated subclass adds one method per MCP tool
-    (and `finish_trial` in trial mode). `toolmaster` is the slot's `Rollout` (a data attribute,
-    which trl does not take for a tool).
-    """
-
-    def __init__(self, rollout: Rollout) -> None:
-        self.toolmaster = rollout
-
-    def reset(self, **row: Any) -> None:
-        """Start a rollout of the row's task (`row["task"]`: a `Task` as JSON) on fresh servers."""
-        task = row.get("task")
-        if not isinstance(task, str):
-            raise UserError("a GRPO prompt row needs a `task` column holding the task as JSON")
-        self.toolmaster.start(Task.model_validate_json(task))
-
-
-def environment_class(world: World, tools: Sequence[ToolSpec], mode: Mode) -> type[McpEnvironment]:
-    """A subclass of `McpEnvironment` with one method per tool (and `finish_trial` in trial
-    mode), for trl to expose as the model's tools."""
-    members: dict[str, Any] = {}
-    for tool in tools:
-        if tool.name in RESERVED_NAMES or tool.name.startswith("_"):
-            raise UserError(
-                f"{world.name}: tool name {tool.name!r} cannot be exposed to GRPO (reserved "
-                f"names: {', '.join(sorted(RESERVED_NAMES))}; names may not start with '_')"
-            )
-        members[tool.name] = _tool_method(tool)
-    if mode == "trial":
-        members[FINISH_TRIAL] = _finish_trial_method()
-    qualname = "".join(part.title() for part in world.name.replace("@", "_").split("_"))
-    members["__doc__"] = f"GRPO rollouts of {world.name} over MCP ({mode} mode)."
-    return type(f"{_identifier(qualname)}Environment", (McpEnvironment,), members)
-
-
-def _tool_method(tool: ToolSpec) -> Callable[..., str]:
-    name = tool.name
-
-    def method(self: McpEnvironment, **arguments: Any) -> str:
-        return self.toolmaster.call(name, arguments)
-
-    _describe(method, tool)
-    return method
-
-
-def _finish_trial_method() -> Callable[..., str]:
-    def finish_trial(self: McpEnvironment, notes: str = "") -> str:
-        return self.toolmaster.finish_trial(notes)
-
-    _describe(finish_trial, FINISH_TRIAL_SPEC)
-    return finish_trial
-
-
-def _describe(method: Callable[..., str], tool: ToolSpec) -> None:
-    """Name, docstring and signature of a tool method, from the tool's JSON schema (what trl's
-    schema builder, `transformers.utils.get_json_schema`, reads)."""
-    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    annotations: dict[str, Any] = {}
-    lines: list[str] = []
-    properties = tool.input_schema.get("properties")
-    required = tool.input_schema.get("required")
-    needed = set(required) if isinstance(required, list) else set[Any]()
-    if isinstance(properties, dict):
-        for key, schema in properties.items():
-            if not key.isidentifier() or keyword.iskeyword(key) or key == "self":
-                continue  # still passed through at call time; only the signature omits it
-            hint = _python_type(schema)
-            default = inspect.Parameter.empty if key in needed else None
-            parameters.append(
-                inspect.Parameter(
-                    key, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=hint
-                )
-            )
-            annotations[key] = hint
-            lines.append(f"    {key}: {_one_line(_describe_property(key, schema))}")
-    annotations["return"] = str
-    method.__name__ = tool.name
-    method.__qualname__ = f"McpEnvironment.{tool.name}"
-    summary = _one_line(tool.description) or f"The {tool.name} tool."
-    method.__doc__ = summary + ("\n\nArgs:\n" + "\n".join(lines) if lines else "")
-    method.__annotations__ = annotations
-    # inspect.signature() reads __signature__: the method takes **arguments, but describes them.
-    method.__dict__["__signature__"] = inspect.Signature(parameters, return_annotation=str)
-
-
-_JSON_TYPES: dict[str, Any] = {
-    "string": str,
-    "integer": int,
-    "number": float,
-    "boolean": bool,
-    "array": list[Any],
-    "object": dict[str, Any],
-}
-
-
-def _python_type(schema: JsonValue) -> Any:
-    """The Python type hint closest to a JSON schema (for the signature only)."""
-    if not isinstance(schema, dict):
-        return Any
-    kind = schema.get("type")
-    if isinstance(kind, str):
-        return _JSON_TYPES.get(kind, Any)
-    options = schema.get("anyOf")
-    if isinstance(options, list):
-        hints = [_python_type(option) for option in options if option != {"type": "null"}]
-        if len(hints) == 1:
-            return hints[0] | None
-        return Any
-    return Any
-
-
-def _describe_property(key: str, schema: JsonValue) -> str:
-    if not isinstance(schema, dict):
-        return key
-    text = schema.get("description") or schema.get("title") or key
-    default = schema.get("default")
-    suffix = f" (default: {default!r})" if "default" in schema and default is not None else ""
-    return f"{text}{suffix}"
-
-
-def _one_line(text: object) -> str:
-    return " ".join(str(text or "").split())
-
-
-def _identifier(text: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() else "_" for ch in text)
-    return cleaned if cleaned and not cleaned[0].isdigit() else f"Env{cleaned}"
