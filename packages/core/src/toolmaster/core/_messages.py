@@ -6,7 +6,7 @@ import json
 from typing import Literal
 
 from pydantic import Field, JsonValue
-from toolmaster.core._base import Record
+from toolmaster.core._base import Record, empty_list
 from toolmaster.core._tools import ToolCall
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -35,7 +35,7 @@ class Message(Record):
 
     role: Role
     content: str | None = None
-    tool_calls: list[ToolCall] = Field(default_factory=list[ToolCall])
+    tool_calls: list[ToolCall] = Field(default_factory=empty_list)
     tool_call_id: str | None = None
     name: str | None = None
     """For tool messages: the tool that produced it."""

@@ -6,8 +6,8 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import Field, JsonValue
-from toolmaster.core._base import Record
+from pydantic import Field
+from toolmaster.core._base import JsonObject, Record, empty_list
 
 Phase = Literal["trial", "execute"]
 """Which phase of an episode a call belongs to: exploratory trial calls come before
@@ -56,8 +56,8 @@ class ToolSpec(Record):
     """The name of the server that serves it, as given in the server configuration."""
     title: str | None = None
     description: str = ""
-    input_schema: dict[str, JsonValue] = Field(default_factory=lambda: {"type": "object"})
-    output_schema: dict[str, JsonValue] | None = None
+    input_schema: JsonObject = Field(default_factory=lambda: {"type": "object"})
+    output_schema: JsonObject | None = None
     annotations: ToolAnnotations = Field(default_factory=ToolAnnotations)
 
     @property
@@ -91,7 +91,7 @@ class ToolCall(Record):
 
     id: str
     tool: str
-    arguments: dict[str, JsonValue] = Field(default_factory=dict)
+    arguments: JsonObject = Field(default_factory=dict)
     phase: Phase = "execute"
 
 
@@ -99,9 +99,9 @@ class ToolResult(Record):
     """What came back for one call: a result, or an error of a known kind. Never an exception."""
 
     call_id: str
-    content: list[dict[str, JsonValue]] = Field(default_factory=list[dict[str, JsonValue]])
+    content: list[JsonObject] = Field(default_factory=empty_list)
     """MCP content blocks as JSON (`{"type": "text", "text": ...}`, images, resources)."""
-    structured_content: dict[str, JsonValue] | None = None
+    structured_content: JsonObject | None = None
     is_error: bool = False
     error_kind: ErrorKind | None = None
     latency_s: float = 0.0
