@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import anyio
 from pydantic import JsonValue
@@ -21,6 +22,7 @@ from toolmaster.agent._policy import AssistantTurn, Policy, PolicyError
 from toolmaster.agent._prompts import FINISH_TRIAL_SPEC, system_prompt
 from toolmaster.core import (
     FINISH_TRIAL,
+    FORMAT_VERSION,
     Episode,
     EpisodeError,
     Event,
@@ -89,7 +91,8 @@ class _Run:
     phase: Phase = "execute"
     phase_start: int = 0
     seq: int = 0
-    usage: Usage = field(default_factory=Usage)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
     policy_s: float = 0.0
     tools_s: float = 0.0
     counts: dict[str, int] = field(
@@ -106,9 +109,13 @@ class _Run:
     call_ids: set[str] = field(default_factory=set[str])
 
     async def emit(self, kind: EventKind, data: dict[str, JsonValue]) -> None:
+        """Send the next event to the sink, if there is one. `data` is JSON made here (literals
+        and the `json_data()` of validated records), so the event skips validation."""
         if self.events is None:
             return
-        event = Event(episode_id=self.episode_id, seq=self.seq, kind=kind, data=data)
+        event = Event.trusted(
+            episode_id=self.episode_id, seq=self.seq, kind=kind, ts=utcnow(), data=data
+        )
         self.seq += 1
         await self.events(event)
 
@@ -187,14 +194,7 @@ class Agent:
         )
         snapshot = self.sandbox.snapshot() if trial and self.sandbox is not None else None
         try:
-            with anyio.move_on_after(self.config.wall_time_s) as scope:
-                await self._turns(run, tools, snapshot, next_user)
-            if scope.cancelled_caught:
-                run.fail(
-                    EpisodeError(
-                        boundary="runtime", kind="budget", message="wall-time budget spent"
-                    )
-                )
+            await self._play(run, tools, snapshot, next_user)
         except PolicyError as exc:
             run.fail(EpisodeError(boundary="policy", kind="error", message=str(exc)))
         except Exception as exc:  # a bug in a server adapter or here: recorded, never fatal
@@ -202,34 +202,65 @@ class Agent:
             run.fail(EpisodeError(boundary="runtime", kind="exception", message=repr(exc)))
         run.close_phase()
         verdict = await self._verify(run, verify)
-        episode = Episode(
-            id=run.episode_id,
-            task=task,
-            mode=self.config.mode,
-            policy=self.policy.info.model_copy(update={"sampling": self.config.sampling}),
-            servers=list(self.host.servers),
-            tools=tools,
-            messages=run.messages,
-            phases=run.phases,
-            notes=run.notes,
-            answer=run.answer,
-            verdict=verdict,
-            error=run.error,
-            usage=run.usage,
-            timings=Timings(
-                started_at=started, finished_at=utcnow(), policy_s=run.policy_s, tools_s=run.tools_s
-            ),
-            metadata={**run.counts, "trial": trial},
+        timings = Timings(
+            started_at=started, finished_at=utcnow(), policy_s=run.policy_s, tools_s=run.tools_s
         )
+        episode = self._episode(run, task, tools, trial=trial, verdict=verdict, timings=timings)
         await run.emit(
             "episode_finished",
             {
                 "answer": episode.answer,
                 "passed": verdict.passed if verdict else None,
-                "error": run.error.model_dump(mode="json") if run.error else None,
+                "error": run.error.json_data() if run.error else None,
             },
         )
         return episode
+
+    def _episode(
+        self,
+        run: _Run,
+        task: Task,
+        tools: list[ToolSpec],
+        *,
+        trial: bool,
+        verdict: Verdict | None,
+        timings: Timings,
+    ) -> Episode:
+        """The record of the finished run. Its parts are validated records and values made
+        here, so the episode is built without validating them again (that took as long as
+        several tool calls)."""
+        return Episode.trusted(
+            id=run.episode_id,
+            format_version=FORMAT_VERSION,
+            task=task,
+            mode=self.config.mode,
+            policy=self.policy.info.model_copy(update={"sampling": self.config.sampling}),
+            servers=list(self.host.servers),
+            tools=tools,
+            messages=list(run.messages),
+            phases=list(run.phases),
+            notes=run.notes,
+            answer=run.answer,
+            verdict=verdict,
+            error=run.error,
+            usage=Usage(prompt_tokens=run.prompt_tokens, completion_tokens=run.completion_tokens),
+            timings=timings,
+            metadata={**run.counts, "trial": trial},
+        )
+
+    async def _play(
+        self, run: _Run, tools: list[ToolSpec], snapshot: JsonValue, next_user: NextUser | None
+    ) -> None:
+        """The turns, within the wall-time budget (no cancel scope to enter without one)."""
+        if self.config.wall_time_s is None:
+            await self._turns(run, tools, snapshot, next_user)
+            return
+        with anyio.move_on_after(self.config.wall_time_s) as scope:
+            await self._turns(run, tools, snapshot, next_user)
+        if scope.cancelled_caught:
+            run.fail(
+                EpisodeError(boundary="runtime", kind="budget", message="wall-time budget spent")
+            )
 
     def _known_experience(self, tools: Sequence[ToolSpec]) -> dict[str, Experience]:
         if self.memory is None:
@@ -244,31 +275,17 @@ class Agent:
     async def _turns(
         self, run: _Run, tools: list[ToolSpec], snapshot: JsonValue, next_user: NextUser | None
     ) -> None:
+        """The turns of the episode, over every user message."""
         config = self.config
         budget = config.max_turns
         while budget > 0:
             budget -= 1
             offered = [*tools, FINISH_TRIAL_SPEC] if run.phase == "trial" else tools
             turn = await self._complete(run, offered)
-            calls = self._stamp_calls(run, turn)
-            message = Message(
-                role="assistant", content=turn.content, tool_calls=calls, usage=turn.usage
-            )
-            run.messages.append(message)
-            await run.emit(
-                "assistant", {"message": message.model_dump(mode="json"), "phase": run.phase}
-            )
-            if turn.format_errors:
-                run.counts["format_errors"] += len(turn.format_errors)
-                feedback = "\n".join(f"Invalid tool call: {e}" for e in turn.format_errors)
-                run.messages.append(Message(role="user", content=feedback))
-                await run.emit(
-                    "error",
-                    {"boundary": "policy", "kind": "format", "errors": list(turn.format_errors)},
-                )
-                if not calls:
-                    continue
+            calls, calls_data = await self._record_turn(run, turn)
             if not calls:
+                if turn.format_errors:
+                    continue
                 run.answer = turn.content
                 if next_user is None or not await self._follow_up(run, snapshot, next_user):
                     return
@@ -276,18 +293,25 @@ class Agent:
                 tools = list(self.host.tools)
                 budget = config.max_turns
                 continue
-            for call in calls:
-                snapshot = await self._handle_call(run, call, snapshot)
+            for index, call in enumerate(calls):
+                if run.events is not None:
+                    await run.emit("tool_call", {"call": calls_data[index]})
+                if call.tool == FINISH_TRIAL and run.phase == "trial":
+                    await self._finish_trial(run, call, snapshot)
+                    snapshot = None
+                    continue
+                result = self._admit(run, call)
+                if result is None:
+                    started = time.perf_counter()
+                    result = await self.host.call(call, timeout=config.call_timeout_s)
+                    run.tools_s += time.perf_counter() - started
+                await self._record_result(run, call, result)
             if run.phase == "trial" and run.counts["trial_calls"] >= config.max_trial_calls:
                 await self._end_trial(run, snapshot, notes=None)
                 snapshot = None
-                run.messages.append(
-                    Message(
-                        role="user",
-                        content=_BUDGET_SPENT,
-                    )
-                )
-            if config.max_tokens is not None and run.usage.total_tokens >= config.max_tokens:
+                run.messages.append(Message(role="user", content=_BUDGET_SPENT))
+            spent = run.prompt_tokens + run.completion_tokens
+            if config.max_tokens is not None and spent >= config.max_tokens:
                 run.fail(
                     EpisodeError(boundary="runtime", kind="budget", message="token budget spent")
                 )
@@ -297,6 +321,31 @@ class Agent:
                 boundary="runtime", kind="budget", message=f"turn budget ({config.max_turns}) spent"
             )
         )
+
+    async def _record_turn(
+        self, run: _Run, turn: AssistantTurn
+    ) -> tuple[list[ToolCall], list[JsonValue]]:
+        """Append the assistant message (and feedback on invalid calls). Its stamped calls, and
+        their JSON as the event of the message has it (none without events)."""
+        calls = self._stamp_calls(run, turn)
+        message = Message(
+            role="assistant", content=turn.content, tool_calls=calls, usage=turn.usage
+        )
+        run.messages.append(message)
+        calls_data: list[JsonValue] = []
+        if run.events is not None:
+            data = message.json_data()
+            calls_data = cast("list[JsonValue]", data["tool_calls"])
+            await run.emit("assistant", {"message": data, "phase": run.phase})
+        if turn.format_errors:
+            run.counts["format_errors"] += len(turn.format_errors)
+            feedback = "\n".join(f"Invalid tool call: {e}" for e in turn.format_errors)
+            run.messages.append(Message(role="user", content=feedback))
+            await run.emit(
+                "error",
+                {"boundary": "policy", "kind": "format", "errors": list(turn.format_errors)},
+            )
+        return calls, calls_data
 
     async def _follow_up(self, run: _Run, snapshot: JsonValue, next_user: NextUser) -> bool:
         """Append the next user message if `next_user` gives one (a trial still running ends
@@ -320,7 +369,8 @@ class Agent:
             raise PolicyError(f"the policy raised {exc!r}") from exc
         finally:
             run.policy_s += time.perf_counter() - started
-        run.usage = run.usage + turn.usage
+        run.prompt_tokens += turn.usage.prompt_tokens
+        run.completion_tokens += turn.usage.completion_tokens
         return turn
 
     @staticmethod
@@ -333,47 +383,49 @@ class Agent:
             if not call_id or call_id in seen:
                 call_id = f"call_{len(seen)}"
             seen.add(call_id)
-            stamped.append(call.model_copy(update={"id": call_id, "phase": run.phase}))
+            if call_id == call.id and call.phase == run.phase:
+                stamped.append(call)
+            else:  # made of the fields of a validated call: no need to validate them again
+                stamped.append(
+                    ToolCall.trusted(
+                        id=call_id, tool=call.tool, arguments=call.arguments, phase=run.phase
+                    )
+                )
         return stamped
 
-    async def _handle_call(self, run: _Run, call: ToolCall, snapshot: JsonValue) -> JsonValue:
-        """Answer one call; returns the sandbox snapshot still to restore (None once restored)."""
-        await run.emit("tool_call", {"call": call.model_dump(mode="json")})
-        if call.tool == FINISH_TRIAL and run.phase == "trial":
-            await self._record_result(
-                run, call, _ok(call.id, "Trial phase finished. Now execute the task.")
-            )
-            notes = call.arguments.get("notes")
-            await self._end_trial(
-                run, snapshot, notes=notes if isinstance(notes, str) else json.dumps(notes)
-            )
-            return None
+    async def _finish_trial(self, run: _Run, call: ToolCall, snapshot: JsonValue) -> None:
+        """Answer `finish_trial` in the trial phase and end the phase with its notes."""
+        await self._record_result(
+            run, call, _ok(call.id, "Trial phase finished. Now execute the task.")
+        )
+        notes = call.arguments.get("notes")
+        await self._end_trial(
+            run, snapshot, notes=notes if isinstance(notes, str) else json.dumps(notes)
+        )
+
+    def _admit(self, run: _Run, call: ToolCall) -> ToolResult | None:
+        """None when `call` goes to the host (and is counted as a call of its phase); else the
+        result that refuses it."""
         if call.tool == FINISH_TRIAL:
-            result = ToolResult.error(
+            return ToolResult.error(
                 call.id, "refused", "finish_trial: there is no trial phase running."
             )
-        elif refusal := self._refusal(run, call):
-            result = ToolResult.error(call.id, "refused", refusal)
-        else:
-            run.counts[f"{run.phase}_calls"] += 1
-            if run.phase == "trial":
-                spec = run.tools.get(call.tool)
-                if spec is not None:
-                    run.trialed[spec.name] = spec
-            started = time.perf_counter()
-            result = await self.host.call(call, timeout=self.config.call_timeout_s)
-            run.tools_s += time.perf_counter() - started
-        await self._record_result(run, call, result)
-        return snapshot
+        if refusal := self._refusal(run, call):
+            return ToolResult.error(call.id, "refused", refusal)
+        run.counts[f"{run.phase}_calls"] += 1
+        if run.phase == "trial":
+            spec = run.tools.get(call.tool)
+            if spec is not None:
+                run.trialed[spec.name] = spec
+        return None
 
     async def _record_result(self, run: _Run, call: ToolCall, result: ToolResult) -> None:
         self._count(run, result)
         run.messages.append(
             Message(role="tool", tool_call_id=call.id, name=call.tool, content=result_text(result))
         )
-        await run.emit(
-            "tool_result", {"result": result.model_dump(mode="json"), "phase": run.phase}
-        )
+        if run.events is not None:
+            await run.emit("tool_result", {"result": result.json_data(), "phase": run.phase})
 
     def _refusal(self, run: _Run, call: ToolCall) -> str | None:
         if run.phase != "trial":
@@ -425,7 +477,7 @@ class Agent:
             logger.warning("verifier failed on episode %s: %r", run.episode_id, exc)
             run.fail(EpisodeError(boundary="verifier", kind="exception", message=repr(exc)))
             return None
-        await run.emit("verdict", {"verdict": verdict.model_dump(mode="json")})
+        await run.emit("verdict", {"verdict": verdict.json_data()})
         return verdict
 
 
@@ -440,4 +492,12 @@ def result_text(result: ToolResult) -> str:
 
 
 def _ok(call_id: str, text: str) -> ToolResult:
-    return ToolResult(call_id=call_id, content=[{"type": "text", "text": text}])
+    return ToolResult.trusted(
+        call_id=call_id,
+        content=[{"type": "text", "text": text}],
+        structured_content=None,
+        is_error=False,
+        error_kind=None,
+        latency_s=0.0,
+        original_size=None,
+    )

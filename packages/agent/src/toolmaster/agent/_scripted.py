@@ -4,6 +4,7 @@ a policy; `ScriptedPolicy` plays a fixed list of turns, for tests of the loop it
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import cast
@@ -75,12 +76,24 @@ class ScriptedPolicy:
 
 
 def _assistant_turn(turn: Turn) -> AssistantTurn:
+    """The turn as a policy returns it, with a made-up token count. Its parts come from a
+    validated `Turn`, so it is built without validating them again."""
     tokens = len(turn.content or "") // 4 + 16 * len(turn.tool_calls)
-    return AssistantTurn(
+    return AssistantTurn.trusted(
         content=turn.content,
         tool_calls=list(turn.tool_calls),
-        usage=Usage(completion_tokens=tokens),
+        usage=_usage(tokens),
+        format_errors=[],
+        raw=None,
+        finish_reason=None,
+        latency_s=0.0,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _usage(completion_tokens: int) -> Usage:
+    """A scripted turn's made-up token count (records are immutable, so one serves all)."""
+    return Usage(completion_tokens=completion_tokens)
 
 
 def _result_from_text(call_id: str, text: str) -> ToolResult:
