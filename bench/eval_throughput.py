@@ -1,6 +1,6 @@
 """Evaluation throughput: episodes per second at concurrency 1, 8 and 64.
 
-    uv run python bench/eval_throughput.py [--latency 0.1] [--per-slot 3] [--levels 1,8,64]
+    uv run python bench/eval_throughput.py [--latency 0.1] [--per-slot 4] [--levels 1,8,64]
 
 The runner (`toolmaster.eval._runner.run_eval`) runs in-domain test tasks in trial mode with the
 reference teachers as the policy, recording every episode in a fresh SQLite store. Two policies:
@@ -11,8 +11,10 @@ reference teachers as the policy, recording every episode in a fresh SQLite stor
   as a model behind an HTTP endpoint would take. Waits overlap; CPU does not.
 
 For each policy and concurrency it prints episodes per second, the speedup against
-concurrency 1 (the anchor), and CPU seconds of this process per episode. Each level runs
-`per-slot x concurrency` episodes (at least 8), so every slot has work from start to end.
+concurrency 1 (the anchor), CPU milliseconds of this process per episode, and the bound the
+CPU puts on the speedup: one core's worth of episodes per second (1 / CPU seconds per episode,
+the run is one event loop) over the anchor's rate. Each level runs `per-slot x concurrency`
+episodes (at least 16), so every slot has work from start to end.
 """
 
 from __future__ import annotations
@@ -80,19 +82,25 @@ def measure(concurrency: int, episodes: int, latency: float) -> tuple[float, flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per model turn")
-    parser.add_argument("--per-slot", type=int, default=3, help="episodes per concurrency slot")
+    parser.add_argument("--per-slot", type=int, default=4, help="episodes per concurrency slot")
     parser.add_argument("--levels", default="1,8,64", help="concurrency levels; first = anchor")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     measure(4, 8, 0.0)  # warm up: imports, task generation, first-call caches
     for name, latency in (("scripted", 0.0), (f"scripted + {args.latency:g} s/turn", args.latency)):
         print(f"\n{name}")
-        print(f"{'concurrency':>11} {'episodes':>8} {'ep/s':>7} {'speedup':>7} {'CPU ms/ep':>9}")
+        print(
+            f"{'concurrency':>11} {'episodes':>8} {'ep/s':>7} {'speedup':>7} {'CPU ms/ep':>9}"
+            f" {'CPU bound':>9}"
+        )
         anchor = None
         for level in levels:
-            rate, cpu, done = measure(level, max(8, args.per_slot * level), latency)
+            rate, cpu, done = measure(level, max(16, args.per_slot * level), latency)
             anchor = anchor or rate
-            print(f"{level:>11} {done:>8} {rate:>7.2f} {rate / anchor:>6.2f}x {1000 * cpu:>9.0f}")
+            print(
+                f"{level:>11} {done:>8} {rate:>7.2f} {rate / anchor:>6.2f}x {1000 * cpu:>9.0f}"
+                f" {1 / cpu / anchor:>8.1f}x"
+            )
 
 
 if __name__ == "__main__":
