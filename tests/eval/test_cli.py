@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from toolmaster.cli._app import app, main
+from toolmaster.cli._eval_run import build_config, load_spec
 from toolmaster.core import Store
+from toolmaster.eval._runner import plan_cases
 from toolmaster.eval._tags import run_episodes
 from typer.testing import CliRunner
 
@@ -67,25 +69,43 @@ def test_eval_report_and_compare_two_runs(tmp_path: Path) -> None:
     ]
 
 
-def test_eval_run_takes_a_spec_file_with_a_task_file_suite(tmp_path: Path) -> None:
-    (tmp_path / "mcp.json").write_text('{"mcpServers": {"w": {"env": "weather"}}}')
-    (tmp_path / "tasks.jsonl").write_text(
-        '{"prompt": "Say hi", "expect": {"answer": {"contains": "hi"}}}\n'
-    )
+def test_eval_run_takes_a_spec_file_and_flags_win(tmp_path: Path) -> None:
     (tmp_path / "eval.toml").write_text(
-        'run = "spec"\nmodes = ["direct"]\n'
-        '[[suites]]\nkind = "tasks"\nname = "mine"\nservers = "mcp.json"\ntasks = "tasks.jsonl"\n'
-        "[budgets]\nmax_turns = 2\n"
+        'run = "spec"\nmodes = ["direct"]\nsettings = ["clean"]\n'
+        '[[suites]]\nkind = "bundled"\nname = "w"\nenvs = ["weather"]\n'
+        "[selection]\ntasks_per_env = 1\n"
     )
-    result = runner.invoke(app, ["eval", "run", "--spec", str(tmp_path / "eval.toml"),
-                                 "--policy", "openai", "--base-url", "http://127.0.0.1:9/v1",
-                                 "--model", "m", "--concurrency", "1"])  # fmt: skip
+    args = ["eval", "run", "--spec", str(tmp_path / "eval.toml"), "--policy", "reference"]
+    result = runner.invoke(app, [*args, "--setting", "evolved"])
     assert result.exit_code == 0, result.output
     with Store(tmp_path / "sessions.db") as store:
         ((tag, episode),) = run_episodes(store, ["spec"])
-    assert (tag.suite, tag.policy, episode.mode) == ("mine", "openai", "direct")
-    assert episode.error is not None
-    assert episode.error.boundary == "policy", "nothing listens on port 9: a policy failure"
+    assert (tag.suite, tag.setting, tag.policy, episode.mode) == (
+        "w",
+        "evolved",
+        "reference",
+        "direct",
+    )
+    assert episode.verdict is not None
+    assert episode.verdict.passed
+
+
+def test_a_spec_files_task_suite_paths_are_relative_to_it(tmp_path: Path) -> None:
+    folder = tmp_path / "suite"
+    folder.mkdir()
+    (folder / "mcp.json").write_text('{"mcpServers": {"w": {"env": "weather"}}}')
+    (folder / "tasks.jsonl").write_text(
+        '{"id": "hi", "prompt": "Say hi", "expect": {"answer": {"contains": "hi"}}}\n'
+    )
+    (folder / "eval.json").write_text(
+        '{"suites": [{"kind": "tasks", "name": "mine", "servers": "mcp.json", '
+        '"tasks": "tasks.jsonl"}], "budgets": {"max_turns": 2}}'
+    )
+    flags = {"suites": [], "selection": {}, "budgets": {"max_turns": None}}
+    config = build_config(load_spec(folder / "eval.json"), flags)
+    assert config.budgets.max_turns == 2
+    (case,) = plan_cases(config)
+    assert (case.suite, case.task.id, case.servers[0].name) == ("mine", "hi", "w")
 
 
 @pytest.mark.parametrize(
