@@ -37,8 +37,11 @@ if TYPE_CHECKING:
 StoreOption = Annotated[
     Path | None, typer.Option("--store", help="Session store file (default: from the settings).")
 ]
-ListOption = Annotated[list[str] | None, typer.Option(show_default=False)]
-IntOption = Annotated[int | None, typer.Option(show_default=False)]
+
+
+def _opt(text: str) -> Any:
+    """An option with help and no default shown (a flag left out keeps the spec's value)."""
+    return typer.Option(help=text, show_default=False)
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -143,33 +146,44 @@ def run_command(
     spec: Annotated[
         Path | None, typer.Option(help="A JSON or TOML file of evaluation settings (EvalConfig).")
     ] = None,
-    suite: ListOption = None,
-    servers: Annotated[
-        Path | None, typer.Option(help="mcpServers JSON of a task-file suite.")
+    suite: Annotated[
+        list[str] | None,
+        _opt("Built-in suites: in-domain (default), out-of-domain, or an environment."),
     ] = None,
-    tasks: Annotated[Path | None, typer.Option(help="Task file (JSONL) of that suite.")] = None,
-    name: Annotated[
-        str | None, typer.Option(help="Name of that suite (default: file stem).")
+    servers: Annotated[Path | None, _opt("mcpServers JSON of a task-file suite.")] = None,
+    tasks: Annotated[Path | None, _opt("Task file (JSONL) of that suite.")] = None,
+    name: Annotated[str | None, _opt("Name of that suite (default: the task file's stem).")] = None,
+    setting: Annotated[
+        list[str] | None,
+        _opt("clean (default), renamed, paraphrased, stripped, misleading, evolved, or all."),
     ] = None,
-    setting: ListOption = None,
-    mode: Annotated[list[str] | None, typer.Option("--mode", "-m", show_default=False)] = None,
-    policy: Annotated[list[str] | None, typer.Option("--policy", "-p", show_default=False)] = None,
+    mode: Annotated[
+        list[str] | None, typer.Option("--mode", "-m", help="trial,direct (default: both).")
+    ] = None,
+    policy: Annotated[
+        list[str] | None,
+        typer.Option("--policy", "-p", help="embedded (default), reference, openai; repeatable."),
+    ] = None,
     base_url: BaseUrlOption = None,
     model: ModelOption = None,
     api_key_env: ApiKeyEnvOption = None,
     tool_mode: ToolModeOption = "native",
     adapter: AdapterOption = None,
     batch: BatchOption = 4,
-    tasks_per_env: IntOption = None,
-    limit: IntOption = None,
-    samples: IntOption = None,
-    seed: IntOption = None,
-    concurrency: IntOption = None,
-    max_turns: IntOption = None,
-    max_trial_calls: IntOption = None,
-    max_new_tokens: IntOption = None,
-    temperature: Annotated[float | None, typer.Option(show_default=False)] = None,
-    allow_unsafe_trials: Annotated[bool | None, typer.Option(show_default=False)] = None,
+    tasks_per_env: Annotated[
+        int | None, _opt("A seeded sample of N tasks per environment.")
+    ] = None,
+    limit: Annotated[int | None, _opt("Then a seeded sample of N tasks per suite.")] = None,
+    samples: Annotated[int | None, _opt("Episodes per task, setting, mode and policy (1).")] = None,
+    seed: Annotated[int | None, _opt("Seed of the task sample and perturbations (0).")] = None,
+    concurrency: Annotated[int | None, _opt("Episodes at once (8).")] = None,
+    max_turns: Annotated[int | None, _opt("Model turns per episode (32).")] = None,
+    max_trial_calls: Annotated[int | None, _opt("Trial calls per episode (20).")] = None,
+    max_new_tokens: Annotated[int | None, _opt("Tokens per model turn (512).")] = None,
+    temperature: Annotated[float | None, _opt("Sampling temperature (0).")] = None,
+    allow_unsafe_trials: Annotated[
+        bool | None, _opt("Trial tools not marked read-only on servers without a sandbox.")
+    ] = None,
     run: Annotated[str | None, typer.Option(help="Run id; an existing one is resumed.")] = None,
     store: StoreOption = None,
     report: Annotated[Path | None, typer.Option(help="Write the run's report here.")] = None,
