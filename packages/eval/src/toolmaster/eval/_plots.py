@@ -4,7 +4,7 @@
 global state, no display needed).
 
 - `pass_rate.png`: pass rate by setting, one panel per suite, one bar per (run,) policy and
-  mode, with the bootstrap interval as the error bar.
+  mode, labelled with its value (percent), with the bootstrap interval as the error bar.
 - `trials_success.png`: pass rate against the number of trial calls, one line per (run,)
   policy and mode; the marker area grows with the episodes in the bin.
 """
@@ -55,10 +55,11 @@ def plot_pass_rates(groups: Sequence[GroupMetrics], path: Path) -> None:
                 ys.append(group.pass_rate)
                 errors[0].append(max(0.0, group.pass_rate - group.pass_ci[0]))
                 errors[1].append(max(0.0, group.pass_ci[1] - group.pass_rate))
-            ax.bar(xs, ys, width, yerr=errors, capsize=3,
-                   label=_series_name(run, policy, mode, many_runs))  # fmt: skip
+            bars = ax.bar(xs, ys, width, yerr=errors, capsize=3,
+                          label=_series_name(run, policy, mode, many_runs))  # fmt: skip
+            ax.bar_label(bars, [f"{100 * y:.0f}" for y in ys], fontsize="x-small", padding=2)
         ax.set_xticks(range(len(settings)), settings, rotation=20)
-        ax.set_ylim(0, 1.05)
+        ax.set_ylim(0, 1.12)
         ax.set_title(suite)
         ax.set_ylabel("pass rate")
         ax.grid(axis="y", alpha=0.3)
