@@ -236,7 +236,7 @@ class Agent:
             mode=self.config.mode,
             policy=self.policy.info.model_copy(update={"sampling": self.config.sampling}),
             servers=list(self.host.servers),
-            tools=tools,
+            tools=list(tools),
             messages=list(run.messages),
             phases=list(run.phases),
             notes=run.notes,

@@ -23,7 +23,7 @@ class SolverPolicy:
     """
 
     def __init__(self, solver: Solver, *, name: str = "reference-solver") -> None:
-        self.info = PolicyInfo(name=name, backend="scripted")
+        self.info = _info(name)
         self._solver = solver
         self._started = False
 
@@ -60,7 +60,7 @@ class ScriptedPolicy:
     """Plays fixed turns in order (then answers "done"), whatever the conversation says."""
 
     def __init__(self, turns: Sequence[Turn | AssistantTurn], *, name: str = "scripted") -> None:
-        self.info = PolicyInfo(name=name, backend="scripted")
+        self.info = _info(name)
         self._turns = list(turns)
         self.seen: list[list[Message]] = []
         """The conversation as it was at each call, for assertions in tests."""
@@ -88,6 +88,13 @@ def _assistant_turn(turn: Turn) -> AssistantTurn:
         finish_reason=None,
         latency_s=0.0,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _info(name: str) -> PolicyInfo:
+    """The info of a scripted policy (one per name: records are immutable, and scripted
+    policies are made per episode)."""
+    return PolicyInfo(name=name, backend="scripted")
 
 
 @functools.lru_cache(maxsize=1024)
