@@ -642,3 +642,43 @@ def test_train_grpo_usage_mistakes(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("one_thread")
+def test_smollm2_grpo_step_on_cpu(tmp_path: Path) -> None:
+    """A GRPO step of the embedded SmolLM2-135M-Instruct with LoRA over weather rollouts: the
+    real model's rollouts are judged by the verifier and trained on."""
+    config = TrainConfig.model_validate(
+        {
+            "name": "smollm2-grpo",
+            "output_dir": str(tmp_path),
+            "model": {"name_or_path": "embedded"},
+            "lora": {"r": 8, "alpha": 16, "dropout": 0.0},
+            "grpo": {
+                "environments": ["weather"],
+                "tasks_per_env": 1,
+                "max_turns": 2,
+                "trl": {
+                    "max_steps": 1,
+                    "per_device_train_batch_size": 2,
+                    "num_generations": 2,
+                    "max_completion_length": 128,
+                    "learning_rate": 1e-5,
+                    "logging_steps": 1,
+                    "save_strategy": "no",
+                },
+            },
+        }
+    )
+    hub = RolloutHub(RolloutSettings(mode="trial", max_trial_calls=6))
+    try:
+        result = run_grpo(config, hub=hub)
+        logs = [log for rollout in hub.rollouts for log in rollout.logs]
+        assert result.global_step == 1 and len(logs) == 2
+        assert all(log.verdict is not None and log.parts is not None for log in logs)
+        totals = [log.parts.total for log in logs if log.parts is not None]
+        assert result.log_history[0]["reward"] == pytest.approx(sum(totals) / 2, abs=1e-5)
+    finally:
+        hub.close()
+    assert (result.final_dir / "adapter_model.safetensors").is_file()
