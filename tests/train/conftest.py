@@ -13,6 +13,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+import torch
 from toolmaster.agent import AgentConfig, Recorder, reference_policy, run_env_tasks
 from toolmaster.core import AsyncStore, Episode, Mode, Store, get_environment
 from toolmaster.train._config import ModelConfig
@@ -64,6 +65,15 @@ def reference_episodes(reference_store_path: Path) -> list[Episode]:
     """Every recorded episode, newest first."""
     with Store(reference_store_path) as store:
         return store.episodes()
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """Tiny models train much faster on one thread than on two on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

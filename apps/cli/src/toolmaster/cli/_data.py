@@ -1,3 +1,52 @@
-"""`toolmaster data` (being built)."""
+"""`toolmaster data build CONFIG --out DIR`: recorded episodes -> a training dataset on disk."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from toolmaster.cli._app import app
+from toolmaster.cli._train_sft import ConfigArgument, StoreOption, load_config, store_path
+from toolmaster.core import Store, UserError
+
+data_app = typer.Typer(
+    help="Training data from recorded episodes (trl's conversational format).",
+    no_args_is_help=True,
+)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("build")
+def build_command(
+    ctx: typer.Context,
+    config: ConfigArgument,
+    *,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the dataset to.")],
+    store: StoreOption = None,
+) -> None:
+    """Turn the episodes that the config's data filters keep into `train` and `eval` splits of
+    {messages, tools} rows, saved with `datasets` (load them with `load_from_disk(DIR)`)."""
+    loaded = load_config(config)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UserError(f"{out} exists and is not empty: choose another --out or remove it")
+    from toolmaster.train._data import build_sft_dataset, save_sft_dataset  # noqa: PLC0415
+
+    path = store_path(ctx, store, loaded)
+    with Store(path) as opened:
+        splits, stats = build_sft_dataset(opened, loaded.data)
+    save_sft_dataset(splits, stats, out)
+    table = Table(box=box.SIMPLE, show_header=False)
+    table.add_row("episodes read", str(stats.episodes_read))
+    for reason, count in sorted(stats.dropped.items()):
+        table.add_row(f"dropped: {reason}", str(count))
+    table.add_row("duplicates", str(stats.duplicates))
+    table.add_row("train rows (tasks)", f"{stats.train_rows} ({stats.train_tasks})")
+    table.add_row("eval rows (tasks)", f"{stats.eval_rows} ({stats.eval_tasks})")
+    table.add_row("rows per second", f"{stats.rows_per_s:.0f}")
+    console = Console(highlight=False)
+    console.print(table)
+    console.print(f"[green]saved[/] to {out} (datasets.load_from_disk({str(out)!r}))")

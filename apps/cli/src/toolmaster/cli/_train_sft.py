@@ -1,3 +1,117 @@
-"""`toolmaster train sft` (being built)."""
+"""`toolmaster train sft CONFIG`: supervised fine-tuning on recorded teacher episodes."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from toolmaster.cli._settings import settings_of
+from toolmaster.cli._train import train_app
+from toolmaster.core import Store, UserError
+
+if TYPE_CHECKING:
+    from toolmaster.train._config import TrainConfig
+    from toolmaster.train._sft import SFTResult
+
+CONFIG_DIR = Path("configs/train")
+"""Where a `CONFIG` name is looked up when it is not a file: `configs/train/NAME.toml`."""
+
+ConfigArgument = Annotated[
+    str,
+    typer.Argument(help="A config file, or a name in configs/train/ (cpu-smoke, ...)."),
+]
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Session store to read episodes from (default: the config's data.store, else the "
+        "settings').",
+        show_default=False,
+    ),
+]
+
+
+def resolve_config(name: str) -> Path:
+    """A config file: `name` itself when it is a file, else `configs/train/NAME.toml`."""
+    given = Path(name)
+    if given.is_file():
+        return given
+    named = CONFIG_DIR / f"{name}.toml"
+    if named.is_file():
+        return named
+    known = sorted(p.stem for p in CONFIG_DIR.glob("*.toml")) if CONFIG_DIR.is_dir() else []
+    hint = f" (known: {', '.join(known)})" if known else ""
+    raise UserError(f"no training config {name!r}: not a file, nor {named}{hint}")
+
+
+def load_config(name: str) -> TrainConfig:
+    """The training config a command line names."""
+    from toolmaster.train._config import TrainConfig  # noqa: PLC0415 (keeps --help fast)
+
+    return TrainConfig.load(resolve_config(name))
+
+
+def store_path(ctx: typer.Context, flag: Path | None, config: TrainConfig) -> Path:
+    """The store to read: `--store`, else the config's `[data] store`, else the settings'. It
+    must exist: an empty new store would only say that there is nothing to train on."""
+    path = flag or config.data.store or settings_of(ctx).sessions_db
+    if not path.is_file():
+        raise UserError(
+            f"no session store at {path}: record teacher episodes first (`toolmaster synth`)"
+        )
+    return path
+
+
+@train_app.command("sft")
+def sft_command(
+    ctx: typer.Context,
+    config: ConfigArgument,
+    *,
+    store: StoreOption = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option(help="Checkpoints and the result (default: the config's output_dir)."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue from the latest checkpoint in the output folder.")
+    ] = False,
+) -> None:
+    """Fine-tune on recorded episodes (trl SFTTrainer, LoRA or full, assistant-only loss) and
+    save the adapter or model, its tokenizer and provenance.json to OUTPUT_DIR/final."""
+    loaded = load_config(config)
+    console = Console(highlight=False)
+    console.print(f"[bold]SFT[/] {loaded.name}: {loaded.description}")
+    from toolmaster.train._sft import run_sft  # noqa: PLC0415 (torch, trl: seconds to import)
+
+    if loaded.data.dataset_dir is not None:
+        result = run_sft(loaded, output_dir=output_dir, resume=resume)
+    else:
+        with Store(store_path(ctx, store, loaded)) as opened:
+            result = run_sft(loaded, store=opened, output_dir=output_dir, resume=resume)
+    _report(console, result, embedded=loaded.model.name_or_path == "embedded")
+
+
+def _report(console: Console, result: SFTResult, *, embedded: bool) -> None:
+    def loss(value: float | None) -> str:
+        return "-" if value is None else f"{value:.4f}"
+
+    console.print(
+        f"{result.steps} steps, train loss {loss(result.train_loss)}, held-out loss "
+        f"{loss(result.eval_loss)}; {result.tokens} tokens at {result.tokens_per_s:.0f} tokens/s"
+    )
+    kind = "adapter" if result.lora else "model"
+    console.print(f"[green]saved[/] the {kind} to {result.final_dir}")
+    if result.lora and embedded:
+        console.print(
+            f"try it: toolmaster run --env weather --task weather/test/0000 --adapter "
+            f"{result.final_dir}"
+        )
+    elif result.lora:
+        console.print(
+            f"evaluate it: TransformersPolicy.from_pretrained({result.base!r}, "
+            f"adapter={str(result.final_dir)!r})"
+        )
+    else:
+        console.print(f"evaluate it: TransformersPolicy.from_pretrained({str(result.final_dir)!r})")

@@ -319,8 +319,10 @@ def _nothing_kept(store: Store, config: DataConfig, read: int, dropped: Counter[
 
 
 def save_sft_dataset(splits: DatasetDict, stats: DataStats, out: Path) -> None:
-    """Write the splits (`datasets.load_from_disk(out)` reads them) and `DATASET_INFO`."""
-    saving: Any = splits
+    """Write the splits (`datasets.load_from_disk(out)` reads them) and `DATASET_INFO`. An empty
+    split is left out (`datasets` cannot read one back): no held-out tasks, no `eval` split."""
+    kept = {name: split for name, split in splits.items() if len(split) > 0}
+    saving: Any = _datasets().DatasetDict(kept)
     saving.save_to_disk(str(out))
     (out / DATASET_INFO).write_text(stats.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
