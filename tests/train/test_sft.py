@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 from datasets import load_from_disk
 from safetensors.torch import load_file
 from toolmaster.agent import (
@@ -237,11 +236,14 @@ def _toml(config: TrainConfig) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_smollm2_lora_sft_lowers_the_held_out_loss(reference_store: Store, tmp_path: Path) -> None:
+    # The weather episodes cut at 1536 tokens: the system prompt and tools (~890 tokens), the
+    # task and the first ~280 tokens the teacher wrote (CPU steps cost ~30 s each at this length).
     config = TrainConfig.load(REPO / "configs" / "train" / "cpu-small.toml")
     data = config.data.model_copy(update={"environments": ["weather"], "eval_fraction": 0.25})
-    trl = {**config.sft.trl, "max_steps": 12, "eval_strategy": "no", "report_to": "none"}
-    trl |= {"gradient_accumulation_steps": 1, "warmup_steps": 0, "learning_rate": 5e-4}
+    trl = {**config.sft.trl, "max_steps": 8, "eval_strategy": "no", "max_length": 1536}
+    trl |= {"gradient_accumulation_steps": 1, "warmup_steps": 0, "learning_rate": 1e-3}
     config = config.model_copy(
         update={
             "data": data,
@@ -249,11 +251,7 @@ def test_smollm2_lora_sft_lowers_the_held_out_loss(reference_store: Store, tmp_p
             "output_dir": tmp_path,
         }
     )
-    threads = torch.get_num_threads()
-    torch.set_num_threads(max(threads, 2))
     result = run_sft(config, store=reference_store, evaluate_before=True)
     assert result.eval_loss_before is not None and result.eval_loss is not None
-    assert result.eval_loss < result.eval_loss_before * 0.9, (
-        result.eval_loss_before,
-        result.eval_loss,
-    )
+    print(f"held-out loss {result.eval_loss_before:.3f} -> {result.eval_loss:.3f}")
+    assert result.eval_loss < result.eval_loss_before * 0.8

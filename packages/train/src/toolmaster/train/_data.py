@@ -236,7 +236,8 @@ def _rank(seed: int, task: tuple[str, str]) -> str:
 
 
 def _fingerprint(row: dict[str, Any]) -> str:
-    text = json.dumps([row["messages"], row["tools"]], ensure_ascii=False, sort_keys=True)
+    """Identical conversations hash alike: rows are built with their keys in one order."""
+    text = json.dumps(row["messages"], ensure_ascii=False) + row["tools"]
     return hashlib.sha256(text.encode()).hexdigest()
 
 
