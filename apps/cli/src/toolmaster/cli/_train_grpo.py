@@ -9,24 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from toolmaster.cli._train import train_app
+from toolmaster.cli._train import resolve_config, train_app
 from toolmaster.core import Store, UserError
-
-CONFIG_DIR = Path("configs/train")
-"""Where `CONFIG` names are looked up when they are not a file: `configs/train/NAME.toml`."""
-
-
-def resolve_config(name: str) -> Path:
-    """A config file: `name` itself when it is a file, else `configs/train/NAME.toml`."""
-    given = Path(name)
-    if given.is_file():
-        return given
-    named = CONFIG_DIR / f"{name}.toml"
-    if named.is_file():
-        return named
-    known = sorted(p.stem for p in CONFIG_DIR.glob("*.toml")) if CONFIG_DIR.is_dir() else []
-    hint = f" (known: {', '.join(known)})" if known else ""
-    raise UserError(f"no training config {name!r}: not a file, nor {named}{hint}")
 
 
 @train_app.command("grpo")

@@ -8,15 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from toolmaster.cli._settings import settings_of
-from toolmaster.cli._train import train_app
+from toolmaster.cli._train import resolve_config, train_app
 from toolmaster.core import Store, UserError
 
 if TYPE_CHECKING:
     from toolmaster.train._config import TrainConfig
     from toolmaster.train._sft import SFTResult
-
-CONFIG_DIR = Path("configs/train")
-"""Where a `CONFIG` name is looked up when it is not a file: `configs/train/NAME.toml`."""
 
 ConfigArgument = Annotated[
     str,
@@ -31,19 +28,6 @@ StoreOption = Annotated[
         show_default=False,
     ),
 ]
-
-
-def resolve_config(name: str) -> Path:
-    """A config file: `name` itself when it is a file, else `configs/train/NAME.toml`."""
-    given = Path(name)
-    if given.is_file():
-        return given
-    named = CONFIG_DIR / f"{name}.toml"
-    if named.is_file():
-        return named
-    known = sorted(p.stem for p in CONFIG_DIR.glob("*.toml")) if CONFIG_DIR.is_dir() else []
-    hint = f" (known: {', '.join(known)})" if known else ""
-    raise UserError(f"no training config {name!r}: not a file, nor {named}{hint}")
 
 
 def load_config(name: str) -> TrainConfig:
