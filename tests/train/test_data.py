@@ -11,20 +11,24 @@ from typing import Any
 
 import anyio
 import pytest
+from datasets import load_from_disk
 from toolmaster.agent import (
     CHATML_TOOLS_TEMPLATE,
     FINISH_TRIAL_SPEC,
     AgentConfig,
     reference_policy,
     run_env_tasks,
+    system_prompt,
     tool_schema,
 )
+from toolmaster.cli._app import main
 from toolmaster.core import (
     FINISH_TRIAL,
     Episode,
     EpisodeError,
     Experience,
     Store,
+    Task,
     UserError,
     Verdict,
     get_environment,
@@ -37,6 +41,7 @@ from toolmaster.train._data import (
     build_sft_dataset,
     episode_row,
     load_sft_dataset,
+    prompt_dataset,
     save_sft_dataset,
     split_rows,
 )
@@ -237,3 +242,24 @@ def test_loading_bad_datasets_is_a_user_error(tmp_path: Path) -> None:
     (tmp_path / "junk" / "x.txt").write_text("not a dataset")
     with pytest.raises(UserError, match="not a saved dataset"):
         load_sft_dataset(tmp_path / "junk")
+
+
+def test_grpo_prompt_sets_from_tasks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "prompts.toml"
+    config.write_text('name = "p"\n[grpo]\nenvironments = ["weather", "shop"]\ntasks_per_env = 3\n')
+    with pytest.raises(SystemExit) as exit_info:
+        main(["data", "prompts", str(config), "--out", str(tmp_path / "prompts")])
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 0, err
+    assert "6 trial-mode prompts of shop, weather" in out
+    rows: Any = load_from_disk(str(tmp_path / "prompts"))
+    assert rows.column_names == ["prompt", "environment", "task"]
+    weather = get_environment("weather").tasks("train")[0]
+    first = next(r for r in rows if Task.model_validate_json(r["task"]) == weather)
+    assert first["environment"] == "weather"
+    assert first["prompt"] == [
+        {"role": "system", "content": system_prompt(trial=True, sandboxed=True)},
+        {"role": "user", "content": weather.prompt},
+    ]
+    with pytest.raises(UserError, match="no tasks"):
+        prompt_dataset([])

@@ -1,9 +1,11 @@
-"""`toolmaster data build CONFIG --out DIR`: recorded episodes -> a training dataset on disk."""
+"""`toolmaster data build|prompts CONFIG --out DIR`: recorded episodes -> an SFT dataset, and
+tasks -> a GRPO prompt set, on disk."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -31,8 +33,7 @@ def build_command(
     """Turn the episodes that the config's data filters keep into `train` and `eval` splits of
     {messages, tools} rows, saved with `datasets` (load them with `load_from_disk(DIR)`)."""
     loaded = load_config(config)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UserError(f"{out} exists and is not empty: choose another --out or remove it")
+    _check_empty(out)
     from toolmaster.train._data import build_sft_dataset, save_sft_dataset  # noqa: PLC0415
 
     path = store_path(ctx, store, loaded)
@@ -50,3 +51,32 @@ def build_command(
     console = Console(highlight=False)
     console.print(table)
     console.print(f"[green]saved[/] to {out} (datasets.load_from_disk({str(out)!r}))")
+
+
+@data_app.command("prompts")
+def prompts_command(
+    config: ConfigArgument,
+    *,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the prompts to.")],
+) -> None:
+    """Turn the tasks of the config's GRPO worlds (grpo.environments, grpo.servers) into trl
+    prompt rows {prompt, environment, task}, saved with `datasets`; `toolmaster train grpo`
+    builds the same rows itself."""
+    loaded = load_config(config)
+    _check_empty(out)
+    from toolmaster.train._data import prompt_dataset  # noqa: PLC0415 (datasets: slow import)
+    from toolmaster.train._worlds import prompt_rows, worlds_of  # noqa: PLC0415
+
+    rows = prompt_rows(worlds_of(loaded.grpo, dict(os.environ)), loaded.grpo.mode)
+    dataset: Any = prompt_dataset(rows)
+    dataset.save_to_disk(str(out))
+    worlds = sorted({str(row["environment"]) for row in rows})
+    Console(highlight=False).print(
+        f"[green]saved[/] {len(rows)} {loaded.grpo.mode}-mode prompts of {', '.join(worlds)} "
+        f"to {out}"
+    )
+
+
+def _check_empty(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UserError(f"{out} exists and is not empty: choose another --out or remove it")
