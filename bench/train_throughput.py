@@ -38,7 +38,7 @@ from toolmaster.agent import AgentConfig, Recorder, reference_policy, run_env_ta
 from toolmaster.core import AsyncStore, Store, get_environment
 from toolmaster.train._config import DataConfig, ModelConfig, TrainConfig
 from toolmaster.train._data import build_sft_dataset, rows_of, save_sft_dataset, select_episodes
-from toolmaster.train._models import model_source
+from toolmaster.train._models import model_source, resolve_dtype
 from toolmaster.train._sft import run_sft
 from toolmaster.train._templates import TRAINING_CHAT_TEMPLATE
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
@@ -55,21 +55,24 @@ async def record(store: Store, per_env: int) -> None:
         await run_env_tasks(env, tasks, policy, AgentConfig(), recorder=Recorder(AsyncStore(store)))
 
 
-def data_speed(store: Store) -> None:
+def data_speed(store: Store, repeats: int = 5) -> None:
+    """Median rows/s of reading the store, of the row conversion, and of the whole build."""
     config = DataConfig(require_trial=True)
     build_sft_dataset(store, config)  # warm: imports, caches
-    builds = []
-    for _ in range(3):
-        _, stats = build_sft_dataset(store, config)
-        builds.append(stats.rows_per_s)
-    episodes = list(select_episodes(store, config))
-    started = time.perf_counter()
-    rows, *_ = rows_of(episodes, config)
-    rows_only = len(rows) / (time.perf_counter() - started)
+    read, convert, whole = [], [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        episodes = list(select_episodes(store, config))
+        read.append(len(episodes) / (time.perf_counter() - started))
+        started = time.perf_counter()
+        rows_of(episodes, config)
+        convert.append(len(episodes) / (time.perf_counter() - started))
+        whole.append(build_sft_dataset(store, config)[1].rows_per_s)
     print(
-        f"episodes -> dataset rows: {statistics.median(builds):.0f} rows/s end to end "
-        f"(store, filters, rows, dedup, split, Arrow; {len(episodes)} episodes); "
-        f"{rows_only:.0f} rows/s for the row conversion alone"
+        f"episodes -> dataset rows ({len(episodes)} episodes, median of {repeats}): "
+        f"{statistics.median(whole):.0f} rows/s end to end; reading the store "
+        f"{statistics.median(read):.0f}/s, rows + filters + dedup "
+        f"{statistics.median(convert):.0f}/s"
     )
 
 
@@ -100,7 +103,7 @@ def plain(config: TrainConfig, dataset_dir: Path, out: Path) -> tuple[int, float
     source = model_source(config.model)
     tokenizer = AutoTokenizer.from_pretrained(source)
     tokenizer.chat_template = TRAINING_CHAT_TEMPLATE
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=resolve_dtype(config.model.dtype))
     lora = config.lora
     assert lora is not None
     peft_config = LoraConfig(
@@ -165,14 +168,15 @@ def main() -> None:
         splits, stats = build_sft_dataset(store, config.data)
         save_sft_dataset(splits, stats, work / "dataset")
         rates: dict[str, list[float]] = {"ours": [], "plain": []}
-        for round_ in range(args.rounds):
+        for round_ in range(-1, args.rounds):  # round -1 warms caches up and is not counted
             for side in ("plain", "ours"):
                 out = work / f"{side}-{round_}"
                 if side == "ours":
                     tokens, seconds = ours(config, store, out)
                 else:
                     tokens, seconds = plain(config, work / "dataset", out)
-                rates[side].append(tokens / seconds)
+                if round_ >= 0:
+                    rates[side].append(tokens / seconds)
                 print(
                     f"round {round_} {side:5}: {tokens} tokens in {seconds:.1f} s "
                     f"= {tokens / seconds:.0f} tokens/s"

@@ -258,7 +258,7 @@ def run_pipeline(
                 f"changed); run again with `--redo {stage.name}` to train it afresh (this "
                 f"removes {stage.resume_dir})"
             )
-        expected = f" (expected about {stage.expected_s / 60:.0f} min)" if stage.expected_s else ""
+        expected = f" (expected about {stage.expected_s / 60:.1f} min)" if stage.expected_s else ""
         if dry_run:
             log(f"== {stage.name}{expected}:\n" + "\n".join(f"   {s}" for s in shown))
             outcomes.append(StageOutcome(stage.name, "planned", None, shown, fingerprint))
