@@ -74,14 +74,14 @@ class MiniSizes:
 PROFILES: dict[str, MiniSizes] = {
     "default": MiniSizes(
         synth_tasks_per_env=8, synth_samples=1,
-        sft_direct_steps=12, sft_trial_steps=12, sft_grad_accum=2, sft_max_length=4096,
-        grpo_steps=4, grpo_tasks_per_env=4, grpo_generations=2, grpo_completion=160,
-        grpo_max_turns=4, grpo_max_trial_calls=2,
-        eval=EvalBudgets(limit=3, max_turns=5, max_trial_calls=2, max_new_tokens=96,
+        sft_direct_steps=12, sft_trial_steps=12, sft_grad_accum=1, sft_max_length=3072,
+        grpo_steps=2, grpo_tasks_per_env=4, grpo_generations=2, grpo_completion=128,
+        grpo_max_turns=3, grpo_max_trial_calls=2,
+        eval=EvalBudgets(limit=3, max_turns=4, max_trial_calls=2, max_new_tokens=96,
                          concurrency=4),
         batch=4,
-        expected_min={"synth": 1, "sft-direct": 12, "sft-trial": 18, "grpo": 20,
-                      "eval-base": 8, "eval-trained": 18, "report": 1},
+        expected_min={"synth": 1, "sft-direct": 9, "sft-trial": 19, "grpo": 6,
+                      "eval-base": 7, "eval-trained": 12, "report": 1},
     ),
     "quick": MiniSizes(
         synth_tasks_per_env=2, synth_samples=1,
