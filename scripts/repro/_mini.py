@@ -74,13 +74,13 @@ class MiniSizes:
 PROFILES: dict[str, MiniSizes] = {
     "default": MiniSizes(
         synth_tasks_per_env=8, synth_samples=1,
-        sft_direct_steps=12, sft_trial_steps=12, sft_grad_accum=1, sft_max_length=3072,
+        sft_direct_steps=12, sft_trial_steps=12, sft_grad_accum=1, sft_max_length=4096,
         grpo_steps=2, grpo_tasks_per_env=4, grpo_generations=2, grpo_completion=128,
         grpo_max_turns=3, grpo_max_trial_calls=2,
         eval=EvalBudgets(limit=3, max_turns=4, max_trial_calls=2, max_new_tokens=96,
                          concurrency=4),
         batch=4,
-        expected_min={"synth": 1, "sft-direct": 9, "sft-trial": 19, "grpo": 6,
+        expected_min={"synth": 1, "sft-direct": 9, "sft-trial": 22, "grpo": 6,
                       "eval-base": 7, "eval-trained": 12, "report": 1},
     ),
     "quick": MiniSizes(
