@@ -75,13 +75,13 @@ PROFILES: dict[str, MiniSizes] = {
     "default": MiniSizes(
         synth_tasks_per_env=8, synth_samples=1,
         sft_direct_steps=12, sft_trial_steps=12, sft_grad_accum=1, sft_max_length=4096,
-        grpo_steps=2, grpo_tasks_per_env=4, grpo_generations=2, grpo_completion=128,
-        grpo_max_turns=3, grpo_max_trial_calls=2,
-        eval=EvalBudgets(limit=3, max_turns=4, max_trial_calls=2, max_new_tokens=96,
+        grpo_steps=2, grpo_tasks_per_env=4, grpo_generations=2, grpo_completion=192,
+        grpo_max_turns=6, grpo_max_trial_calls=3,
+        eval=EvalBudgets(limit=3, max_turns=8, max_trial_calls=3, max_new_tokens=160,
                          concurrency=4),
         batch=4,
-        expected_min={"synth": 1, "sft-direct": 9, "sft-trial": 22, "grpo": 6,
-                      "eval-base": 7, "eval-trained": 12, "report": 1},
+        expected_min={"synth": 1, "sft-direct": 9, "sft-trial": 22, "grpo": 8,
+                      "eval-base": 7, "eval-trained": 18, "report": 1},
     ),
     "quick": MiniSizes(
         synth_tasks_per_env=2, synth_samples=1,
@@ -157,10 +157,13 @@ def _train_stages(options: MiniOptions) -> list[Stage]:
                                ("sft-trial", "mini-trial", s.sft_trial_steps)):  # fmt: skip
         config, values = _sft_config(options, recipe, steps)
         folder = out / arm
+        # What the SFT stage trains with: the config without its `[grpo]` table, so resizing
+        # GRPO does not redo the SFT it starts from.
+        sft_inputs = {key: value for key, value in values.items() if key != "grpo"}
         tool = ("train", "sft", str(config), "--store", str(teacher), "--output-dir", str(folder))
         stages.append(
             Stage(arm, [Command((*LAUNCHER, *tool), tool, env, resume_flag="--resume")],
-                  after=("synth",), output=folder / "final" / "provenance.json", inputs=values,
+                  after=("synth",), output=folder / "final" / "provenance.json", inputs=sft_inputs,
                   resume_dir=folder, digest_output=True, expected_s=_expected(s, arm))
         )  # fmt: skip
     config, values = _sft_config(options, "mini-trial", s.sft_trial_steps)
