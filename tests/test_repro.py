@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,9 @@ def test_derived_config_keeps_the_recipe_and_applies_sizes(tmp_path: Path) -> No
     loaded = TrainConfig.load(tmp_path / "c.toml")
     assert loaded.sft.trl["max_steps"] == 3 == values["sft"]["trl"]["max_steps"]
     assert loaded.model.name_or_path == "tiny-random"
-    assert loaded.sft.trl["learning_rate"] == 2e-4  # untouched values stay
+    recipe_values = tomllib.loads(recipe.read_text())
+    untouched = recipe_values["sft"]["trl"]["learning_rate"]
+    assert loaded.sft.trl["learning_rate"] == untouched  # values the sizes leave alone stay
     assert loaded.data.require_trial and loaded.grpo.mode == "trial"
     with pytest.raises(PipelineError, match="cannot read the recipe"):
         derive_config(tmp_path / "missing.toml", {}, tmp_path / "d.toml")
