@@ -65,6 +65,7 @@ def _commands(argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         ["mini", "--quick"],
         ["mini", "--quick", "--model", "tiny-random", "--eval-policy", "reference"],
         ["mini", "--eval-tasks-per-env", "2", "--sft-steps", "3", "--threads", "1"],
+        ["mini", "--max-turns", "12", "--max-trial-calls", "5"],
         ["paper", "--teacher-url", "http://127.0.0.1:9/v1", "--teacher-model", "teacher",
          "--teacher-key-env", "TEACHER_KEY"],
     ],
@@ -108,6 +109,20 @@ def test_mini_options_and_arms(monkeypatch: pytest.MonkeyPatch) -> None:
     assert full.results == Path("docs/results/mini")
     assert full.sizes.eval.tasks_per_env == 2 and full.sizes.eval.limit is None
     assert [a.mode for a in ARMS] == ["direct", "trial", "direct", "trial", "trial"]
+
+
+def test_turn_budgets_reach_evaluations_and_grpo_rollouts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    argv = ["mini", "--max-turns", "12", "--max-trial-calls", "5"]
+    sizes = mini_options(parse(argv)).sizes
+    assert (sizes.grpo_max_turns, sizes.grpo_max_trial_calls) == (12, 5)
+    commands = _commands(argv, monkeypatch, tmp_path)
+    evals = [c.toolmaster for c in commands if c.toolmaster and c.toolmaster[:2] == ("eval", "run")]
+    assert len(evals) == len(ARMS)
+    for command in evals:
+        flat = " ".join(command)
+        assert "--max-turns 12" in flat and "--max-trial-calls 5" in flat
 
 
 def test_derived_config_keeps_the_recipe_and_applies_sizes(tmp_path: Path) -> None:

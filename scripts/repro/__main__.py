@@ -46,6 +46,15 @@ def _mini_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grpo-steps", type=_positive)
     p.add_argument("--eval-tasks-per-env", type=_positive)
     p.add_argument("--eval-limit", type=_positive, help="tasks per suite")
+    p.add_argument(
+        "--max-turns",
+        type=_positive,
+        help="model turns per episode, evaluations and GRPO rollouts (the teacher's trial "
+        "episodes take 7-12; docs/results/mini.md)",
+    )
+    p.add_argument(
+        "--max-trial-calls", type=_positive, help="trial calls per episode, evaluations and GRPO"
+    )
     _common(p)
 
 
@@ -92,6 +101,8 @@ def mini_options(args: argparse.Namespace) -> MiniOptions:
         grpo_steps=args.grpo_steps,
         eval_tasks_per_env=args.eval_tasks_per_env,
         eval_limit=args.eval_limit,
+        max_turns=args.max_turns,
+        max_trial_calls=args.max_trial_calls,
     )
     default_results = "mini-check" if profile == "quick" else "mini"
     return MiniOptions(

@@ -12,8 +12,8 @@ Stages (each skipped when done, each resumable; `scripts.repro._pipeline`):
 5. `report`: `toolmaster eval report` of the five runs, the arms summary and the stage timings
    into the results folder (docs/results/mini/ by default).
 
-Profiles size the stages: `default` (about two hours on an idle 2-core CPU, see
-docs/results/mini.md for the measurements behind it) and `quick` (a wiring check: a handful of
+Profiles size the stages: `default` (69 minutes measured on the 2-core CPU, see
+docs/results/mini.md for the measurements behind it and what its budgets cannot show) and `quick` (a wiring check: a handful of
 tasks, a couple of steps, one task per suite). `--model tiny-random --eval-policy reference` runs
 the same stages with the tiny random model and the reference teachers (tests/test_repro.py).
 """
@@ -80,8 +80,8 @@ PROFILES: dict[str, MiniSizes] = {
         eval=EvalBudgets(limit=1, max_turns=4, max_trial_calls=2, max_new_tokens=128,
                          concurrency=6),
         batch=6,
-        expected_min={"synth": 1, "sft-direct": 9, "sft-trial": 22, "grpo": 8,
-                      "eval-base": 4, "eval-trained": 16, "report": 1},
+        expected_min={"synth": 0.5, "sft-direct": 11, "sft-trial": 15, "grpo": 4,
+                      "eval-base": 3, "eval-trained": 13, "report": 0.5},
     ),
     "quick": MiniSizes(
         synth_tasks_per_env=2, synth_samples=1,
@@ -273,10 +273,21 @@ def with_overrides(
     grpo_steps: int | None = None,
     eval_tasks_per_env: int | None = None,
     eval_limit: int | None = None,
+    max_turns: int | None = None,
+    max_trial_calls: int | None = None,
 ) -> MiniSizes:
     """`sizes` with the command line's knobs (None: unchanged). Giving one of the eval task
-    knobs replaces both (`--eval-tasks-per-env` alone means no `--limit`)."""
+    knobs replaces both (`--eval-tasks-per-env` alone means no `--limit`). The turn and
+    trial-call budgets apply to the evaluations and the GRPO rollouts alike."""
     out = sizes
+    if max_turns is not None:
+        out = replace(out, grpo_max_turns=max_turns, eval=replace(out.eval, max_turns=max_turns))
+    if max_trial_calls is not None:
+        out = replace(
+            out,
+            grpo_max_trial_calls=max_trial_calls,
+            eval=replace(out.eval, max_trial_calls=max_trial_calls),
+        )
     if synth_tasks_per_env is not None:
         out = replace(out, synth_tasks_per_env=synth_tasks_per_env)
     if sft_steps is not None:
