@@ -114,9 +114,10 @@ def test_mini_options_and_arms(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_turn_budgets_reach_evaluations_and_grpo_rollouts(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    argv = ["mini", "--max-turns", "12", "--max-trial-calls", "5"]
+    argv = ["mini", "--max-turns", "12", "--max-trial-calls", "5", "--grpo-completion", "1024"]
     sizes = mini_options(parse(argv)).sizes
     assert (sizes.grpo_max_turns, sizes.grpo_max_trial_calls) == (12, 5)
+    assert sizes.grpo_completion == 1024
     commands = _commands(argv, monkeypatch, tmp_path)
     evals = [c.toolmaster for c in commands if c.toolmaster and c.toolmaster[:2] == ("eval", "run")]
     assert len(evals) == len(ARMS)

@@ -44,6 +44,11 @@ def _mini_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--synth-tasks-per-env", type=_positive)
     p.add_argument("--sft-steps", type=_positive, help="steps of both SFT arms")
     p.add_argument("--grpo-steps", type=_positive)
+    p.add_argument(
+        "--grpo-completion",
+        type=_positive,
+        help="tokens the model may generate in one GRPO rollout, over all its turns",
+    )
     p.add_argument("--eval-tasks-per-env", type=_positive)
     p.add_argument("--eval-limit", type=_positive, help="tasks per suite")
     p.add_argument(
@@ -99,6 +104,7 @@ def mini_options(args: argparse.Namespace) -> MiniOptions:
         synth_tasks_per_env=args.synth_tasks_per_env,
         sft_steps=args.sft_steps,
         grpo_steps=args.grpo_steps,
+        grpo_completion=args.grpo_completion,
         eval_tasks_per_env=args.eval_tasks_per_env,
         eval_limit=args.eval_limit,
         max_turns=args.max_turns,

@@ -272,6 +272,7 @@ def with_overrides(
     synth_tasks_per_env: int | None = None,
     sft_steps: int | None = None,
     grpo_steps: int | None = None,
+    grpo_completion: int | None = None,
     eval_tasks_per_env: int | None = None,
     eval_limit: int | None = None,
     max_turns: int | None = None,
@@ -295,6 +296,8 @@ def with_overrides(
         out = replace(out, sft_direct_steps=sft_steps, sft_trial_steps=sft_steps)
     if grpo_steps is not None:
         out = replace(out, grpo_steps=grpo_steps)
+    if grpo_completion is not None:
+        out = replace(out, grpo_completion=grpo_completion)
     if eval_tasks_per_env is not None or eval_limit is not None:
         budgets = replace(out.eval, tasks_per_env=eval_tasks_per_env, limit=eval_limit)
         out = replace(out, eval=budgets)
