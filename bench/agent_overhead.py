@@ -6,7 +6,11 @@ the same Toolbox. Both run over one in-process MCP server (a bundled environment
 Both sides build their inputs once, outside the timing: the anchor its calls, the agent the
 script its policy plays (a fresh policy per episode, as a policy keeps its place in the script).
 
-    uv run python bench/agent_overhead.py [--episodes 200] [--rounds 5] [--breakdown]
+    uv run python bench/agent_overhead.py [--episodes 200] [--stdio-episodes 50] [--rounds 5]
+        [--breakdown]
+
+Over two transports: the bundled server in process (the cheapest calls there are, so the
+strictest test of the loop) and over stdio (another process, as MCP servers usually run).
 
 Target: overhead <= 10% (ratio <= 1.10). `--breakdown` adds where the agent's extra time goes, in
 CPU time of this thread (steadier than wall time on a loaded machine): the time inside the tool
@@ -17,13 +21,21 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
 import anyio
 from pydantic import JsonValue
-from toolmaster.agent import Agent, AgentConfig, EventSink, ScriptedPolicy, ToolHost
+from toolmaster.agent import (
+    Agent,
+    AgentConfig,
+    AssistantTurn,
+    EventSink,
+    ScriptedPolicy,
+    ToolHost,
+)
 from toolmaster.core import (
     FINISH_TRIAL,
     Event,
@@ -32,10 +44,10 @@ from toolmaster.core import (
     ToolCall,
     ToolResult,
     ToolSpec,
-    Turn,
+    Usage,
     get_environment,
 )
-from toolmaster.mcp import InProcessServerSpec, Toolbox
+from toolmaster.mcp import InProcessServerSpec, ServerSpec, StdioServerSpec, Toolbox
 
 CALLS: list[tuple[str, dict[str, JsonValue]]] = [
     ("find_city", {"query": "Lisbon"}),
@@ -58,13 +70,18 @@ LABELS = {
 }
 
 
-def script() -> list[Turn]:
+def script() -> list[AssistantTurn]:
+    """The episode's turns as a model returns them: a zero-latency policy hands them over."""
     calls = [ToolCall(id=f"c{i}", tool=t, arguments=a) for i, (t, a) in enumerate(CALLS)]
+    usage = Usage(prompt_tokens=100, completion_tokens=16)
     return [
-        *(Turn(tool_calls=[c]) for c in calls[:3]),
-        Turn(tool_calls=[ToolCall(id="f", tool=FINISH_TRIAL, arguments={"notes": "n"})]),
-        *(Turn(tool_calls=[c]) for c in calls[3:]),
-        Turn(content="answer"),
+        *(AssistantTurn(tool_calls=[c], usage=usage) for c in calls[:3]),
+        AssistantTurn(
+            tool_calls=[ToolCall(id="f", tool=FINISH_TRIAL, arguments={"notes": "n"})],
+            usage=usage,
+        ),
+        *(AssistantTurn(tool_calls=[c], usage=usage) for c in calls[3:]),
+        AssistantTurn(content="answer", usage=usage),
     ]
 
 
@@ -155,13 +172,23 @@ async def same_results(toolbox: Toolbox, task: Task) -> None:
         ), tool
 
 
-async def measure(episodes: int, rounds: int, *, breakdown: bool) -> dict[str, float]:
-    """Per row, ms per episode: wall time, best of the rounds; with `breakdown`, also CPU
-    time (medians) of the rows and of the calls inside them."""
+def server_specs(task: Task) -> dict[str, ServerSpec]:
+    """The same world of the weather environment, served in process and over stdio."""
     env = get_environment("weather")
-    task = env.tasks("test")[0]
-    session = env.open(task)
-    async with Toolbox([InProcessServerSpec(name="weather", server=session.server)]) as toolbox:
+    command = [sys.executable, "-m", "toolmaster.envs.weather", "--task", task.id]
+    return {
+        "in process": InProcessServerSpec(name="weather", server=env.open(task).server),
+        "stdio": StdioServerSpec(name="weather", command=command[0], args=command[1:]),
+    }
+
+
+async def measure(
+    transport: str, episodes: int, rounds: int, *, breakdown: bool
+) -> dict[str, float]:
+    """Per row, ms per episode over one transport: wall time, best of the rounds; with
+    `breakdown`, also CPU time (medians) of the rows and of the calls inside them."""
+    task = get_environment("weather").tasks("test")[0]
+    async with Toolbox([server_specs(task)[transport]]) as toolbox:
         await same_results(toolbox, task)
         best = await wall(jobs(toolbox, FreeHost(toolbox.tools), task), episodes, rounds)
         if breakdown:
@@ -201,17 +228,24 @@ async def cpu(toolbox: Toolbox, task: Task, episodes: int, rounds: int) -> dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--episodes", type=int, default=200)
+    parser.add_argument("--stdio-episodes", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--breakdown", action="store_true", help="where the extra time goes")
     args = parser.parse_args()
-    best = anyio.run(partial(measure, args.episodes, args.rounds, breakdown=args.breakdown))
-    print(f"{len(CALLS)} tool calls per episode, {args.episodes} episodes, best of {args.rounds}")
-    print(f"{'':<34}{'ms/episode':>12}")
-    for name, label in LABELS.items():
-        print(f"{label:<34}{best[name] * 1e3:>12.3f}")
-    print(f"ratio agent/anchor = {best['agent'] / best['anchor']:.3f}  (target <= 1.10)")
-    if args.breakdown:
-        print_breakdown(best, args.rounds)
+    for transport, episodes in (("in process", args.episodes), ("stdio", args.stdio_episodes)):
+        breakdown = args.breakdown and transport == "in process"
+        best = anyio.run(partial(measure, transport, episodes, args.rounds, breakdown=breakdown))
+        print(
+            f"{transport}: {len(CALLS)} tool calls per episode, {episodes} episodes, "
+            f"best of {args.rounds}"
+        )
+        print(f"{'':<34}{'ms/episode':>12}")
+        for name, label in LABELS.items():
+            print(f"{label:<34}{best[name] * 1e3:>12.3f}")
+        print(f"ratio agent/anchor = {best['agent'] / best['anchor']:.3f}  (target <= 1.10)")
+        if breakdown:
+            print_breakdown(best, args.rounds)
+        print()
 
 
 def print_breakdown(ms: dict[str, float], rounds: int) -> None:

@@ -16,9 +16,11 @@ from toolmaster.core import (
     Message,
     PolicyInfo,
     Sampling,
+    ServerIdentity,
     Store,
     Task,
     ToolCall,
+    ToolResult,
     ToolSpec,
     Turn,
     get_environment,
@@ -121,6 +123,44 @@ async def test_unsafe_trial_is_refused_without_a_sandbox() -> None:
     tool_messages = [m for m in episode.messages if m.role == "tool"]
     assert "not marked read-only" in (tool_messages[0].content or "")
     assert tool_messages[2].content == "calc:hi"
+    assert episode.metadata["refused"] == 1
+
+
+class Growing:
+    """A host that shows only `add` until its first call, then every tool (a server that
+    announced new tools mid-episode)."""
+
+    def __init__(self, toolbox: Toolbox) -> None:
+        self.toolbox = toolbox
+        self.called = False
+
+    @property
+    def tools(self) -> Sequence[ToolSpec]:
+        tools = self.toolbox.tools
+        return tools if self.called else [t for t in tools if t.name == "add"]
+
+    @property
+    def servers(self) -> Sequence[ServerIdentity]:
+        return self.toolbox.servers
+
+    async def call(self, call: ToolCall, *, timeout: float | None = None) -> ToolResult:
+        self.called = True
+        return await self.toolbox.call(call, timeout=timeout)
+
+
+async def test_a_tool_gained_mid_trial_is_refused_unless_read_only() -> None:
+    turns = [
+        Turn(tool_calls=[call("add", a=1, b=1)]),
+        Turn(tool_calls=[call("echo", text="hi")]),
+        Turn(content="ok"),
+    ]
+    with anyio.fail_after(20):
+        async with Toolbox([memory_spec("calc", calc_server())]) as toolbox:
+            host = Growing(toolbox)
+            episode = await Agent(ScriptedPolicy(turns), host, AgentConfig()).run(TASK)
+    tool_messages = [m.content or "" for m in episode.messages if m.role == "tool"]
+    assert tool_messages[0] == "2"
+    assert "not marked read-only" in tool_messages[1]
     assert episode.metadata["refused"] == 1
 
 

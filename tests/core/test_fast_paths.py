@@ -57,6 +57,38 @@ def test_trusted_records_are_frozen() -> None:
         call.id = "d"  # pyright: ignore[reportAttributeAccessIssue] (the point of the test)
 
 
+def test_trusted_records_share_a_fields_set_that_copies_do_not() -> None:
+    """Trusted records of a type share one fields-set; pydantic copies it before changing it,
+    so a copy with an update leaves the others' alone."""
+    first = ToolCall.trusted(id="c", tool="t", arguments={}, phase="trial")
+    second = ToolCall.trusted(id="d", tool="t", arguments={}, phase="trial")
+    assert first.model_fields_set is second.model_fields_set
+    assert first.model_fields_set == set(ToolCall.model_fields)
+    for copied in (first.model_copy(update={"id": "e"}), first.model_copy(deep=True)):
+        assert copied.model_fields_set is not first.model_fields_set
+        assert copied.model_fields_set == set(ToolCall.model_fields)
+    assert second.model_fields_set == set(ToolCall.model_fields)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        [],
+        [{"type": "text", "text": "one"}],
+        [{"type": "image", "data": "...", "mimeType": "image/png"}],
+        [{"type": "text"}],
+        [
+            {"type": "text", "text": "a"},
+            {"type": "image", "data": "..."},
+            {"type": "text", "text": "b"},
+        ],
+    ],
+)
+def test_result_text_joins_the_text_blocks(content: list[dict[str, JsonValue]]) -> None:
+    texts = [str(block.get("text", "")) for block in content if block.get("type") == "text"]
+    assert ToolResult(call_id="c", content=content).text == "\n".join(texts)
+
+
 def test_trusted_refuses_missing_or_misordered_fields() -> None:
     with pytest.raises(UserError, match="takes every field, in order: id, tool, arguments, phase"):
         ToolCall.trusted(id="c", tool="t", arguments={})

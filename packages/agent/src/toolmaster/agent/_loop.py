@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import cast
 
 import anyio
@@ -80,6 +81,17 @@ class AgentConfig:
     sampling: Sampling = field(default_factory=Sampling)
 
 
+class _Nothing:
+    """An awaitable that is done at once (what `emit` hands over when no sink listens)."""
+
+    def __await__(self) -> Generator[None, None, None]:
+        return
+        yield
+
+
+_NOTHING = _Nothing()
+
+
 @dataclass
 class _Run:
     """The mutable state of one episode while it runs."""
@@ -108,16 +120,21 @@ class _Run:
     """The tools of the episode, by name."""
     call_ids: set[str] = field(default_factory=set[str])
 
-    async def emit(self, kind: EventKind, data: dict[str, JsonValue]) -> None:
-        """Send the next event to the sink, if there is one. `data` is JSON made here (literals
-        and the `json_data()` of validated records), so the event skips validation."""
-        if self.events is None:
-            return
-        event = Event.trusted(
-            episode_id=self.episode_id, seq=self.seq, kind=kind, ts=utcnow(), data=data
+    def emit(self, kind: EventKind, data: dict[str, JsonValue]) -> Awaitable[None]:
+        """Send the next event to the sink, if there is one: await what this returns. `data`
+        is JSON made here (literals and the `json_data()` of validated records), so the event
+        skips validation. (A plain method handing over the sink's awaitable: one coroutine
+        less per event.)"""
+        events = self.events
+        if events is None:
+            return _NOTHING
+        seq = self.seq
+        self.seq = seq + 1
+        return events(
+            Event.trusted(
+                episode_id=self.episode_id, seq=seq, kind=kind, ts=datetime.now(UTC), data=data
+            )
         )
-        self.seq += 1
-        await self.events(event)
 
     def close_phase(self) -> None:
         end = len(self.messages)
@@ -278,10 +295,10 @@ class Agent:
         """The turns of the episode, over every user message."""
         config = self.config
         budget = config.max_turns
+        trial_tools = [*tools, FINISH_TRIAL_SPEC]
         while budget > 0:
             budget -= 1
-            offered = [*tools, FINISH_TRIAL_SPEC] if run.phase == "trial" else tools
-            turn = await self._complete(run, offered)
+            turn = await self._complete(run, trial_tools if run.phase == "trial" else tools)
             calls, calls_data = await self._record_turn(run, turn)
             if not calls:
                 if turn.format_errors:
@@ -291,6 +308,7 @@ class Agent:
                     return
                 snapshot = None
                 tools = list(self.host.tools)
+                trial_tools = [*tools, FINISH_TRIAL_SPEC]
                 budget = config.max_turns
                 continue
             for index, call in enumerate(calls):
@@ -328,8 +346,13 @@ class Agent:
         """Append the assistant message (and feedback on invalid calls). Its stamped calls, and
         their JSON as the event of the message has it (none without events)."""
         calls = self._stamp_calls(run, turn)
-        message = Message(
-            role="assistant", content=turn.content, tool_calls=calls, usage=turn.usage
+        message = Message.trusted(  # made of the validated parts of the turn
+            role="assistant",
+            content=turn.content,
+            tool_calls=calls,
+            tool_call_id=None,
+            name=None,
+            usage=turn.usage,
         )
         run.messages.append(message)
         calls_data: list[JsonValue] = []
@@ -412,17 +435,26 @@ class Agent:
             )
         if refusal := self._refusal(run, call):
             return ToolResult.error(call.id, "refused", refusal)
-        run.counts[f"{run.phase}_calls"] += 1
         if run.phase == "trial":
+            run.counts["trial_calls"] += 1
             spec = run.tools.get(call.tool)
             if spec is not None:
                 run.trialed[spec.name] = spec
+        else:
+            run.counts["execute_calls"] += 1
         return None
 
     async def _record_result(self, run: _Run, call: ToolCall, result: ToolResult) -> None:
         self._count(run, result)
         run.messages.append(
-            Message(role="tool", tool_call_id=call.id, name=call.tool, content=result_text(result))
+            Message.trusted(  # the call's validated id and name, and text made here
+                role="tool",
+                content=result_text(result),
+                tool_calls=[],
+                tool_call_id=call.id,
+                name=call.tool,
+                usage=None,
+            )
         )
         if run.events is not None:
             await run.emit("tool_result", {"result": result.json_data(), "phase": run.phase})
@@ -432,7 +464,9 @@ class Agent:
             return None
         if run.counts["trial_calls"] >= self.config.max_trial_calls:
             return "The trial budget is spent; this call was not made."
-        spec = next((t for t in self.host.tools if t.name == call.tool), None)
+        spec = run.tools.get(call.tool) or next(  # a tool the host gained mid-episode
+            (t for t in self.host.tools if t.name == call.tool), None
+        )
         if (
             spec is None
             or spec.read_only

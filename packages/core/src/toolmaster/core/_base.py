@@ -16,8 +16,20 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 from toolmaster.core._errors import UserError
 
-_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {}
-"""The field names of each record type `Record.trusted` has built, in declaration order."""
+_TRUSTED: dict[type[BaseModel], tuple[tuple[str, ...], set[str]]] = {}
+"""Per record type `Record.trusted` has built: its field names, and the fields-set its records
+share."""
+
+
+def _trusted_shape(cls: type[BaseModel]) -> tuple[tuple[str, ...], set[str]]:
+    if cls.__pydantic_post_init__ is not None or cls.__private_attributes__:
+        raise UserError(
+            f"{cls.__name__}.trusted: records with post-init hooks or private "
+            "attributes must be built by the constructor"
+        )
+    names = tuple(cls.model_fields)
+    shape = _TRUSTED[cls] = (names, set(names))
+    return shape
 
 
 def _slot_setter(name: str) -> Callable[[object, object], None]:
@@ -96,23 +108,21 @@ class Record(BaseModel):
         The record equals, and serializes exactly like, the one the constructor would build
         from the same values.
         """
-        names = _FIELDS.get(cls)
-        if names is None:
-            if cls.__pydantic_post_init__ is not None or cls.__private_attributes__:
-                raise UserError(
-                    f"{cls.__name__}.trusted: records with post-init hooks or private "
-                    "attributes must be built by the constructor"
-                )
-            names = _FIELDS[cls] = tuple(cls.model_fields)
+        shape = _TRUSTED.get(cls)
+        if shape is None:
+            shape = _trusted_shape(cls)
+        names, fields_set = shape
         if tuple(fields) != names:
             raise UserError(
                 f"{cls.__name__}.trusted takes every field, in order: {', '.join(names)}; "
                 f"got {', '.join(fields) or 'none'}"
             )
         # What `model_construct` does, for a record type with neither extras nor private state.
+        # Every trusted record of a type shares one fields-set: all of its fields, and pydantic
+        # copies the set before it changes one (`model_copy`).
         record = object.__new__(cls)
         _set_dict(record, fields)
-        _set_fields_set(record, set(names))
+        _set_fields_set(record, fields_set)
         _set_extra(record, None)
         _set_private(record, None)
         return record
