@@ -2,15 +2,14 @@
 
 An episode with a zero-latency scripted policy (trial phase, finish_trial, execution, answer;
 events on, to an in-memory sink) against the anchor: the same tool calls made straight through
-the same Toolbox. Both run over one in-process MCP server (a bundled environment), opened once.
-Both sides build their inputs once, outside the timing: the anchor its calls, the agent the
-script its policy plays (a fresh policy per episode, as a policy keeps its place in the script).
+the same Toolbox, over one MCP server (a bundled environment) opened once. It runs over two
+transports: the server in process (the cheapest calls there are, so the strictest test of the
+loop) and over stdio (another process, as MCP servers usually run). Both sides build their
+inputs once, outside the timing: the anchor its calls, the agent the turns its policy hands over
+(a fresh policy per episode, as a policy keeps its place in the script).
 
     uv run python bench/agent_overhead.py [--episodes 200] [--stdio-episodes 50] [--rounds 5]
         [--breakdown]
-
-Over two transports: the bundled server in process (the cheapest calls there are, so the
-strictest test of the loop) and over stdio (another process, as MCP servers usually run).
 
 Target: overhead <= 10% (ratio <= 1.10). `--breakdown` adds where the agent's extra time goes, in
 CPU time of this thread (steadier than wall time on a loaded machine): the time inside the tool
@@ -172,14 +171,12 @@ async def same_results(toolbox: Toolbox, task: Task) -> None:
         ), tool
 
 
-def server_specs(task: Task) -> dict[str, ServerSpec]:
-    """The same world of the weather environment, served in process and over stdio."""
-    env = get_environment("weather")
-    command = [sys.executable, "-m", "toolmaster.envs.weather", "--task", task.id]
-    return {
-        "in process": InProcessServerSpec(name="weather", server=env.open(task).server),
-        "stdio": StdioServerSpec(name="weather", command=command[0], args=command[1:]),
-    }
+def server_spec(transport: str, task: Task) -> ServerSpec:
+    """The world of `task` in the weather environment, served in process or over stdio."""
+    if transport == "stdio":
+        args = ["-m", "toolmaster.envs.weather", "--task", task.id]
+        return StdioServerSpec(name="weather", command=sys.executable, args=args)
+    return InProcessServerSpec(name="weather", server=get_environment("weather").open(task).server)
 
 
 async def measure(
@@ -188,7 +185,7 @@ async def measure(
     """Per row, ms per episode over one transport: wall time, best of the rounds; with
     `breakdown`, also CPU time (medians) of the rows and of the calls inside them."""
     task = get_environment("weather").tasks("test")[0]
-    async with Toolbox([server_specs(task)[transport]]) as toolbox:
+    async with Toolbox([server_spec(transport, task)]) as toolbox:
         await same_results(toolbox, task)
         best = await wall(jobs(toolbox, FreeHost(toolbox.tools), task), episodes, rounds)
         if breakdown:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import cast
 
 import anyio
@@ -81,17 +80,6 @@ class AgentConfig:
     sampling: Sampling = field(default_factory=Sampling)
 
 
-class _Nothing:
-    """An awaitable that is done at once (what `emit` hands over when no sink listens)."""
-
-    def __await__(self) -> Generator[None, None, None]:
-        return
-        yield
-
-
-_NOTHING = _Nothing()
-
-
 @dataclass
 class _Run:
     """The mutable state of one episode while it runs."""
@@ -120,21 +108,16 @@ class _Run:
     """The tools of the episode, by name."""
     call_ids: set[str] = field(default_factory=set[str])
 
-    def emit(self, kind: EventKind, data: dict[str, JsonValue]) -> Awaitable[None]:
-        """Send the next event to the sink, if there is one: await what this returns. `data`
-        is JSON made here (literals and the `json_data()` of validated records), so the event
-        skips validation. (A plain method handing over the sink's awaitable: one coroutine
-        less per event.)"""
-        events = self.events
-        if events is None:
-            return _NOTHING
-        seq = self.seq
-        self.seq = seq + 1
-        return events(
-            Event.trusted(
-                episode_id=self.episode_id, seq=seq, kind=kind, ts=datetime.now(UTC), data=data
-            )
+    async def emit(self, kind: EventKind, data: dict[str, JsonValue]) -> None:
+        """Send the next event to the sink, if there is one. `data` is JSON made here (literals
+        and the `json_data()` of validated records), so the event skips validation."""
+        if self.events is None:
+            return
+        event = Event.trusted(
+            episode_id=self.episode_id, seq=self.seq, kind=kind, ts=utcnow(), data=data
         )
+        self.seq += 1
+        await self.events(event)
 
     def close_phase(self) -> None:
         end = len(self.messages)

@@ -111,10 +111,6 @@ class ToolResult(Record):
     @property
     def text(self) -> str:
         """The text blocks joined, as a model would read them."""
-        content = self.content
-        if len(content) == 1:  # the usual result: one block
-            block = content[0]
-            return str(block.get("text", "")) if block.get("type") == "text" else ""
         return "\n".join(
             str(block.get("text", "")) for block in self.content if block.get("type") == "text"
         )
