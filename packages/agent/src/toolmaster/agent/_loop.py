@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Literal, cast
 
 import anyio
 from pydantic import JsonValue
@@ -122,7 +122,7 @@ class _Run:
     def close_phase(self) -> None:
         end = len(self.messages)
         if end > self.phase_start:
-            self.phases.append(PhaseSpan(phase=self.phase, start=self.phase_start, end=end))
+            self.phases.append(PhaseSpan.trusted(phase=self.phase, start=self.phase_start, end=end))
         self.phase_start = end
 
     def fail(self, error: EpisodeError) -> None:
@@ -176,10 +176,7 @@ class Agent:
         prompt = system_prompt(
             trial=trial, sandboxed=self.sandbox is not None, experience=list(known.values())
         )
-        run.messages += [
-            Message(role="system", content=prompt),
-            Message(role="user", content=task.prompt),
-        ]
+        run.messages += [_text("system", prompt), _text("user", task.prompt)]
         run.phase_start = len(run.messages)
         await run.emit(
             "episode_started",
@@ -202,7 +199,7 @@ class Agent:
             run.fail(EpisodeError(boundary="runtime", kind="exception", message=repr(exc)))
         run.close_phase()
         verdict = await self._verify(run, verify)
-        timings = Timings(
+        timings = Timings.trusted(  # clock readings and sums of them, made here
             started_at=started, finished_at=utcnow(), policy_s=run.policy_s, tools_s=run.tools_s
         )
         episode = self._episode(run, task, tools, trial=trial, verdict=verdict, timings=timings)
@@ -243,7 +240,9 @@ class Agent:
             answer=run.answer,
             verdict=verdict,
             error=run.error,
-            usage=Usage(prompt_tokens=run.prompt_tokens, completion_tokens=run.completion_tokens),
+            usage=Usage.trusted(
+                prompt_tokens=run.prompt_tokens, completion_tokens=run.completion_tokens
+            ),
             timings=timings,
             metadata={**run.counts, "trial": trial},
         )
@@ -310,7 +309,7 @@ class Agent:
             if run.phase == "trial" and run.counts["trial_calls"] >= config.max_trial_calls:
                 await self._end_trial(run, snapshot, notes=None)
                 snapshot = None
-                run.messages.append(Message(role="user", content=_BUDGET_SPENT))
+                run.messages.append(_text("user", _BUDGET_SPENT))
             spent = run.prompt_tokens + run.completion_tokens
             if config.max_tokens is not None and spent >= config.max_tokens:
                 run.fail(
@@ -346,7 +345,7 @@ class Agent:
         if turn.format_errors:
             run.counts["format_errors"] += len(turn.format_errors)
             feedback = "\n".join(f"Invalid tool call: {e}" for e in turn.format_errors)
-            run.messages.append(Message(role="user", content=feedback))
+            run.messages.append(_text("user", feedback))
             await run.emit(
                 "error",
                 {"boundary": "policy", "kind": "format", "errors": list(turn.format_errors)},
@@ -361,7 +360,7 @@ class Agent:
             return False
         if run.phase == "trial":
             await self._end_trial(run, snapshot, notes=None)
-        run.messages.append(Message(role="user", content=follow_up))
+        run.messages.append(Message(role="user", content=follow_up))  # from outside the loop
         run.tools = {t.name: t for t in self.host.tools}
         return True
 
@@ -506,6 +505,13 @@ def result_text(result: ToolResult) -> str:
     if result.is_error and not text.lower().startswith("error"):
         text = f"Error: {text}"
     return text
+
+
+def _text(role: Literal["system", "user"], text: str) -> Message:
+    """A system or user message of text made here (or a validated task's prompt)."""
+    return Message.trusted(
+        role=role, content=text, tool_calls=[], tool_call_id=None, name=None, usage=None
+    )
 
 
 def _ok(call_id: str, text: str) -> ToolResult:

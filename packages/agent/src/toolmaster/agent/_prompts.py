@@ -42,6 +42,9 @@ _SAFETY_REFUSE = (
     "Only read-only tools may be trialed; calls to other tools are refused until the trial ends."
 )
 
+_TRIAL_SANDBOXED = _TRIAL.format(safety=_SAFETY_SANDBOX)
+_TRIAL_REFUSING = _TRIAL.format(safety=_SAFETY_REFUSE)
+
 _DIRECT = """\
 You solve tasks with tools. Call them as needed; if a call fails, read the error, fix the call \
 and try again. When you are done, reply with the final answer as plain text, with no tool call."""
@@ -53,10 +56,7 @@ You have used these tools before. What you learnt then:
 
 def system_prompt(*, trial: bool, sandboxed: bool, experience: Sequence[Experience] = ()) -> str:
     """The system prompt for an episode: the protocol of its mode plus remembered experience."""
-    if trial:
-        prompt = _TRIAL.format(safety=_SAFETY_SANDBOX if sandboxed else _SAFETY_REFUSE)
-    else:
-        prompt = _DIRECT
+    prompt = (_TRIAL_SANDBOXED if sandboxed else _TRIAL_REFUSING) if trial else _DIRECT
     notes = _unique_notes(experience)
     if notes:
         prompt += "\n\n" + _KNOWN.format(notes="\n\n".join(notes))
