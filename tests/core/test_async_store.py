@@ -32,6 +32,9 @@ async def test_async_store_round_trips_through_worker_threads(tmp_path: Path) ->
             assert await astore.experiences(server="s") == [experience]
             assert await astore.forget_experience(key)
 
+            event = await astore.append_event("running", "episode_started", ts=BASE)
+            assert await astore.open_streams(since=BASE) == [event]
+
 
 async def test_concurrent_async_appends_keep_the_stream_gapless(tmp_path: Path) -> None:
     with Store(tmp_path / "sessions.db") as store:

@@ -202,6 +202,20 @@ def test_put_event_keeps_the_producers_seq_and_refuses_gaps(store: Store) -> Non
     assert store.append_event("run", "episode_finished").seq == 2
 
 
+def test_open_streams_are_the_last_events_of_episodes_not_stored_yet(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.db"
+    with Store(path) as writer, Store(path) as viewer:
+        done = make_episode(1)
+        writer.append_event(done.id, "episode_started", ts=BASE)
+        writer.put_episode(done)  # stored: its stream is no longer open
+        old = writer.append_event("old", "episode_started", ts=BASE)
+        writer.append_event("live", "episode_started", ts=BASE)
+        live = writer.append_event("live", "assistant", ts=BASE + timedelta(minutes=5))
+        assert viewer.open_streams() == [live, old]  # newest first, one event per stream
+        assert viewer.open_streams(since=BASE + timedelta(minutes=1)) == [live]
+        assert viewer.open_streams(since=BASE + timedelta(minutes=6)) == []
+
+
 def test_a_viewer_in_another_store_follows_a_live_stream(tmp_path: Path) -> None:
     path = tmp_path / "sessions.db"
     with Store(path) as writer, Store(path) as viewer:

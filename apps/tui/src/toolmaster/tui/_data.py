@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -31,20 +28,10 @@ from toolmaster.core import (
     Task,
     ToolSpec,
     get_environment,
-    utcnow,
 )
 from toolmaster.mcp import InProcessServerSpec, Toolbox
 
 PolicyName = Literal["reference", "embedded"]
-
-# Streams whose episode is not stored yet, each with its last event. Events and episodes are
-# the store's documented schema (docs/formats.md); the store has no call for this listing.
-_LIVE_STREAMS = """
-SELECT e.json FROM events AS e
-JOIN (SELECT episode_id, MAX(seq) AS last FROM events
-      WHERE episode_id NOT IN (SELECT id FROM episodes) GROUP BY episode_id) AS l
-  ON e.episode_id = l.episode_id AND e.seq = l.last
-"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,19 +50,6 @@ class TuiConfig:
     """Where exports go by default."""
     on_events: Callable[[list[Event]], None] | None = None
     """Called on the UI thread with each batch of events the live view applied (benchmarks)."""
-
-
-def live_streams(path: Path, window_s: float) -> list[Event]:
-    """The last event of every event stream with no stored episode yet, newest first, leaving
-    out streams quiet for longer than `window_s`."""
-    if not path.exists():
-        return []
-    with closing(sqlite3.connect(path, timeout=5.0)) as conn:
-        rows: list[tuple[str]] = conn.execute(_LIVE_STREAMS).fetchall()
-    cutoff = utcnow() - timedelta(seconds=window_s)
-    last = [Event.model_validate_json(text) for (text,) in rows]
-    recent = [event for event in last if event.ts >= cutoff]
-    return sorted(recent, key=lambda event: event.ts, reverse=True)
 
 
 def find_task(env_name: str, task_id: str) -> Task:

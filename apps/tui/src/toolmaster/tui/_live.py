@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from typing import ClassVar
 
 from rich.text import Text
@@ -15,8 +16,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
-from toolmaster.core import EpisodeQuery, Event, UserError, get_environment
-from toolmaster.tui._data import Context, live_streams
+from toolmaster.core import EpisodeQuery, Event, UserError, get_environment, utcnow
+from toolmaster.tui._data import Context
 from toolmaster.tui._model import EpisodeView
 from toolmaster.tui._widgets import (
     Pane,
@@ -95,7 +96,8 @@ class LiveScreen(Screen[None]):
         if latest:
             self.ctx.on_ui(self._offer_latest, latest[0].id)
         while not self._stop.is_set():
-            streams = live_streams(self.ctx.store.path, self.ctx.config.live_window_s)
+            window = timedelta(seconds=self.ctx.config.live_window_s)
+            streams = self.ctx.store.open_streams(since=utcnow() - window)
             if streams:
                 self.ctx.on_ui(self._on_streams, streams)
             self._stop.wait(self.ctx.config.discover_interval_s)

@@ -69,6 +69,10 @@ class AsyncStore:
         """See `Store.events`."""
         return await _run(partial(self.store.events, episode_id, after_seq=after_seq, limit=limit))
 
+    async def open_streams(self, since: datetime | None = None) -> list[Event]:
+        """See `Store.open_streams`."""
+        return await _run(partial(self.store.open_streams, since))
+
     async def put_experience(self, experience: Experience) -> None:
         """See `Store.put_experience`."""
         await _run(partial(self.store.put_experience, experience))

@@ -46,6 +46,12 @@ _PUT_EPISODE = (
 )
 _NEXT_SEQ = "SELECT coalesce(max(seq) + 1, 0) FROM events WHERE episode_id = ?"
 _PUT_EVENT = "INSERT INTO events (episode_id, seq, kind, json) VALUES (?, ?, ?, ?)"
+_OPEN_STREAMS = """
+SELECT e.json FROM events AS e
+JOIN (SELECT episode_id, max(seq) AS last FROM events
+      WHERE episode_id NOT IN (SELECT id FROM episodes) GROUP BY episode_id) AS l
+  ON e.episode_id = l.episode_id AND e.seq = l.last
+"""
 _SUMMARY_COLUMNS = "id, task_id, env, policy, mode, passed, score, started_us, finished_us"
 _CHUNK = 256
 
@@ -207,6 +213,17 @@ class Store:
             ).fetchall()
         with gc_paused():
             return [Event.model_validate_json(text) for (text,) in rows]
+
+    def open_streams(self, since: datetime | None = None) -> list[Event]:
+        """The last event of every event stream whose episode is not stored yet — episodes
+        running now, in this process or another, or abandoned — newest first. With `since`,
+        only the streams whose last event is that recent."""
+        with self._reading() as conn:
+            rows = conn.execute(_OPEN_STREAMS).fetchall()
+        with gc_paused():
+            last = [Event.model_validate_json(text) for (text,) in rows]
+        recent = [event for event in last if since is None or event.ts >= since]
+        return sorted(recent, key=lambda event: event.ts, reverse=True)
 
     # ------------------------------------------------------------------ experience
 
