@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input
+from toolmaster.agent import EMBEDDED_CONFIG
 from toolmaster.core import Episode
 from toolmaster.tui import ToolMasterApp
 from toolmaster.tui._browser import BrowserScreen, ExportScreen
@@ -162,6 +163,34 @@ async def test_start_a_reference_run(tmp_path: Path) -> None:
         assert live.view.notes == episode.notes
         assert app.ctx.store.get_episode(episode.id) is not None
         await wait_for(pilot, lambda: any(row.has_experience for row in live.tool_rows))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+async def test_start_an_embedded_run(tmp_path: Path) -> None:
+    """The embedded SmolLM2-135M from the start form, on the budgets `toolmaster demo` gives
+    it: recorded and followed live, whatever it answers."""
+    app = ToolMasterApp(config(tmp_path / "new.db"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        form = app.screen
+        assert isinstance(form, StartRunScreen)
+        form.env_select.value = "weather"
+        await wait_for(pilot, lambda: form.task_select.value == "weather/test/0000")
+        form.policy_select.value = "embedded"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: len(app.runs) == 1, timeout=840)
+        episode = app.runs[0]
+        assert (episode.policy.backend, episode.mode) == ("transformers", "trial")
+        assert episode.policy.sampling == EMBEDDED_CONFIG.sampling
+        turns = [m for m in episode.messages if m.role == "assistant"]
+        assert 1 <= len(turns) <= EMBEDDED_CONFIG.max_turns
+        assert episode.usage.completion_tokens > 0
+        assert episode.verdict is not None or episode.error is not None
+        live = app.live_screen
+        await wait_for(pilot, lambda: live.view is not None and live.view.finished)
+        assert live.view is not None and live.view.episode_id == episode.id
+        assert app.ctx.store.get_episode(episode.id) == episode
 
 
 async def test_start_form_cancels(tmp_path: Path) -> None:

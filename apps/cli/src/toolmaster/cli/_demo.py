@@ -16,7 +16,14 @@ from pydantic import JsonValue
 from rich import box
 from rich.console import Console
 from rich.table import Table
-from toolmaster.agent import AgentConfig, PolicyFactory, Recorder, env_job, run_many
+from toolmaster.agent import (
+    EMBEDDED_CONFIG,
+    AgentConfig,
+    PolicyFactory,
+    Recorder,
+    env_job,
+    run_many,
+)
 from toolmaster.cli._app import app
 from toolmaster.cli._policies import AdapterOption, BatchOption, PolicyFlags, policy_factory
 from toolmaster.cli._settings import settings_of
@@ -76,9 +83,15 @@ def demo_command(
     model: Annotated[bool, typer.Option(help="Run the embedded model.")] = True,
     adapter: AdapterOption = None,
     batch: BatchOption = 4,
-    max_turns: Annotated[int, typer.Option(help="Turns per episode of the model.")] = 8,
-    max_trial_calls: Annotated[int, typer.Option(help="Trial calls per episode of the model.")] = 6,
-    max_new_tokens: Annotated[int, typer.Option(help="Tokens per model turn.")] = 160,
+    max_turns: Annotated[
+        int, typer.Option(help="Turns per episode of the model.")
+    ] = EMBEDDED_CONFIG.max_turns,
+    max_trial_calls: Annotated[
+        int, typer.Option(help="Trial calls per episode of the model.")
+    ] = EMBEDDED_CONFIG.max_trial_calls,
+    max_new_tokens: Annotated[
+        int, typer.Option(help="Tokens per model turn.")
+    ] = EMBEDDED_CONFIG.sampling.max_tokens,
     store: Annotated[Path | None, typer.Option(help="Session store file.")] = None,
 ) -> None:
     """Run bundled tasks with the embedded model in direct and trial modes (and the reference

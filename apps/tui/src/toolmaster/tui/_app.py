@@ -10,7 +10,14 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from toolmaster.core import Episode, Event, Store
 from toolmaster.tui._browser import BrowserScreen
-from toolmaster.tui._data import Context, TuiConfig, find_task, make_policy, run_bundled
+from toolmaster.tui._data import (
+    Context,
+    TuiConfig,
+    find_task,
+    make_policy,
+    run_bundled,
+    run_config,
+)
 from toolmaster.tui._experience import ExperienceScreen
 from toolmaster.tui._live import LiveScreen
 from toolmaster.tui._start import RunRequest, StartRunScreen
@@ -86,7 +93,8 @@ class ToolMasterApp(App[None]):
             if event.seq == 0:
                 self.call_from_thread(self.live_screen.follow_new, event.episode_id)
 
-        episode = run_bundled(self.ctx.store, request.env, task, policy, request.mode, also=started)
+        config = run_config(request.policy, request.mode)
+        episode = run_bundled(self.ctx.store, request.env, task, policy, config, also=started)
         self.call_from_thread(self._finished, episode)
         return episode
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -11,6 +11,7 @@ from typing import Literal
 import anyio
 from textual.app import App
 from toolmaster.agent import (
+    EMBEDDED_CONFIG,
     AgentConfig,
     EmbeddedPolicy,
     EventSink,
@@ -83,18 +84,25 @@ def make_policy(name: PolicyName, env_name: str, task: Task, mode: Mode) -> Poli
     return EmbeddedPolicy()
 
 
+def run_config(name: PolicyName, mode: Mode) -> AgentConfig:
+    """The budgets of a run: the defaults for the reference teacher, and for the embedded model
+    the smaller ones `toolmaster demo` gives it (a turn costs it seconds on a CPU)."""
+    if name == "reference":
+        return AgentConfig(mode=mode)
+    return replace(EMBEDDED_CONFIG, mode=mode)
+
+
 def run_bundled(
     store: Store,
     env_name: str,
     task: Task,
     policy: Policy,
-    mode: Mode,
+    config: AgentConfig,
     *,
     also: EventSink | None = None,
 ) -> Episode:
     """Run one bundled task to the end, recording its events and episode in `store`. Blocks:
     it runs its own event loop, so call it from a thread worker."""
-    config = AgentConfig(mode=mode)
     recorder = Recorder(AsyncStore(store), also=also)
     job = partial(
         run_env_task,

@@ -17,6 +17,7 @@ from toolmaster.agent._chat import (
     tool_schema,
 )
 from toolmaster.agent._embedded import (
+    EMBEDDED_CONFIG,
     EMBEDDED_MODEL,
     EmbeddedPolicy,
     embedded_cache_dir,
@@ -44,6 +45,7 @@ from toolmaster.agent._vllm import VLLMPolicy
 
 __all__ = [
     "CHATML_TOOLS_TEMPLATE",
+    "EMBEDDED_CONFIG",
     "EMBEDDED_MODEL",
     "FINISH_TRIAL_SPEC",
     "Agent",

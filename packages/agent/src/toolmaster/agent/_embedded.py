@@ -19,13 +19,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from toolmaster.agent._chat import CHATML_TOOLS_TEMPLATE
+from toolmaster.agent._loop import AgentConfig
 from toolmaster.agent._transformers import TransformersPolicy
-from toolmaster.core import UserError
+from toolmaster.core import Sampling, UserError
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-__all__ = ["EMBEDDED_MODEL", "EmbeddedPolicy", "embedded_cache_dir", "load_embedded_model"]
+__all__ = [
+    "EMBEDDED_CONFIG",
+    "EMBEDDED_MODEL",
+    "EmbeddedPolicy",
+    "embedded_cache_dir",
+    "load_embedded_model",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +121,11 @@ def _convert(target: Path) -> None:
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+EMBEDDED_CONFIG = AgentConfig(max_turns=8, max_trial_calls=6, sampling=Sampling(max_tokens=160))
+"""Budgets for the embedded model on a CPU, where a turn costs seconds: what `toolmaster demo`
+and the TUI run it with (`dataclasses.replace` it for another mode)."""
 
 
 class EmbeddedPolicy(TransformersPolicy):
