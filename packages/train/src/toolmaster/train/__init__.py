@@ -21,25 +21,32 @@ from toolmaster.train._data import (
     episode_row,
     load_sft_dataset,
     prompt_dataset,
+    rows_of,
     save_sft_dataset,
     select_episodes,
 )
+from toolmaster.train._environment import environment_class
 from toolmaster.train._grpo import GRPOResult, grpo_args, run_grpo
-from toolmaster.train._models import LoadedModel, load_model
+from toolmaster.train._models import LoadedModel, load_model, model_source, resolve_dtype
 from toolmaster.train._reward import reward_parts
-from toolmaster.train._rollout import RolloutHub
+from toolmaster.train._rollout import RolloutHub, RolloutSettings
 from toolmaster.train._sft import SFTResult, run_sft
 from toolmaster.train._synth import (
     ModelTeacher,
     ReferenceTeacher,
     SynthConfig,
     SynthReport,
+    Teacher,
     synthesize,
 )
+from toolmaster.train._templates import TRAINING_CHAT_TEMPLATE
+from toolmaster.train._worlds import BundledWorld, WorldTasks, prompt_rows, worlds_of
 
 __all__ = [
     "EMBEDDED",
     "TINY_RANDOM",
+    "TRAINING_CHAT_TEMPLATE",
+    "BundledWorld",
     "DataConfig",
     "DataStats",
     "GRPOResult",
@@ -51,21 +58,30 @@ __all__ = [
     "ReferenceTeacher",
     "RewardConfig",
     "RolloutHub",
+    "RolloutSettings",
     "SFTResult",
     "SFTSection",
     "SynthConfig",
     "SynthReport",
+    "Teacher",
     "TrainConfig",
+    "WorldTasks",
     "build_sft_dataset",
+    "environment_class",
     "episode_row",
     "grpo_args",
     "load_model",
     "load_sft_dataset",
+    "model_source",
     "prompt_dataset",
+    "prompt_rows",
+    "resolve_dtype",
     "reward_parts",
+    "rows_of",
     "run_grpo",
     "run_sft",
     "save_sft_dataset",
     "select_episodes",
     "synthesize",
+    "worlds_of",
 ]
