@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import JsonValue
 from toolmaster.core import UserError
-from toolmaster.eval._bfcl import _upstream, call_string, json_schema, load_entries, parse_call
+from toolmaster.eval.bfcl import _upstream, call_string, json_schema, load_entries, parse_call
 
 # ------------------------------------------------------------------ formats
 

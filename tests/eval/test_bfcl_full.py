@@ -7,7 +7,7 @@ from __future__ import annotations
 import anyio
 import pytest
 from toolmaster.core import Episode, Mode
-from toolmaster.eval._bfcl import (
+from toolmaster.eval.bfcl import (
     BfclConfig,
     bfcl_agent_config,
     ground_truth_policy,

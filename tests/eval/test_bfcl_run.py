@@ -11,7 +11,7 @@ from bfcl_eval.eval_checker.multi_turn_eval import multi_turn_utils
 from pydantic import JsonValue, TypeAdapter
 from toolmaster.agent import AssistantTurn, Recorder, ScriptedPolicy
 from toolmaster.core import AsyncStore, Episode, Mode, Store, ToolCall
-from toolmaster.eval._bfcl import (
+from toolmaster.eval.bfcl import (
     BFCL_KEY,
     BfclConfig,
     BfclEntry,

@@ -30,7 +30,7 @@ from toolmaster.cli._settings import settings_of
 from toolmaster.core import AsyncStore, Mode, Sampling, Store, UserError, new_id
 
 if TYPE_CHECKING:
-    from toolmaster.eval._bfcl import BfclConfig, BfclEntry, CategoryScore, PolicyFor
+    from toolmaster.eval.bfcl import BfclConfig, BfclEntry, CategoryScore, PolicyFor
 
 CategoryOption = Annotated[
     list[str] | None,
@@ -83,25 +83,23 @@ def bfcl_command(
 ) -> None:
     """Run BFCL multi-turn entries through the agent (each simulator class an MCP server),
     score them with BFCL's own checker, record them, and print the accuracy per category."""
-    from toolmaster.eval import _bfcl  # noqa: PLC0415 (BFCL is imported on use)
+    from toolmaster.eval import bfcl  # noqa: PLC0415 (BFCL is imported on use)
 
     if mode not in ("trial", "direct"):
         raise UserError(f"--mode must be trial or direct, not {mode!r}")
     if wrong and not ground_truth:
         raise UserError("--wrong goes with --ground-truth")
     chosen: Mode = "trial" if mode == "trial" else "direct"
-    categories = _categories(category, _bfcl.CATEGORIES)
-    entries = [
-        e for c in categories for e in _bfcl.load_entries(c, limit=limit, ids=_ids(entry, c))
-    ]
+    categories = _categories(category, bfcl.CATEGORIES)
+    entries = [e for c in categories for e in bfcl.load_entries(c, limit=limit, ids=_ids(entry, c))]
     if not entries:
         raise UserError("no BFCL entries selected")
     flags = PolicyFlags(policy, base_url, model, api_key_env, tool_mode, adapter, batch)
     label, policy_for = _policy(
         flags, chosen, ground_truth=ground_truth, wrong=wrong, trial_calls=max_trial_calls
     )
-    config = _bfcl.BfclConfig(
-        agent=_bfcl.bfcl_agent_config(
+    config = bfcl.BfclConfig(
+        agent=bfcl.bfcl_agent_config(
             chosen,
             sampling=Sampling(temperature=temperature, max_tokens=max_new_tokens),
             max_trial_calls=max_trial_calls,
@@ -138,12 +136,12 @@ def _ids(ids: list[str] | None, category: str) -> list[str] | None:
 def _policy(
     flags: PolicyFlags, mode: Mode, *, ground_truth: bool, wrong: bool, trial_calls: int
 ) -> tuple[str, PolicyFor]:
-    from toolmaster.eval import _bfcl  # noqa: PLC0415
+    from toolmaster.eval import bfcl  # noqa: PLC0415
 
     if ground_truth:
         label = "ground-truth-wrong" if wrong else "ground-truth"
         probes = min(3, trial_calls)
-        return label, lambda e: _bfcl.ground_truth_policy(e, mode, wrong=wrong, trial_calls=probes)
+        return label, lambda e: bfcl.ground_truth_policy(e, mode, wrong=wrong, trial_calls=probes)
     if flags.policy == "reference":
         raise UserError("BFCL has no reference solver: use --ground-truth to replay its answers")
     make = policy_factory(flags, env=None, mode=mode)
@@ -158,8 +156,7 @@ def _run(
     console: Console,
 ) -> tuple[list[CategoryScore], float]:
     from toolmaster.agent import Recorder  # noqa: PLC0415
-    from toolmaster.eval import _bfcl  # noqa: PLC0415
-    from toolmaster.eval._progress import RichProgress  # noqa: PLC0415
+    from toolmaster.eval import RichProgress, bfcl  # noqa: PLC0415
 
     started = time.perf_counter()
     with Store(path) as opened, RichProgress(config.run, console) as progress:
@@ -167,10 +164,10 @@ def _run(
         recorder = Recorder(AsyncStore(opened))
 
         async def go() -> list[CategoryScore]:
-            episodes = await _bfcl.run_entries(
+            episodes = await bfcl.run_entries(
                 entries, policy_for, config, recorder=recorder, on_episode=progress.advance
             )
-            return _bfcl.summarize(episodes)
+            return bfcl.summarize(episodes)
 
         scores = anyio.run(go)
     return scores, time.perf_counter() - started

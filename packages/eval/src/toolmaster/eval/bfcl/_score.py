@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import Field
 from toolmaster.core import Episode, Message, Record, Verdict, new_id
-from toolmaster.eval._bfcl import _upstream
-from toolmaster.eval._bfcl._calls import call_string, executable
-from toolmaster.eval._bfcl._data import BfclEntry
+from toolmaster.eval.bfcl import _upstream
+from toolmaster.eval.bfcl._calls import call_string, executable
+from toolmaster.eval.bfcl._data import BfclEntry
 
 Decoded = list[list[list[str]]]
 """BFCL's decoded multi-turn result: turns of steps of call strings."""

@@ -13,14 +13,14 @@
 Importing this package needs the `bfcl` extra of `toolmaster-eval` (a `UserError` otherwise).
 """
 
-from toolmaster.eval._bfcl._calls import call_string, json_schema, mcp_tool, parse_call
-from toolmaster.eval._bfcl._data import BFCL_ENV, BfclEntry, load_entries
-from toolmaster.eval._bfcl._replay import (
+from toolmaster.eval.bfcl._calls import call_string, json_schema, mcp_tool, parse_call
+from toolmaster.eval.bfcl._data import BFCL_ENV, BfclEntry, load_entries
+from toolmaster.eval.bfcl._replay import (
     GROUND_TRUTH_POLICY,
     ground_truth_calls,
     ground_truth_policy,
 )
-from toolmaster.eval._bfcl._runner import (
+from toolmaster.eval.bfcl._runner import (
     BFCL_KEY,
     BFCL_SUITE,
     BfclConfig,
@@ -30,10 +30,10 @@ from toolmaster.eval._bfcl._runner import (
     run_entries,
     run_entry,
 )
-from toolmaster.eval._bfcl._score import CheckResult, Decoded, check, decode, score
-from toolmaster.eval._bfcl._session import BfclSession
-from toolmaster.eval._bfcl._summary import CategoryScore, summarize
-from toolmaster.eval._bfcl._upstream import CATEGORIES, STEP_LIMIT, bfcl_version
+from toolmaster.eval.bfcl._score import CheckResult, Decoded, check, decode, score
+from toolmaster.eval.bfcl._session import BfclSession
+from toolmaster.eval.bfcl._summary import CategoryScore, summarize
+from toolmaster.eval.bfcl._upstream import CATEGORIES, STEP_LIMIT, bfcl_version
 
 __all__ = [
     "BFCL_ENV",

@@ -33,11 +33,11 @@ from toolmaster.core import (
     ToolMasterError,
     ToolSpec,
 )
-from toolmaster.eval._bfcl import _upstream
-from toolmaster.eval._bfcl._data import BfclEntry
-from toolmaster.eval._bfcl._score import CheckResult, decode, score
-from toolmaster.eval._bfcl._session import BfclSession
 from toolmaster.eval._tags import EVAL_KEY, EvalTag
+from toolmaster.eval.bfcl import _upstream
+from toolmaster.eval.bfcl._data import BfclEntry
+from toolmaster.eval.bfcl._score import CheckResult, decode, score
+from toolmaster.eval.bfcl._session import BfclSession
 from toolmaster.mcp import ServerConnectError, Toolbox
 
 logger = logging.getLogger(__name__)

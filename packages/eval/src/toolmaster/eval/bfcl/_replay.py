@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from toolmaster.agent import AssistantTurn, ScriptedPolicy
 from toolmaster.core import FINISH_TRIAL, Mode, ToolCall
-from toolmaster.eval._bfcl import _upstream
-from toolmaster.eval._bfcl._calls import parse_call
-from toolmaster.eval._bfcl._data import BfclEntry
+from toolmaster.eval.bfcl import _upstream
+from toolmaster.eval.bfcl._calls import parse_call
+from toolmaster.eval.bfcl._data import BfclEntry
 
 GROUND_TRUTH_POLICY = "bfcl-ground-truth"
 """`PolicyInfo.name` of the replay."""

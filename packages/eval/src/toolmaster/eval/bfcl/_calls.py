@@ -19,7 +19,7 @@ from typing import cast
 import mcp_types as types
 from pydantic import JsonValue
 from toolmaster.core import ToolCall, UserError
-from toolmaster.eval._bfcl import _upstream
+from toolmaster.eval.bfcl import _upstream
 
 _FLOAT_NOTE = " This is a float type value."
 

@@ -23,9 +23,9 @@ import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 from pydantic import JsonValue
 from toolmaster.core import new_id
-from toolmaster.eval._bfcl import _upstream
-from toolmaster.eval._bfcl._calls import call_string, executable, mcp_tool
-from toolmaster.eval._bfcl._data import BfclEntry
+from toolmaster.eval.bfcl import _upstream
+from toolmaster.eval.bfcl._calls import call_string, executable, mcp_tool
+from toolmaster.eval.bfcl._data import BfclEntry
 from toolmaster.mcp import InProcessServerSpec
 
 logger = logging.getLogger(__name__)

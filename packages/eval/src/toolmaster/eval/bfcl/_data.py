@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from pydantic import Field, JsonValue
 from toolmaster.core import Record, Task, UserError
-from toolmaster.eval._bfcl import _upstream
+from toolmaster.eval.bfcl import _upstream
 
 BFCL_ENV = "bfcl"
 """`Task.env` of every BFCL task."""
