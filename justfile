@@ -44,13 +44,13 @@ eval *ARGS: setup
 # arms on every suite and setting (about two hours; `--quick` checks the wiring in minutes).
 # Stages resume; outputs in runs/repro-mini/, the report in docs/results/ (docs/results/mini.md).
 repro-mini *ARGS: setup
-    uv run --locked python -m scripts.repro mini {{ARGS}}
+    uv run --locked toolmaster repro mini {{ARGS}}
 
 # The same stages at full scale: Qwen2.5-7B-Instruct on a multi-GPU node, a teacher behind an
 # OpenAI-compatible endpoint, vLLM servers (docs/results/paper.md; unmeasured here).
 # `just repro-paper --dry-run` prints the commands.
 repro-paper *ARGS: setup
-    uv run --locked python -m scripts.repro paper {{ARGS}}
+    uv run --locked toolmaster repro paper {{ARGS}}
 
 # Ruff (lint and format check) and the import-layer contracts.
 lint: setup

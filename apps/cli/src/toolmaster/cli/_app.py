@@ -85,6 +85,10 @@ COMMAND_MODULES = (
 )
 """The modules whose import registered their commands on `app`."""
 
+from toolmaster.cli._repro import repro_app  # noqa: E402
+
+app.add_typer(repro_app, name="repro")
+
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line. A ToolMaster error (a mistake in the input, a store that cannot be

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.repro._pipeline import Command, Context, Stage, Step
-from scripts.repro._services import Service
+from toolmaster.cli._repro._pipeline import Command, Context, Stage, Step
+from toolmaster.cli._repro._services import Service
 
 __all__ = ["ARMS", "Arm", "EvalBudgets", "arm_runs", "eval_stage", "run_id"]
 

@@ -1,33 +1,31 @@
-"""The reproduction pipelines (scripts/repro): every command they issue is one the `toolmaster`
-CLI accepts, flags included; stages run once, resume and redo as documented; and (e2e) the
-quick mini pipeline runs end to end with the tiny random model and the reference teachers."""
+"""The reproduction pipelines (`toolmaster repro mini|paper`): every command they issue is one
+the `toolmaster` CLI accepts, flags included; stages run once, resume and redo as documented; and
+(e2e) the quick mini pipeline runs end to end with the tiny random model and the reference
+teachers."""
 
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import typer
 from toolmaster.cli._app import app
+from toolmaster.cli._repro._arms import ARMS
+from toolmaster.cli._repro._configs import derive_config
+from toolmaster.cli._repro._mini import PROFILES, ProfileName
+from toolmaster.cli._repro._pipeline import Call, Command, PipelineError, Stage, run_pipeline
+from toolmaster.train import TrainConfig
+from typer.testing import CliRunner, Result
 
-from scripts.repro.__main__ import mini_options, parse, stages_of
-from scripts.repro._arms import ARMS
-from scripts.repro._configs import derive_config
-from scripts.repro._pipeline import (
-    Call,
-    Command,
-    PipelineError,
-    Stage,
-    dry_context,
-    run_pipeline,
-)
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
+ENV_PREFIX = re.compile(r"^[A-Z_]+=")
 
 
 def _parse_cli(args: tuple[str, ...]) -> Any:
@@ -48,14 +46,31 @@ def _parse_cli(args: tuple[str, ...]) -> Any:
     raise AssertionError(f"{args} names no command")
 
 
-def _commands(argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Command]:
-    monkeypatch.chdir(ROOT)
-    args = parse([*argv, "--out", str(tmp_path / "run"), "--dry-run"])
-    stages, _ = stages_of(args)
-    lines: list[str] = []
-    run_pipeline(stages, tmp_path / "run", dry_run=True, log=lines.append)
-    context = dry_context()
-    return [s for stage in stages for s in stage.resolve(context) if isinstance(s, Command)]
+def _repro(argv: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
+    """`toolmaster repro ARGV` in `cwd`, through the root command."""
+    monkeypatch.chdir(cwd)
+    return CliRunner().invoke(app, ["repro", *argv])
+
+
+def _planned(result: Result) -> list[tuple[str, ...]]:
+    """The `toolmaster ...` commands a dry run printed, as argv (an env prefix dropped)."""
+    assert result.exit_code == 0, result.output
+    tools: list[tuple[str, ...]] = []
+    for line in result.stdout.splitlines():
+        if not line.startswith("   ") or line.strip().startswith("(in process)"):
+            continue
+        words = shlex.split(line)
+        while words and ENV_PREFIX.match(words[0]):
+            words.pop(0)
+        if words[0] == "toolmaster":
+            tools.append(tuple(words[1:]))
+    return tools
+
+
+def _dry_run(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> list[tuple[str, ...]]:
+    return _planned(_repro([*argv, "--out", str(tmp_path / "run"), "--dry-run"], ROOT, monkeypatch))
 
 
 @pytest.mark.parametrize(
@@ -66,15 +81,17 @@ def _commands(argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         ["mini", "--quick", "--model", "tiny-random", "--eval-policy", "reference"],
         ["mini", "--eval-tasks-per-env", "2", "--sft-steps", "3", "--threads", "1"],
         ["mini", "--max-turns", "12", "--max-trial-calls", "5"],
+        ["mini", "--profile", "quick", "--synth-tasks-per-env", "1", "--grpo-steps", "1",
+         "--grpo-completion", "64", "--eval-limit", "2", "--redo", "grpo", "--redo", "synth"],
+        ["paper"],
         ["paper", "--teacher-url", "http://127.0.0.1:9/v1", "--teacher-model", "teacher",
-         "--teacher-key-env", "TEACHER_KEY"],
+         "--teacher-key-env", "TEACHER_KEY", "--gpus", "4", "--results", "elsewhere"],
     ],
 )  # fmt: skip
 def test_every_command_parses_with_the_cli(
     argv: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    commands = _commands(argv, monkeypatch, tmp_path)
-    tools = [c.toolmaster for c in commands if c.toolmaster is not None]
+    tools = _dry_run(argv, monkeypatch, tmp_path)
     # synth, two SFTs, GRPO, five evaluations and the report
     assert len(tools) == 10
     for tool in tools:
@@ -82,8 +99,6 @@ def test_every_command_parses_with_the_cli(
         expected = tool[1] if tool[0] in ("train", "eval") else tool[0]
         assert ctx.command.name == expected, (ctx.command.name, tool)
         if ctx.command.name in ("sft", "grpo"):  # the derived config is a real, valid file
-            from toolmaster.train._config import TrainConfig
-
             TrainConfig.load(ctx.params["config"])
 
 
@@ -100,30 +115,90 @@ def test_a_wrong_flag_would_be_caught() -> None:
         _parse_cli(("train", "sft"))
 
 
-def test_mini_options_and_arms(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
-    quick = mini_options(parse(["mini", "--quick"]))
-    assert quick.out == Path("runs/repro-mini/quick")
-    assert quick.results == Path("docs/results/mini-check")
-    full = mini_options(parse(["mini", "--eval-tasks-per-env", "2"]))
-    assert full.results == Path("docs/results/mini")
-    assert full.sizes.eval.tasks_per_env == 2 and full.sizes.eval.limit is None
+def test_profiles_are_the_choices() -> None:
+    assert set(PROFILES) == set(get_args(ProfileName))
+
+
+def test_default_folders_and_arms(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without --out and --results: runs/repro-mini/PROFILE and docs/results/mini (mini-check
+    for --quick), relative to where the command runs."""
+    (tmp_path / "configs").symlink_to(ROOT / "configs")
+    quick = _repro(["mini", "--quick", "--dry-run"], tmp_path, monkeypatch)
+    assert "run folder runs/repro-mini/quick" in quick.stdout
+    report = _planned(quick)[-1]
+    assert report[:2] == ("eval", "report")
+    assert "--out docs/results/mini-check --store runs/repro-mini/quick/eval.db" in " ".join(report)
+    full = _repro(["mini", "--eval-tasks-per-env", "2", "--dry-run"], tmp_path, monkeypatch)
+    assert "run folder runs/repro-mini/default" in full.stdout
+    tools = _planned(full)
+    assert "--out docs/results/mini " in " ".join(tools[-1])
+    evals = [" ".join(t) for t in tools if t[:2] == ("eval", "run")]
+    assert all("--tasks-per-env 2" in e and "--limit" not in e for e in evals)
     assert [a.mode for a in ARMS] == ["direct", "trial", "direct", "trial", "trial"]
+    modes = [t[t.index("--mode") + 1] for t in tools if t[:2] == ("eval", "run")]
+    assert modes == [a.mode for a in ARMS]
 
 
 def test_turn_budgets_reach_evaluations_and_grpo_rollouts(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     argv = ["mini", "--max-turns", "12", "--max-trial-calls", "5", "--grpo-completion", "1024"]
-    sizes = mini_options(parse(argv)).sizes
-    assert (sizes.grpo_max_turns, sizes.grpo_max_trial_calls) == (12, 5)
-    assert sizes.grpo_completion == 1024
-    commands = _commands(argv, monkeypatch, tmp_path)
-    evals = [c.toolmaster for c in commands if c.toolmaster and c.toolmaster[:2] == ("eval", "run")]
+    tools = _dry_run(argv, monkeypatch, tmp_path)
+    evals = [" ".join(t) for t in tools if t[:2] == ("eval", "run")]
     assert len(evals) == len(ARMS)
     for command in evals:
-        flat = " ".join(command)
-        assert "--max-turns 12" in flat and "--max-trial-calls 5" in flat
+        assert "--max-turns 12" in command and "--max-trial-calls 5" in command
+    grpo = next(t for t in tools if t[:2] == ("train", "grpo"))
+    config = TrainConfig.load(grpo[2])
+    assert (config.grpo.max_turns, config.grpo.max_trial_calls) == (12, 5)
+    assert config.grpo.trl["max_completion_length"] == 1024
+
+
+def test_threads_reach_every_stage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    result = _repro(
+        ["mini", "--threads", "1", "--out", str(tmp_path / "run"), "--dry-run"], ROOT, monkeypatch
+    )
+    commands = [line for line in result.stdout.splitlines() if "toolmaster " in line]
+    assert len(commands) == 10
+    assert all(line.strip().startswith("OMP_NUM_THREADS=1 toolmaster ") for line in commands)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["mini", "--sft-steps", "0"], "--sft-steps"),
+        (["mini", "--threads", "0"], "--threads"),
+        (["mini", "--profile", "huge"], "--profile"),
+        (["mini", "--model", "gpt"], "--model"),
+        (["mini", "--eval-policy", "openai"], "--eval-policy"),
+        (["paper", "--gpus", "0"], "--gpus"),
+        (["paper", "--no-such-flag"], "--no-such-flag"),
+    ],
+)
+def test_bad_options_are_usage_errors(
+    argv: list[str], message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    result = _repro([*argv, "--out", str(tmp_path / "run"), "--dry-run"], ROOT, monkeypatch)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["paper"], "error: repro-paper needs --teacher-url URL and --teacher-model NAME"),
+        (["paper", "--gpus", "1", "--dry-run"], "error: repro-paper needs 2 GPUs or more"),
+        (["mini", "--redo", "nope", "--dry-run"], "error: --redo: no stage ['nope']"),
+    ],
+)
+def test_a_plan_that_cannot_run_is_one_error_line(
+    argv: list[str], message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    result = _repro([*argv, "--out", str(tmp_path / "run")], ROOT, monkeypatch)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message), result.stderr
+    assert "stages ran" not in result.stdout
 
 
 def test_derived_config_keeps_the_recipe_and_applies_sizes(tmp_path: Path) -> None:
@@ -132,8 +207,6 @@ def test_derived_config_keeps_the_recipe_and_applies_sizes(tmp_path: Path) -> No
         recipe, {"sft": {"trl": {"max_steps": 3}}, "model": {"name_or_path": "tiny-random"}},
         tmp_path / "c.toml",
     )  # fmt: skip
-    from toolmaster.train._config import TrainConfig
-
     loaded = TrainConfig.load(tmp_path / "c.toml")
     assert loaded.sft.trl["max_steps"] == 3 == values["sft"]["trl"]["max_steps"]
     assert loaded.model.name_or_path == "tiny-random"
@@ -233,8 +306,9 @@ def test_quick_mini_pipeline_end_to_end(tmp_path: Path) -> None:
     """The real stages with the tiny random model (SFT, GRPO) and the reference teachers in
     every arm's evaluation; a second invocation skips every stage."""
     out, results = tmp_path / "run", tmp_path / "results"
-    argv = [sys.executable, "-m", "scripts.repro", "mini", "--quick", "--model", "tiny-random",
-            "--eval-policy", "reference", "--out", str(out), "--results", str(results)]  # fmt: skip
+    argv = [sys.executable, "-m", "toolmaster.cli", "repro", "mini", "--quick",
+            "--model", "tiny-random", "--eval-policy", "reference",
+            "--out", str(out), "--results", str(results)]  # fmt: skip
     first = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     for name in ("report.md", "report.json", "pass_rate.png", "arms.md", "pipeline.json"):

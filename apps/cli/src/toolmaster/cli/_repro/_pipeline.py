@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from scripts.repro._services import Service, running
+from toolmaster.cli._repro._services import Service, running
 
 __all__ = [
     "Call",
@@ -43,7 +43,6 @@ __all__ = [
     "PipelineError",
     "Stage",
     "StageOutcome",
-    "dry_context",
     "run_pipeline",
 ]
 
@@ -165,11 +164,6 @@ class _Records:
         tmp = self.path(stage).with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         tmp.replace(self.path(stage))
-
-
-def dry_context() -> Context:
-    """A context whose digests are placeholders: to list a plan's steps without running it."""
-    return _Records(Path(), dry_run=True)
 
 
 def _hash(value: Any) -> str:

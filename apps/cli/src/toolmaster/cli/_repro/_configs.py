@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from scripts.repro._pipeline import PipelineError
+from toolmaster.cli._repro._pipeline import PipelineError
 
 __all__ = ["derive_config", "dumps_toml", "merge"]
 
@@ -71,7 +71,7 @@ def derive_config(recipe: Path, overrides: Mapping[str, Any], out: Path) -> dict
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PipelineError(f"cannot read the recipe {recipe}: {exc}") from exc
     data = merge(base, overrides)
-    text = f"# Written by scripts/repro from {recipe} with this run's sizes; do not edit.\n"
+    text = f"# Written by `toolmaster repro` from {recipe} with this run's sizes; do not edit.\n"
     text += dumps_toml(data)
     if tomllib.loads(text) != data:
         raise PipelineError(f"{recipe}: the derived config does not read back as written")

@@ -18,8 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from toolmaster.core import Store
-from toolmaster.eval._metrics import Bootstrap, GroupMetrics, summarise
-from toolmaster.eval._tags import TaggedEpisode, run_episodes
+from toolmaster.eval import Bootstrap, GroupMetrics, TaggedEpisode, run_episodes, summarise
 
 __all__ = ["write_summary"]
 

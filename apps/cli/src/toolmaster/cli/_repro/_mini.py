@@ -1,13 +1,14 @@
-"""`just repro-mini`: the paper in miniature on a CPU, SmolLM2-135M-Instruct + LoRA.
+"""`toolmaster repro mini` (`just repro-mini`): the paper in miniature on a CPU,
+SmolLM2-135M-Instruct + LoRA.
 
-Stages (each skipped when done, each resumable; `scripts.repro._pipeline`):
+Stages (each skipped when done, each resumable; `_pipeline`):
 
 1. `synth`: the reference teachers over the in-domain train tasks, trial and direct mode
    (`toolmaster synth`, its own store `OUT/teacher.db`);
 2. `sft-direct`, `sft-trial`: LoRA SFT on the passed direct / trial episodes
    (configs/train/mini-direct.toml, mini-trial.toml);
 3. `grpo`: GRPO from the trial SFT adapter over live MCP sessions (mini-trial.toml `[grpo]`);
-4. `eval-ARM` for the five arms (`scripts.repro._arms`): the in-domain test split and the
+4. `eval-ARM` for the five arms (`_arms`): the in-domain test split and the
    out-of-domain servers in every setting (`toolmaster eval run`, store `OUT/eval.db`);
 5. `report`: `toolmaster eval report` of the five runs, the arms summary and the stage timings
    into the results folder (docs/results/mini/ by default).
@@ -16,7 +17,7 @@ Profiles size the stages: `default` (42 minutes measured on the 2-core CPU; docs
 has the measurements behind it and what its budgets cannot show) and `quick` (a wiring check: a
 handful of tasks, a couple of steps, one task per suite). `--model tiny-random --eval-policy
 reference` runs the same stages with the tiny random model and the reference teachers
-(tests/test_repro.py).
+(tests/cli/test_repro.py).
 """
 
 from __future__ import annotations
@@ -28,16 +29,19 @@ import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from scripts.repro._arms import ARMS, Arm, EvalBudgets, PolicyFlags, arm_runs, eval_stage
-from scripts.repro._configs import derive_config
-from scripts.repro._pipeline import RECORDS, Call, Command, Context, Stage, Step
+from toolmaster.cli._repro._arms import ARMS, Arm, EvalBudgets, PolicyFlags, arm_runs, eval_stage
+from toolmaster.cli._repro._configs import derive_config
+from toolmaster.cli._repro._pipeline import RECORDS, Call, Command, Context, Stage, Step
 
 __all__ = [
     "PROFILES",
+    "EvalPolicyName",
     "MiniOptions",
     "MiniSizes",
+    "ModelName",
+    "ProfileName",
     "mini_stages",
     "with_overrides",
     "write_pipeline",
@@ -46,6 +50,10 @@ __all__ = [
 RECIPES = Path("configs/train")
 LAUNCHER: tuple[str, ...] = (sys.executable, "-m", "toolmaster.cli")
 """How the stages call `toolmaster`: this interpreter (the workspace's), so no PATH lookup."""
+
+ProfileName = Literal["default", "quick"]
+ModelName = Literal["embedded", "tiny-random"]
+EvalPolicyName = Literal["embedded", "reference"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,7 @@ class MiniSizes:
     eval-trained, report), from the measurements in docs/results/mini.md."""
 
 
-PROFILES: dict[str, MiniSizes] = {
+PROFILES: dict[ProfileName, MiniSizes] = {
     "default": MiniSizes(
         synth_tasks_per_env=8, synth_samples=1,
         sft_direct_steps=12, sft_trial_steps=12, sft_grad_accum=1, sft_max_length=4096,
@@ -102,13 +110,13 @@ PROFILES: dict[str, MiniSizes] = {
 class MiniOptions:
     """One invocation: the profile's sizes, where things go, and the model and policy."""
 
-    profile: str
+    profile: ProfileName
     sizes: MiniSizes
     out: Path
     results: Path
-    model: str = "embedded"
+    model: ModelName = "embedded"
     """`embedded` (SmolLM2-135M) or `tiny-random` (the wiring test)."""
-    eval_policy: str = "embedded"
+    eval_policy: EvalPolicyName = "embedded"
     """`embedded` (the arms' models) or `reference` (the teachers in every arm: wiring only)."""
     threads: int | None = None
     """OMP_NUM_THREADS for every stage (None: torch's default)."""
@@ -218,7 +226,7 @@ def mini_stages(options: MiniOptions) -> list[Stage]:
 
 
 def _report_steps(options: MiniOptions, context: Context) -> list[Step]:
-    from scripts.repro._summary import write_summary  # noqa: PLC0415 (numpy: only when run)
+    from toolmaster.cli._repro._summary import write_summary  # noqa: PLC0415 (numpy: only when run)
 
     runs = arm_runs(context, options.sizes.eval, _base_digest(options))
     store = options.out / "eval.db"

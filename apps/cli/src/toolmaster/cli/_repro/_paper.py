@@ -1,4 +1,5 @@
-"""`just repro-paper`: the same stages at full scale on one multi-GPU node (unmeasured here).
+"""`toolmaster repro paper` (`just repro-paper`): the same stages at full scale on one
+multi-GPU node (unmeasured here).
 
 Qwen2.5-7B-Instruct + LoRA (configs/train/gpu-multi.toml), a teacher behind an
 OpenAI-compatible endpoint, FSDP through accelerate (configs/accelerate/fsdp.yaml), vLLM for
@@ -23,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripts.repro._arms import ARMS, Arm, EvalBudgets, arm_runs, eval_stage
-from scripts.repro._configs import derive_config
-from scripts.repro._pipeline import Call, Command, Context, PipelineError, Stage, Step
-from scripts.repro._services import Service
+from toolmaster.cli._repro._arms import ARMS, Arm, EvalBudgets, arm_runs, eval_stage
+from toolmaster.cli._repro._configs import derive_config
+from toolmaster.cli._repro._pipeline import Call, Command, Context, PipelineError, Stage, Step
+from toolmaster.cli._repro._services import Service
 
 __all__ = ["PAPER_BUDGETS", "PaperOptions", "paper_stages"]
 
