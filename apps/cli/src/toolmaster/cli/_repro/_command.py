@@ -28,7 +28,6 @@ repro_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Size = Annotated[int | None, typer.Option(min=1, show_default=False)]
 RedoOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -91,11 +90,18 @@ def mini_command(
             show_default=False,
         ),
     ] = None,
-    synth_tasks_per_env: Size = None,
+    synth_tasks_per_env: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Train tasks per environment the teacher runs.", show_default=False
+        ),
+    ] = None,
     sft_steps: Annotated[
         int | None, typer.Option(min=1, help="Steps of both SFT arms.", show_default=False)
     ] = None,
-    grpo_steps: Size = None,
+    grpo_steps: Annotated[
+        int | None, typer.Option(min=1, help="GRPO steps.", show_default=False)
+    ] = None,
     grpo_completion: Annotated[
         int | None,
         typer.Option(
@@ -104,7 +110,14 @@ def mini_command(
             show_default=False,
         ),
     ] = None,
-    eval_tasks_per_env: Size = None,
+    eval_tasks_per_env: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Test tasks per environment in every evaluation (with no --eval-limit: no limit).",
+            show_default=False,
+        ),
+    ] = None,
     eval_limit: Annotated[
         int | None, typer.Option(min=1, help="Tasks per suite.", show_default=False)
     ] = None,
