@@ -23,7 +23,9 @@ from toolmaster.envs.bank._world import (
     PAGE_SIZE,
     AccountRow,
     TransactionRow,
+    as_json,
     as_world,
+    build_world,
     convert,
     money,
     sent_today,
@@ -234,3 +236,9 @@ def build_server(data: dict[str, JsonValue]) -> MCPServer:
         version="1.0.0",
         tools=[p.model_copy(update={"fn": getattr(tools, p.name)}) for p in _prototypes()],
     )
+
+
+def open_session(seed: int, version: str) -> kit.JsonSession:
+    """A fresh session on the world of `seed`."""
+    data = as_json(build_world(seed))
+    return kit.JsonSession(build_server(data), data, version)

@@ -24,7 +24,7 @@ from toolmaster.envs.bank._world import (
     sent_today,
     stored_name,
 )
-from toolmaster.envs.kit import task_id
+from toolmaster.envs.kit import task
 
 ENV_NAME = "bank"
 TASK_COUNTS: dict[Split, int] = {"train": 160, "test": 80}
@@ -48,16 +48,14 @@ def generate(split: Split) -> tuple[Task, ...]:
         kind = KINDS[index % len(KINDS)]
         prompt, expected, params = _pose(kind, build_world(seed), split, rng)
         tasks.append(
-            Task.model_validate(
-                {
-                    "id": task_id(ENV_NAME, split, index),
-                    "prompt": prompt,
-                    "env": ENV_NAME,
-                    "split": split,
-                    "seed": seed,
-                    "expected": {"kind": kind, **expected},
-                    "metadata": {"kind": kind, **params},
-                }
+            task(
+                ENV_NAME,
+                split,
+                index,
+                seed=seed,
+                prompt=prompt,
+                expected={"kind": kind, **expected},
+                metadata={"kind": kind, **params},
             )
         )
     return tuple(tasks)

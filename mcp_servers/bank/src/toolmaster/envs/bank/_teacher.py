@@ -1,147 +1,136 @@
-"""What the bank teacher knows and how it looks things up, from tool outputs only.
+"""The scripted teacher (reference solver) of the bank environment.
 
-`Teacher` keeps what an episode has shown so far (account ids, the unit of amounts, which way
-`convert` works) and offers the lookups both phases use; a lookup that does not know a
-convention yet goes the way a model without trials would, and learns from the answer.
+Trial mode (in the sandbox the runtime restores afterwards) looks the customers up, reads a
+statement to see that amounts are cents, tries the task's own transfer (and sometimes a
+too-large one), pages, and converts the wrong way round before the right one; then it writes
+its notes and executes. Direct mode learns the same things from errors and outputs as it goes.
 """
 
 from __future__ import annotations
 
 import random
-import re
-from collections.abc import Generator
-from dataclasses import dataclass, field
-from typing import Any
 
-from toolmaster.core import ToolResult, Turn
-from toolmaster.envs.kit import Script, error_of, fields
+from toolmaster.core import Mode, Solver, Task, Turn
+from toolmaster.envs.bank._lookups import Lookups
+from toolmaster.envs.bank._world import money
+from toolmaster.envs.kit import Script, Step, error_of, fields
 
-Steps = Generator[Turn, list[ToolResult], Any]
+LAST_MONTH_START = "2026-02-01"
 
 
-def last_first(name: str) -> str:
-    first, last = name.split(" ", 1)
-    return f"{last}, {first}"
+def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
+    """Trial (in `trial` mode), then execute `task` and answer."""
+    teacher = Lookups(Script(mode), rng)
+    if mode == "trial":
+        yield from _trial(teacher, task)
+        yield from teacher.script.finish_trial(teacher.render(), say="Trial done; executing.")
+        teacher.careful = True
+    answer = yield from _execute(teacher, task)
+    yield Turn(content=answer)
 
 
-@dataclass
-class Teacher:
-    """One episode's scripted teacher state."""
+def _trial(teacher: Lookups, task: Task) -> Step:
+    meta, rng, call = task.metadata, teacher.rng, teacher.script.call
+    kind = meta["kind"]
+    if kind in ("transfer", "over_limit"):
+        source = yield from teacher.account(str(meta["from_name"]), str(meta["from_type"]))
+        target = yield from teacher.account(str(meta["to_name"]), "checking")
+        yield from _trial_transfer(teacher, source, target, int(str(meta["cents"])))
+        return
+    name = str(meta["name"])
+    checking = yield from teacher.account(name, "checking")
+    after = {"spend": 1, "balance": 2}.get(str(kind), 4)
+    if rng.random() < 0.4 and teacher.script.spare(after):
+        failed = yield from call("list_transactions", {"account_id": checking, "page": 0})
+        teacher.note("list_transactions", f'page=0 fails: "{error_of(failed)}"; pages start at 1.')
+    yield from teacher.learn_units(checking)
+    if kind == "spend":
+        return
+    account = yield from teacher.account(name, str(meta["type"]))
+    balance = fields((yield from call("get_balance", {"account_id": account})))
+    teacher.note(
+        "get_balance",
+        f"get_balance(account_id) answers balance (an integer, {balance['balance']} here), "
+        "currency and as_of.",
+    )
+    if kind == "fx_balance":
+        target = str(meta["currency"])
+        if rng.random() < 0.4 and teacher.script.spare(2):
+            failed = yield from call("convert", {"amount": 100, "pair": f"EUR{target}"})
+            teacher.note("convert", f"pair 'EUR{target}' fails: \"{error_of(failed)}\".")
+        yield from teacher.converted(balance["balance"], target)
 
-    script: Script
-    rng: random.Random
-    careful: bool = False
-    """After a trial: conventions are known, no beginner's mistakes."""
-    accounts: dict[tuple[str, str], str] = field(default_factory=dict[tuple[str, str], str])
-    cents: bool | None = None
-    """Whether amounts are cents (None: not known yet)."""
-    base_is_result: bool | None = None
-    """Whether `convert(x, 'A/B')` gives A (None: not known yet)."""
-    notes: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
 
-    def note(self, tool: str, text: str) -> None:
-        if self.script.trial:
-            self.notes.setdefault(tool, []).append(text)
-
-    def render(self) -> str:
-        lines = [f"- {tool}: " + " ".join(texts) for tool, texts in self.notes.items()]
-        return "What I learnt about the bank tools:\n" + "\n".join(lines)
-
-    def account(self, name: str, kind: str) -> Steps:
-        """The id of `name`'s `kind` account, looked up with `find_account` when not known."""
-        if (name, kind) in self.accounts:
-            return self.accounts[(name, kind)]
-        if not self.accounts and (self.script.trial or self.rng.random() < 0.6):
-            empty = yield from self.script.call(
-                "find_account", {"name": name}, say=f"Looking up {name}'s accounts."
-            )
-            found = fields(empty).get("accounts", [])
-            self.note(
-                "find_account",
-                f"the full name '{name}' found {len(found)} accounts: owners are stored as "
-                f"'Last, First', so search by the last name.",
-            )
-        last = name.split(" ", 1)[1]
-        result = yield from self.script.call("find_account", {"name": last})
-        for row in fields(result)["accounts"]:
-            if row["owner"] == last_first(name):
-                self.accounts[(name, row["type"])] = row["account_id"]
-        self.note(
-            "find_account",
-            f"find_account(name='{last}') lists account_id (like "
-            f"'{self.accounts[(name, 'checking')]}'), owner, type (checking/savings), currency.",
+def _trial_transfer(teacher: Lookups, source: str, target: str, cents: int) -> Step:
+    call, rng = teacher.script.call, teacher.rng
+    guess = cents / 100 if cents % 100 else cents // 100
+    tried = guess if rng.random() < 0.5 else 1
+    probe = {"from_account": source, "to_account": target, "amount": tried}
+    first = yield from call("transfer", probe, say="Trying a transfer (the sandbox rolls it back).")
+    if first.is_error:
+        teacher.note("transfer", f'amount={tried} fails: "{error_of(first)}".')
+        tried = 1
+        first = yield from call("transfer", {**probe, "amount": tried})
+    teacher.cents = True
+    teacher.note(
+        "transfer",
+        f'amount is integer cents: amount={tried} gave "{fields(first)["message"]}".',
+    )
+    if rng.random() < 0.3 and teacher.script.spare(1):
+        big = yield from call("transfer", {**probe, "amount": 500_000})
+        teacher.note("transfer", f'5,000.00 EUR at once fails: "{error_of(big)}".')
+    real = yield from call("transfer", {**probe, "amount": cents}, say="Now the real amount.")
+    if real.is_error:
+        teacher.note(
+            "transfer",
+            f'{money(cents)} EUR fails with "{error_of(real)}": a daily transfer limit per '
+            f"account applies, counting what it already sent today (here also my "
+            f"{money(int(tried))} EUR probe, which the sandbox undoes).",
         )
-        return self.accounts[(name, kind)]
+        if rng.random() < 0.5 and teacher.script.spare():
+            rows = fields((yield from call("list_transactions", {"account_id": source})))
+            today = [r for r in rows["transactions"] if r["category"] == "TRANSFER"]
+            teacher.note("list_transactions", f"the source shows {len(today)} transfer(s) today.")
+    else:
+        teacher.note("transfer", f"{money(cents)} EUR as amount={cents} works.")
 
-    def units_from(self, rows: list[dict[str, Any]]) -> bool | None:
-        """Whether `rows` show amounts in cents: a memo like `... 12.50 EUR ...` beside an
-        amount of -1250 (None when no memo shows an amount)."""
-        for row in rows:
-            shown = re.search(r"(\d[\d,]*\.\d{2}) EUR", row["memo"])
-            if shown:
-                value = float(shown.group(1).replace(",", ""))
-                cents = abs(row["amount"]) == round(value * 100)
-                self.note(
-                    "list_transactions",
-                    f"amounts are integer cents: the memo '{row['memo']}' has amount "
-                    f"{row['amount']}. Rows come newest first, {len(rows)} a page; next_page is "
-                    "the page to ask for next (null at the end).",
-                )
-                self.note("get_balance", "balance is in cents too (divide by 100).")
-                return cents
-        return None
 
-    def learn_units(self, account_id: str) -> Steps:
-        """Read a statement page and work out from a memo whether amounts are cents."""
-        args = {"account_id": account_id}
-        result = yield from self.script.call(
-            "list_transactions", args, say="How are amounts written?"
+def _execute(teacher: Lookups, task: Task) -> Step:
+    meta, call = task.metadata, teacher.script.call
+    kind = meta["kind"]
+    if kind in ("transfer", "over_limit"):
+        cents = int(str(meta["cents"]))
+        source = yield from teacher.account(str(meta["from_name"]), str(meta["from_type"]))
+        target = yield from teacher.account(str(meta["to_name"]), "checking")
+        statement = yield from teacher.account(str(meta["from_name"]), "checking")
+        result = yield from teacher.transfer(source, target, cents, statement)
+        if result.is_error:
+            reason = error_of(result)
+            why = " (the daily transfer limit)" if "LIMIT" in reason else ""
+            return f"The bank refused the transfer: {reason}{why}. Nothing was sent."
+        return f"Done: {fields(result)['message']}."
+    name = str(meta["name"])
+    if kind == "spend":
+        account = yield from teacher.account(name, "checking")
+        rows = yield from teacher.statement(account, LAST_MONTH_START)
+        if teacher.cents is None:
+            teacher.cents = teacher.units_from(rows)
+        category = str(meta["category"])
+        spent = -sum(
+            r["amount"]
+            for r in rows
+            if r["date"].startswith("2026-02")
+            and r["category"].lower() == category
+            and r["amount"] < 0
         )
-        page = fields(result)
-        self.cents = self.units_from(page["transactions"])
-        return page
-
-    def statement(self, account_id: str, since: str) -> Steps:
-        """All rows of `account_id` back to the day `since`, page by page."""
-        rows: list[dict[str, Any]] = []
-        page: int | None = 1
-        while page is not None:
-            say = None if page == 1 else f"There is a next_page; reading page {page}."
-            args = {"account_id": account_id, "page": page}
-            shown = fields((yield from self.script.call("list_transactions", args, say=say)))
-            rows.extend(shown["transactions"])
-            if rows and rows[-1]["date"] < since:
-                break
-            page = shown["next_page"]
-        return rows
-
-    def converted(self, cents: int, target: str) -> Steps:
-        """`cents` EUR in `target` cents, using `convert` the right way round."""
-        pair = f"{target}/EUR" if self.base_is_result else f"EUR/{target}"
-        result = fields((yield from self.script.call("convert", {"amount": cents, "pair": pair})))
-        if result["currency"] == target:
-            self.base_is_result = pair.startswith(target)
-            return result["result"]
-        self.base_is_result = True
-        self.note(
-            "convert",
-            f"convert(amount, pair='A/B') converts an amount of B into A: 'EUR/{target}' gave "
-            f"currency EUR (rate {result['rate']}), so use '{target}/EUR' to get {target}.",
-        )
-        say = f"That came back in {result['currency']}; the pair works the other way round."
-        args = {"amount": cents, "pair": f"{target}/EUR"}
-        return fields((yield from self.script.call("convert", args, say=say)))["result"]
-
-    def transfer(self, source: str, target: str, cents: int, statement: str) -> Steps:
-        """Send `cents`; when units are unknown, first the beginner's way (an amount in euros),
-        then read the `statement` account's memos to learn them."""
-        if self.cents is None:
-            if cents % 100 and self.rng.random() < 0.5:
-                first = yield from self.script.call(
-                    "transfer",
-                    {"from_account": source, "to_account": target, "amount": cents / 100},
-                )
-                self.note("transfer", f'amount={cents / 100} fails: "{error_of(first)}".')
-            yield from self.learn_units(statement)
-        args = {"from_account": source, "to_account": target, "amount": cents}
-        return (yield from self.script.call("transfer", args))
+        return f"{name} spent {money(spent)} EUR on {category} last month (February 2026)."
+    account = yield from teacher.account(name, str(meta["type"]))
+    balance = fields((yield from call("get_balance", {"account_id": account})))["balance"]
+    if teacher.cents is None:
+        checking = yield from teacher.account(name, "checking")
+        yield from teacher.learn_units(checking)
+    if kind == "balance":
+        return f"The balance of {name}'s {meta['type']} account is {money(balance)} EUR."
+    target = str(meta["currency"])
+    worth = yield from teacher.converted(balance, target)
+    return f"{name}'s savings balance of {money(balance)} EUR is worth {money(worth)} {target}."

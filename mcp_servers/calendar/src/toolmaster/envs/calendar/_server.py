@@ -20,7 +20,15 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import JsonValue
 from toolmaster.envs import kit
-from toolmaster.envs.calendar._world import EventRow, as_world, day_events, hhmm, overlapping
+from toolmaster.envs.calendar._world import (
+    EventRow,
+    as_json,
+    as_world,
+    build_world,
+    day_events,
+    hhmm,
+    overlapping,
+)
 
 _READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _ADD = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
@@ -285,3 +293,9 @@ def build_server(data: dict[str, JsonValue], version: str) -> MCPServer:
             for method, proto in _prototypes(version)
         ],
     )
+
+
+def open_session(seed: int, version: str) -> kit.JsonSession:
+    """A fresh session on the world of `seed`, served at tool-surface `version`."""
+    data = as_json(build_world(seed))
+    return kit.JsonSession(build_server(data, version), data, version)

@@ -22,7 +22,7 @@ from toolmaster.envs.calendar._world import (
     overlapping,
     weekdays,
 )
-from toolmaster.envs.kit import task_id
+from toolmaster.envs.kit import task
 
 ENV_NAME = "calendar"
 TASK_COUNTS: dict[Split, int] = {"train": 160, "test": 80}
@@ -56,16 +56,14 @@ def generate(split: Split) -> tuple[Task, ...]:
         prompt, expected, params = _pose(kind, world, day, split, rng)
         params.update({"kind": kind, "version": version, "date": day})
         tasks.append(
-            Task.model_validate(
-                {
-                    "id": task_id(ENV_NAME, split, index),
-                    "prompt": prompt,
-                    "env": ENV_NAME,
-                    "split": split,
-                    "seed": seed,
-                    "expected": {"kind": kind, **expected},
-                    "metadata": params,
-                }
+            task(
+                ENV_NAME,
+                split,
+                index,
+                seed=seed,
+                prompt=prompt,
+                expected={"kind": kind, **expected},
+                metadata=params,
             )
         )
     return tuple(tasks)

@@ -4,33 +4,14 @@ and write down what they turned out to mean."""
 from __future__ import annotations
 
 import random
-from collections.abc import Generator
-from dataclasses import dataclass, field
 from typing import Any
 
-from toolmaster.core import ToolResult, Turn
 from toolmaster.envs.calendar._dialect import V1, Dialect, Seen, dmy
 from toolmaster.envs.calendar._world import first_free, hhmm
-from toolmaster.envs.kit import Script, error_of, fields
-
-Steps = Generator[Turn, list[ToolResult], Any]
+from toolmaster.envs.kit import Notes, Script, Step, error_of, fields
 
 
-@dataclass
-class Notes:
-    """Per-tool notes, in the order tools were learnt about."""
-
-    by_tool: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
-
-    def add(self, tool: str, text: str) -> None:
-        self.by_tool.setdefault(tool, []).append(text)
-
-    def render(self) -> str:
-        lines = [f"- {tool}: " + " ".join(texts) for tool, texts in self.by_tool.items()]
-        return "What I learnt about the calendar tools:\n" + "\n".join(lines)
-
-
-def trial(script: Script, dialect: Dialect, day: str, rng: random.Random, notes: Notes) -> Steps:
+def trial(script: Script, dialect: Dialect, day: str, rng: random.Random, notes: Notes) -> Step:
     """Probe list, create (with a typical mistake), conflicts, move and delete on `day`."""
     events = yield from _trial_list(script, dialect, day, rng, notes)
     busy = [(e.start, e.end) for e in events]
@@ -63,7 +44,7 @@ def trial(script: Script, dialect: Dialect, day: str, rng: random.Random, notes:
 
 def _trial_list(
     script: Script, dialect: Dialect, day: str, rng: random.Random, notes: Notes
-) -> Steps:
+) -> Step:
     if dialect.version == "v1":
         wrong = {"date": day}
     else:
@@ -90,7 +71,7 @@ def _trial_list(
 
 def _trial_create(
     script: Script, dialect: Dialect, day: str, slot: int, *, rng: random.Random, notes: Notes
-) -> Steps:
+) -> Step:
     good = dialect.create_args("Trial probe", day, slot, slot + 30)
     if isinstance(dialect, V1):
         mistake = rng.choice(("hours", "text", "iso"))
@@ -135,7 +116,7 @@ def _trial_create(
 
 def _trial_delete(
     script: Script, dialect: Dialect, probe: Seen, rng: random.Random, notes: Notes
-) -> Steps:
+) -> Step:
     if dialect.version == "v2" and rng.random() < 0.5 and script.spare(1):
         bare = str(probe.ref).removeprefix("evt_")
         failed = yield from script.call("delete_event", {"event_id": bare})

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any, cast
 
-from toolmaster.core import ToolResult, Turn
-from toolmaster.envs.files._teacher import Teacher, entries
-from toolmaster.envs.kit import error_text
-
-Answer = Generator[Turn, list[ToolResult], str]
+from toolmaster.envs.files._trial import Teacher, entries
+from toolmaster.envs.kit import Returning, error_text
 
 
 def _params(t: Teacher) -> dict[str, Any]:
@@ -30,7 +27,7 @@ def _active_port_hits(text: str, port: int) -> list[str]:
     return hits
 
 
-def _find_port(t: Teacher) -> Answer:
+def _find_port(t: Teacher) -> Returning[str]:
     port = int(_params(t)["port"])
     if t.mode == "direct":
         naive = yield from t.one(
@@ -74,7 +71,7 @@ def _find_port(t: Teacher) -> Answer:
     return "I could not find it."
 
 
-def _count_errors(t: Teacher) -> Answer:
+def _count_errors(t: Teacher) -> Returning[str]:
     directory = str(_params(t)["dir"])
     if t.rng.random() < 0.5:
         result = yield from t.one(
@@ -95,7 +92,7 @@ def _count_errors(t: Teacher) -> Answer:
     return f"There are {total} lines containing ERROR."
 
 
-def _config_value(t: Teacher) -> Answer:
+def _config_value(t: Teacher) -> Returning[str]:
     path, key = str(_params(t)["path"]), str(_params(t)["key"])
     pattern = re.compile(rf"^\s*{re.escape(key)}\s*[:=]\s*(.*?)\s*$")
     listing = yield from t.one(
@@ -110,7 +107,7 @@ def _config_value(t: Teacher) -> Answer:
     return f"{key} is not set."
 
 
-def _largest(t: Teacher) -> Answer:
+def _largest(t: Teacher) -> Returning[str]:
     directory = str(_params(t)["dir"])
     if t.mode == "direct":
         yield from t.one(f"Listing {directory}.", "list_dir", path=directory)
@@ -121,7 +118,7 @@ def _largest(t: Teacher) -> Answer:
     return f"The largest file is {directory}/{best['name']} ({best['size']} bytes)."
 
 
-def _move_tmp(t: Teacher) -> Answer:
+def _move_tmp(t: Teacher) -> Returning[str]:
     directory = str(_params(t)["dir"])
     if not t.k.search_is_regex:
         glob = yield from t.one(
@@ -150,7 +147,7 @@ def _move_tmp(t: Teacher) -> Answer:
     return f"Moved {len(paths)} .tmp files into /trash."
 
 
-def _delete_backups(t: Teacher) -> Answer:
+def _delete_backups(t: Teacher) -> Returning[str]:
     before = int(_params(t)["before"])
     listing = yield from t.one(
         f"Listing /backups; deleting what is older than {before} (unix seconds).",
@@ -177,7 +174,7 @@ def _delete_backups(t: Teacher) -> Answer:
     return f"Deleted {len(old)} backups: " + ", ".join(e["name"] for e in old)
 
 
-_KINDS: dict[str, Callable[[Teacher], Answer]] = {
+_KINDS: dict[str, Callable[[Teacher], Returning[str]]] = {
     "find_port": _find_port,
     "count_errors": _count_errors,
     "config_value": _config_value,
@@ -187,6 +184,6 @@ _KINDS: dict[str, Callable[[Teacher], Answer]] = {
 }
 
 
-def execute(t: Teacher) -> Answer:
+def execute(t: Teacher) -> Returning[str]:
     """Carry out the task; returns the final answer text."""
     return (yield from _KINDS[str(t.task.metadata["kind"])](t))

@@ -28,7 +28,7 @@ from toolmaster.envs.files._world import (
     World,
     build_world,
 )
-from toolmaster.envs.kit import task_id
+from toolmaster.envs.kit import task
 
 ENV_NAME = "files"
 PER_KIND = {"train": 26, "test": 8}
@@ -175,12 +175,12 @@ def _make(split: Split, index: int) -> Task:
             prompt, params, expected = KINDS[kind](build_world(seed), rng, split)
         except _DegenerateError:
             continue
-        return Task(
-            id=task_id(ENV_NAME, split, index),
-            prompt=prompt,
-            env=ENV_NAME,
-            split=split,
+        return task(
+            ENV_NAME,
+            split,
+            index,
             seed=seed,
+            prompt=prompt,
             expected=expected,
             metadata={"kind": kind, "params": params, "version": "v1"},
         )

@@ -19,7 +19,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import JsonValue
 from toolmaster.envs import kit
 from toolmaster.envs.jokes._catalogue import WEB_PAGES
-from toolmaster.envs.jokes._world import MAX_COUNT, JokeRow, as_world
+from toolmaster.envs.jokes._world import MAX_COUNT, JokeRow, as_json, as_world, build_world
 
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
@@ -129,3 +129,9 @@ def build_server(data: dict[str, JsonValue]) -> MCPServer:
         version="1.0.0",
         tools=[p.model_copy(update={"fn": getattr(tools, p.name)}) for p in _prototypes()],
     )
+
+
+def open_session(seed: int, version: str) -> kit.JsonSession:
+    """A fresh session on the world of `seed`."""
+    data = as_json(build_world(seed))
+    return kit.JsonSession(build_server(data), data, version)

@@ -12,7 +12,7 @@ from functools import cache
 from toolmaster.core import Split, Task
 from toolmaster.envs.jokes._catalogue import CATEGORIES
 from toolmaster.envs.jokes._world import JokeRow, build_world
-from toolmaster.envs.kit import task_id
+from toolmaster.envs.kit import task
 
 ENV_NAME = "jokes"
 TASK_COUNTS: dict[Split, int] = {"train": 160, "test": 80}
@@ -72,17 +72,7 @@ def generate(split: Split) -> tuple[Task, ...]:
             prompt = rng.choice(_TOP_PROMPTS).format(label=label, lower=lower)
             expected = {"category": spec.code, "joke_id": best["id"]}
         tasks.append(
-            Task.model_validate(
-                {
-                    "id": task_id(ENV_NAME, split, index),
-                    "prompt": prompt,
-                    "env": ENV_NAME,
-                    "split": split,
-                    "seed": seed,
-                    "expected": expected,
-                    "metadata": meta,
-                }
-            )
+            task(ENV_NAME, split, index, seed=seed, prompt=prompt, expected=expected, metadata=meta)
         )
     return tuple(tasks)
 

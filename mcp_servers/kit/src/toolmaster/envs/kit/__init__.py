@@ -1,13 +1,16 @@
-"""Shared pieces of the bundled environments: a session over JSON state (`_session`), the MCP
-server factory and `serve()` entry point (`_serve`), the `Environment` boilerplate (`_env`), the
-scripted-teacher plumbing (`_script`) and tolerant answer parsing (`_parse`)."""
+"""Shared pieces of the bundled environments: `KitEnvironment`, an environment composed from its
+parts (`_env`); a session over JSON state (`_session`); the MCP server factory and `serve()`
+entry point (`_serve`); task ids and tasks (`_tasks`); the scripted-teacher plumbing (`_script`)
+and its notes (`_notes`); tolerant answer parsing (`_parse`)."""
 
-from toolmaster.envs.kit._env import SPLITS, KitEnvironment
+from toolmaster.envs.kit._env import SPLITS, KitEnvironment, Teacher, Verifier
+from toolmaster.envs.kit._notes import Notes
 from toolmaster.envs.kit._parse import NUMBER_WORDS, fail, first_number, last_number, success
 from toolmaster.envs.kit._script import (
     TRIAL_BUDGET,
     Ask,
     Call,
+    Returning,
     Script,
     Step,
     error_of,
@@ -16,7 +19,8 @@ from toolmaster.envs.kit._script import (
     payload,
 )
 from toolmaster.envs.kit._serve import LOG_LEVEL, serve, server
-from toolmaster.envs.kit._session import JsonSession, task_id
+from toolmaster.envs.kit._session import JsonSession
+from toolmaster.envs.kit._tasks import task, task_id
 
 __all__ = [
     "LOG_LEVEL",
@@ -27,8 +31,12 @@ __all__ = [
     "Call",
     "JsonSession",
     "KitEnvironment",
+    "Notes",
+    "Returning",
     "Script",
     "Step",
+    "Teacher",
+    "Verifier",
     "error_of",
     "error_text",
     "fail",
@@ -39,5 +47,6 @@ __all__ = [
     "serve",
     "server",
     "success",
+    "task",
     "task_id",
 ]

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Generator
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from toolmaster.core import FINISH_TRIAL, Mode, Phase, ToolCall, ToolResult, Turn
 
+_T = TypeVar("_T")
+
 Step = Generator[Turn, list[ToolResult], Any]
 """A piece of a solver: yields turns, is sent their results."""
+
+Returning = Generator[Turn, list[ToolResult], _T]
+"""A piece of a solver that returns what it found: `Returning[str]` for the answer text."""
 
 Call = Generator[Turn, list[ToolResult], ToolResult]
 """One turn with one tool call: yields the turn, returns the call's result."""

@@ -1,5 +1,4 @@
-"""`JsonSession`, an environment instance whose whole mutable state is one JSON object, and
-`task_id`, the id of a generated task."""
+"""`JsonSession`, an environment instance whose whole mutable state is one JSON object."""
 
 from __future__ import annotations
 
@@ -36,8 +35,3 @@ class JsonSession:
 
     def state(self) -> dict[str, JsonValue]:
         return copy.deepcopy(self.data)
-
-
-def task_id(env: str, split: str, index: int) -> str:
-    """The id of a generated task: `<env>/<split>/<index>`."""
-    return f"{env}/{split}/{index:04d}"

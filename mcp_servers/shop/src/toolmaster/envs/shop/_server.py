@@ -40,6 +40,7 @@ from toolmaster.envs.shop._world import (
     OrderRecord,
     ProductRecord,
     ShopState,
+    as_json,
     build_state,
     dollars,
 )
@@ -291,3 +292,9 @@ def build_server(state: ShopState, version: str) -> MCPServer[Any]:
     tools = ShopTools(state)
     bound = [t.model_copy(update={"fn": getattr(tools, t.name)}) for t in _templates()]
     return kit.server("shop", version=version, tools=bound)
+
+
+def open_session(seed: int, version: str) -> kit.JsonSession:
+    """A fresh session on the state of `seed`."""
+    state = build_state(seed)
+    return kit.JsonSession(build_server(state, version), as_json(state), version)

@@ -4,9 +4,23 @@
 serves one seeded state over stdio.
 """
 
-from toolmaster.envs.sqlbase._env import SqlbaseEnvironment
+from toolmaster.envs.kit import KitEnvironment
+from toolmaster.envs.sqlbase._server import open_session
+from toolmaster.envs.sqlbase._tasks import ENV_NAME, generate
+from toolmaster.envs.sqlbase._teacher import solve
+from toolmaster.envs.sqlbase._verify import verify
 
-ENV = SqlbaseEnvironment()
+ENV = KitEnvironment(
+    name=ENV_NAME,
+    description=(
+        "A small company database behind list_tables/describe/query/execute: terse column "
+        "names, cent amounts, coded statuses and timestamps whose unit varies by seed."
+    ),
+    generate=generate,
+    session=open_session,
+    verifier=verify,
+    teacher=solve,
+)
 """The `sqlbase` environment (entry point `toolmaster.environments:sqlbase`)."""
 
-__all__ = ["ENV", "SqlbaseEnvironment"]
+__all__ = ["ENV"]

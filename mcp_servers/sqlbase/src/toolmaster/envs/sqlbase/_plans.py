@@ -6,19 +6,16 @@ milliseconds-unaware dates, and recovers when the result comes back empty or NUL
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
-from toolmaster.core import Task, ToolResult, Turn
+from toolmaster.core import Task, ToolResult
+from toolmaster.envs.kit import Returning, Step
 from toolmaster.envs.sqlbase._knowledge import Knowledge
+from toolmaster.envs.sqlbase._lookups import Lookups
 from toolmaster.envs.sqlbase._reading import affected_of, first_value, table_of
 from toolmaster.envs.sqlbase._tasks import month_range
-
-if TYPE_CHECKING:
-    from toolmaster.envs.sqlbase._solver import Teacher
-
-Steps = Generator[Turn, list[ToolResult], str]
 
 
 @dataclass(frozen=True)
@@ -55,9 +52,7 @@ def _join_customers(k: Knowledge) -> str:
     )
 
 
-def _city_scalar(
-    t: Teacher, plan: Plan, say: str, build: Callable[[str], str]
-) -> Generator[Turn, list[ToolResult], Any]:
+def _city_scalar(t: Lookups, plan: Plan, say: str, build: Callable[[str], str]) -> Step:
     """Run the query built for the city literal; on an empty answer, fix the spelling."""
     city = str(plan.params["city"])
     literal = city if plan.naive else plan.k.city(city)
@@ -84,7 +79,7 @@ def _month_filter(k: Knowledge, month: int) -> str:
     return f"o.{ts} >= {k.ts(start)} AND o.{ts} < {k.ts(end)}"
 
 
-def _revenue(t: Teacher, plan: Plan) -> Steps:
+def _revenue(t: Lookups, plan: Plan) -> Returning[str]:
     k, p = plan.k, plan.params
     amount, city = k.c("orders", "amount"), k.c("customers", "city")
 
@@ -98,7 +93,7 @@ def _revenue(t: Teacher, plan: Plan) -> Steps:
     return f"The total is ${int(cents) / 100:,.2f}."
 
 
-def _count(t: Teacher, plan: Plan) -> Steps:
+def _count(t: Lookups, plan: Plan) -> Returning[str]:
     k, p = plan.k, plan.params
     city = k.c("customers", "city")
 
@@ -112,7 +107,7 @@ def _count(t: Teacher, plan: Plan) -> Steps:
     return f"{n} orders."
 
 
-def _average(t: Teacher, plan: Plan) -> Steps:
+def _average(t: Lookups, plan: Plan) -> Returning[str]:
     k, p = plan.k, plan.params
     amount, city = k.c("orders", "amount"), k.c("customers", "city")
 
@@ -126,7 +121,7 @@ def _average(t: Teacher, plan: Plan) -> Steps:
     return f"The average is ${float(cents) / 100:.2f}."
 
 
-def _top_customer(t: Teacher, plan: Plan) -> Steps:
+def _top_customer(t: Lookups, plan: Plan) -> Returning[str]:
     k, p = plan.k, plan.params
     amount, city = k.c("orders", "amount"), k.c("customers", "city")
     name, cid = k.c("customers", "name"), k.c("customers", "id")
@@ -142,7 +137,7 @@ def _top_customer(t: Teacher, plan: Plan) -> Steps:
     return Knowledge.display_name(str(stored))
 
 
-def _category_units(t: Teacher, plan: Plan) -> Steps:
+def _category_units(t: Lookups, plan: Plan) -> Returning[str]:
     k, p = plan.k, plan.params
     codes = f"{k.codes['paid']}, {k.codes['shipped']}"
     sql = (
@@ -155,7 +150,7 @@ def _category_units(t: Teacher, plan: Plan) -> Steps:
     return f"{_first(result)} units."
 
 
-def _order_date(t: Teacher, plan: Plan) -> Steps:
+def _order_date(t: Lookups, plan: Plan) -> Returning[str]:
     k, order_id = plan.k, plan.params["order_id"]
     ts, oid = k.c("orders", "ts"), k.c("orders", "id")
     scale = "" if plan.naive or not k.ts_ms else "/1000"
@@ -169,7 +164,7 @@ def _order_date(t: Teacher, plan: Plan) -> Steps:
     return f"Order {order_id} was placed on {day}."
 
 
-def _refund(t: Teacher, plan: Plan) -> Steps:
+def _refund(t: Lookups, plan: Plan) -> Returning[str]:
     k, p = plan.k, plan.params
     cust, cid, name = k.t("customers"), k.c("customers", "id"), k.c("customers", "name")
     literal = f"{p['first']} {p['last']}" if plan.naive else k.stored_name(p["first"], p["last"])
@@ -194,7 +189,7 @@ def _refund(t: Teacher, plan: Plan) -> Steps:
     return f"Marked {_affected(result)} paid orders of {p['first']} {p['last']} as refunded."
 
 
-def _purge(t: Teacher, plan: Plan) -> Steps:
+def _purge(t: Lookups, plan: Plan) -> Returning[str]:
     k, p = plan.k, plan.params
     orders, st, ts = k.t("orders"), k.c("orders", "status"), k.c("orders", "ts")
     cut = k.ts(month_range(int(p["month"]))[0])
@@ -208,7 +203,7 @@ def _purge(t: Teacher, plan: Plan) -> Steps:
     return f"Deleted {_affected(result)} cancelled orders."
 
 
-def _set_price(t: Teacher, plan: Plan) -> Steps:
+def _set_price(t: Lookups, plan: Plan) -> Returning[str]:
     k, p = plan.k, plan.params
     products, pid = k.t("products"), k.c("products", "id")
     name, price = k.c("products", "name"), k.c("products", "price")
@@ -230,7 +225,7 @@ def _affected(result: ToolResult) -> int:
     return affected_of(result)
 
 
-_HANDLERS: dict[str, Callable[[Teacher, Plan], Steps]] = {
+_HANDLERS: dict[str, Callable[[Lookups, Plan], Returning[str]]] = {
     "revenue": _revenue,
     "count": _count,
     "average": _average,
@@ -243,6 +238,6 @@ _HANDLERS: dict[str, Callable[[Teacher, Plan], Steps]] = {
 }
 
 
-def execute_plan(t: Teacher, plan: Plan) -> Steps:
+def execute_plan(t: Lookups, plan: Plan) -> Returning[str]:
     """Carry out `plan`; returns the final answer text."""
     return (yield from _HANDLERS[plan.kind](t, plan))

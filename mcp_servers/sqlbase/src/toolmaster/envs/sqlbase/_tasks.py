@@ -16,7 +16,7 @@ from functools import cache
 
 from pydantic import JsonValue
 from toolmaster.core import Split, Task
-from toolmaster.envs.kit import task_id
+from toolmaster.envs.kit import task
 from toolmaster.envs.sqlbase._world import (
     TEST_CATEGORIES,
     TEST_CITIES,
@@ -211,12 +211,12 @@ def _make(split: Split, index: int) -> Task:
             prompt, params, expected = KINDS[kind](world, rng, split)
         except _DegenerateError:
             continue
-        return Task(
-            id=task_id(ENV_NAME, split, index),
-            prompt=prompt,
-            env=ENV_NAME,
-            split=split,
+        return task(
+            ENV_NAME,
+            split,
+            index,
             seed=seed,
+            prompt=prompt,
             expected=expected,
             metadata={"kind": kind, "params": params, "version": "v1"},
         )

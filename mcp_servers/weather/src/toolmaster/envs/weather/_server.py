@@ -22,7 +22,9 @@ from toolmaster.envs.weather._world import (
     DayRecord,
     WeatherState,
     World,
+    as_json,
     build_world,
+    initial_state,
 )
 
 UNIT_SYSTEMS = ("standard", "metric", "imperial")
@@ -191,3 +193,10 @@ def build_server(world: World, state: WeatherState, version: str) -> MCPServer[A
     tools = WeatherTools(world, state)
     bound = [t.model_copy(update={"fn": getattr(tools, t.name)}) for t in _templates()]
     return kit.server("weather", version=version, tools=bound)
+
+
+def open_session(seed: int, version: str) -> kit.JsonSession:
+    """A fresh session on the world of `seed`."""
+    world = build_world(seed)
+    state = initial_state(world)
+    return kit.JsonSession(build_server(world, state, version), as_json(state), version)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from toolmaster.core import ToolResult, Turn
-from toolmaster.envs.kit import Step, error_text, payload
+from toolmaster.envs.kit import Returning, Step, error_text, payload
+from toolmaster.envs.weather._lookups import Lookups
 from toolmaster.envs.weather._world import KELVIN
 
-if TYPE_CHECKING:
-    from toolmaster.envs.weather._solver import Teacher
 
-
-def trial(teacher: Teacher) -> Step:
+def trial(teacher: Lookups) -> Step:
     """Trial find_city and get_forecast (and the favourites when the task needs them), then call
     `finish_trial` with what was learnt. Within the trial budget: the probes the task needs are
     kept, slips and extra probes only where calls are left."""
@@ -28,7 +24,7 @@ def trial(teacher: Teacher) -> Step:
         result = yield from script.call(
             "get_forecast", {"city": name}, say + " Does it take a name?"
         )
-        known.note(
+        known.notes.add(
             "get_forecast",
             f'`city` is not a name: city={name!r} failed with "{error_text(result)}"; it takes '
             "the id from find_city.",
@@ -43,11 +39,11 @@ def trial(teacher: Teacher) -> Step:
     known.today = today
     kelvin = float(data["temp_max"])
     if kelvin > 150:
-        known.note(
+        known.notes.add(
             "get_forecast",
             f"Without `units`, temperatures are in Kelvin (temp_max {kelvin} for {label}).",
         )
-    known.note(
+    known.notes.add(
         "get_forecast",
         f"Without `day` it is today's forecast ({today}). `wind` is a string with its unit, in "
         f"knots (e.g. {data['wind']!r}). `precip_prob` is a fraction 0-1, not a percentage.",
@@ -57,7 +53,7 @@ def trial(teacher: Teacher) -> Step:
     if teacher.kind == "favorite" or teacher.may(0.25, need.left):
         yield from _favorites(teacher, city, label, need)
     yield from script.finish_trial(
-        known.render(), "I know how these tools behave now; writing down what I learnt."
+        known.notes.render(), "I know how these tools behave now; writing down what I learnt."
     )
 
 
@@ -73,9 +69,7 @@ class Need:
         return self.left
 
 
-def _forecast(
-    teacher: Teacher, arguments: dict[str, Any], say: str
-) -> Generator[Turn, list[ToolResult], dict[str, Any]]:
+def _forecast(teacher: Lookups, arguments: dict[str, Any], say: str) -> Returning[dict[str, Any]]:
     result = yield from teacher.script.call("get_forecast", arguments, say)
     data = payload(result)
     if data is None:
@@ -83,13 +77,13 @@ def _forecast(
     return data
 
 
-def _days(teacher: Teacher, city: str, today: date, need: Need) -> Step:
+def _days(teacher: Lookups, city: str, today: date, need: Need) -> Step:
     script, known = teacher.script, teacher.known
     tomorrow = (today + timedelta(days=1)).isoformat()
     say = "What does `day` mean? Trying tomorrow's date."
     if teacher.may(0.45, need.left):
         result = yield from script.call("get_forecast", {"city": city, "day": tomorrow}, say)
-        known.note(
+        known.notes.add(
             "get_forecast",
             f'A date for `day` fails: day={tomorrow!r} gave "{error_text(result)}".',
         )
@@ -100,7 +94,7 @@ def _days(teacher: Teacher, city: str, today: date, need: Need) -> Step:
     need.done()
     if data["date"] == tomorrow:
         known.offsets = True
-        known.note(
+        known.notes.add(
             "get_forecast",
             f"`day` is an integer offset from today: day=0 is {today}, day=1 gave {tomorrow}.",
         )
@@ -109,27 +103,27 @@ def _days(teacher: Teacher, city: str, today: date, need: Need) -> Step:
             "get_forecast", {"city": city, "day": 7}, "How far ahead does it go? Trying day=7."
         )
         if result.is_error:
-            known.note(
+            known.notes.add(
                 "get_forecast",
                 f'day=7 fails with "{error_text(result)}": offsets run from 0 to 6.',
             )
 
 
-def _units(teacher: Teacher, city: str, kelvin: float, need: Need) -> Step:
+def _units(teacher: Lookups, city: str, kelvin: float, need: Need) -> Step:
     script, known = teacher.script, teacher.known
     say = "Now the unit systems: metric should give °C."
     if teacher.may(0.4, need.left):
         result = yield from script.call(
             "get_forecast", {"city": city, "units": "celsius"}, "Can I ask for Celsius directly?"
         )
-        known.note("get_forecast", f'units="celsius" fails: "{error_text(result)}".')
+        known.notes.add("get_forecast", f'units="celsius" fails: "{error_text(result)}".')
         say = "Only standard, metric and imperial exist; metric should be °C."
     data = yield from _forecast(teacher, {"city": city, "units": "metric"}, say)
     need.done()
     celsius = float(data["temp_max"])
     if abs(kelvin - KELVIN - celsius) < 0.1:
         known.units["C"] = "metric"
-        known.note(
+        known.notes.add(
             "get_forecast",
             f'units="metric" gives °C ({celsius} = {kelvin} K - 273.15); wind stays in knots.',
         )
@@ -142,10 +136,10 @@ def _units(teacher: Teacher, city: str, kelvin: float, need: Need) -> Step:
         fahrenheit = float(data["temp_max"])
         if abs(celsius * 9 / 5 + 32 - fahrenheit) < 0.2:
             known.units["F"] = "imperial"
-            known.note("get_forecast", f'units="imperial" gives °F ({fahrenheit}).')
+            known.notes.add("get_forecast", f'units="imperial" gives °F ({fahrenheit}).')
 
 
-def _favorites(teacher: Teacher, city: str, label: str, need: Need) -> Step:
+def _favorites(teacher: Lookups, city: str, label: str, need: Need) -> Step:
     script, known = teacher.script, teacher.known
     if teacher.kind == "favorite":
         need.done()  # the add_favorite call below is planned
@@ -153,23 +147,25 @@ def _favorites(teacher: Teacher, city: str, label: str, need: Need) -> Step:
     if teacher.may(0.6, need.left + 1):
         result = yield from script.call("list_favorites", {}, "First, the favourites as they are.")
         count = len((payload(result) or {}).get("favorites", []))
-        known.note(
+        known.notes.add(
             "list_favorites", f"Returns {{favorites: [{{id, name}}]}} ({count} saved at first)."
         )
     if teacher.may(0.4, need.left + 1):
         name = label.split(", ", 1)[0]
         result = yield from script.call("add_favorite", {"city": name}, say)
-        known.note(
+        known.notes.add(
             "add_favorite",
             f'Takes the city id, not a name: city={name!r} gave "{error_text(result)}".',
         )
         say = "It needs the id."
     result = yield from script.call("add_favorite", {"city": city}, say)
     after = len((payload(result) or {}).get("favorites", []))
-    known.note(
+    known.notes.add(
         "add_favorite",
         f"add_favorite(city=<id>) appends the city and returns the whole list ({after} now).",
     )
     if teacher.may(0.5, need.left):
         yield from script.call("remove_favorite", {"city": city}, "And removing it again.")
-        known.note("remove_favorite", "remove_favorite(city=<id>) removes it and returns the list.")
+        known.notes.add(
+            "remove_favorite", "remove_favorite(city=<id>) removes it and returns the list."
+        )

@@ -1,21 +1,16 @@
-"""The weather reference solver: a scripted teacher that trials the tools, slips, recovers.
-
-It reads the task's prompt facts from `Task.metadata` (kind, city labels, the day phrase: all
-stated in the prompt) and everything else from tool results; it never looks at the state.
-"""
+"""What the weather teacher knows in one episode and how it looks things up: city ids, the day
+offset, the units, forecasts. It learns the conventions from tool results only."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, cast
 
-from toolmaster.core import Mode, Solver, Task, ToolResult, Turn
-from toolmaster.envs.kit import Script, error_text, payload
-from toolmaster.envs.weather._trial import trial
-from toolmaster.envs.weather._world import KELVIN, KNOT_KMH
+from toolmaster.core import Mode, Task
+from toolmaster.envs.kit import Notes, Returning, Script, error_text, payload
+from toolmaster.envs.weather._world import KELVIN
 
 TempUnit = Literal["C", "F"]
 
@@ -31,19 +26,11 @@ class Known:
     """`day` is confirmed to be an offset from today."""
     units: dict[str, str] = field(default_factory=dict[str, str])
     """"C" / "F" -> the `units` value that gives it."""
-    notes: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
-
-    def note(self, tool: str, line: str) -> None:
-        lines = self.notes.setdefault(tool, [])
-        if line not in lines:
-            lines.append(line)
-
-    def render(self) -> str:
-        return "\n".join(f"{tool}: " + " ".join(lines) for tool, lines in self.notes.items())
+    notes: Notes = field(default_factory=lambda: Notes(unique=True))
 
 
-class Teacher:
-    """One scripted episode on one task."""
+class Lookups:
+    """One scripted episode on one task: what it knows, and the lookups both phases use."""
 
     def __init__(self, task: Task, rng: random.Random, mode: Mode) -> None:
         self.task = task
@@ -66,17 +53,9 @@ class Teacher:
         fits the trial budget with `needed_after` calls still to make."""
         return self.script.spare(needed_after) and self.slip(chance)
 
-    def run(self) -> Solver:
-        if self.mode == "trial":
-            yield from trial(self)
-        answer = yield from self.execute()
-        yield Turn(content=answer)
-
     # ------------------------------------------------------------------ lookups
 
-    def resolve(
-        self, label: str, say: str | None = None, reserve: int = 0
-    ) -> Generator[Turn, list[ToolResult], str]:
+    def resolve(self, label: str, say: str | None = None, reserve: int = 0) -> Returning[str]:
         """The id of the city `label` ("Name, Region-or-Country"), via find_city (keeping
         `reserve` trial calls for what follows the lookup)."""
         if label in self.known.ids:
@@ -87,7 +66,7 @@ class Teacher:
                 "find_city", {"query": label}, say or f"Looking up {label}."
             )
             if not (payload(result) or {}).get("matches"):
-                self.known.note(
+                self.known.notes.add(
                     "find_city",
                     f"It matches the city name only: query {label!r} found nothing, "
                     f"{name!r} works.",
@@ -101,12 +80,12 @@ class Teacher:
         if not chosen:
             raise RuntimeError(f"find_city did not return {label}")
         if len(matches) > 1:
-            self.known.note(
+            self.known.notes.add(
                 "find_city",
                 f"Several cities can share a name ({len(matches)} for {name!r}): pick by "
                 "`region`/`country`.",
             )
-        self.known.note(
+        self.known.notes.add(
             "find_city",
             f"Returns {{matches: [{{id, name, region, country}}]}}; ids look like "
             f"{chosen[0]['id']!r}.",
@@ -114,7 +93,7 @@ class Teacher:
         self.known.ids[label] = str(chosen[0]["id"])
         return self.known.ids[label]
 
-    def lookup(self, label: str) -> Generator[Turn, list[ToolResult], str]:
+    def lookup(self, label: str) -> Returning[str]:
         """`resolve`, after (sometimes, in direct mode) first passing the name to get_forecast."""
         if label not in self.known.ids and self.mode == "direct" and not self.tried_name:
             self.tried_name = True
@@ -132,7 +111,7 @@ class Teacher:
                 )
         return (yield from self.resolve(label))
 
-    def offset(self, city: str) -> Generator[Turn, list[ToolResult], int]:
+    def offset(self, city: str) -> Returning[int]:
         """The `day` offset for the task's day phrase (learning today's date if needed)."""
         when = self.when
         if when.startswith("on "):
@@ -158,7 +137,7 @@ class Teacher:
             return 1 if when == "tomorrow" else 2
         return int(when.split()[1])
 
-    def day_value(self, city: str, offset: int) -> Generator[Turn, list[ToolResult], int]:
+    def day_value(self, city: str, offset: int) -> Returning[int]:
         """`offset`, after (sometimes, in direct mode) first passing the word "tomorrow"."""
         if self.mode == "direct" and not self.known.offsets and self.when == "tomorrow":
             self.known.offsets = True
@@ -179,7 +158,7 @@ class Teacher:
 
     def forecast(
         self, city: str, offset: int, units: str | None = None, say: str | None = None
-    ) -> Generator[Turn, list[ToolResult], dict[str, Any]]:
+    ) -> Returning[dict[str, Any]]:
         arguments: dict[str, Any] = {"city": city, "day": offset}
         if units is not None:
             arguments["units"] = units
@@ -191,7 +170,7 @@ class Teacher:
 
     def temperature(
         self, city: str, offset: int, field_name: str, unit: TempUnit
-    ) -> Generator[Turn, list[ToolResult], float]:
+    ) -> Returning[float]:
         """A temperature in °C or °F, finding out how to get it if need be."""
         system = self.known.units.get(unit)
         if system is not None:
@@ -225,79 +204,3 @@ class Teacher:
             raise RuntimeError("expected Kelvin by default")
         celsius = kelvin - KELVIN
         return round(celsius if unit == "C" else celsius * 9 / 5 + 32, 2)
-
-    # ------------------------------------------------------------------ the task
-
-    def execute(self) -> Generator[Turn, list[ToolResult], str]:
-        if self.kind in ("warmer", "favorite"):
-            return (yield from self.compare())
-        label = self.places[0]
-        city = yield from self.lookup(label)
-        if self.kind == "warmest_day":
-            return (yield from self.warmest(label, city))
-        offset = yield from self.offset(city)
-        offset = yield from self.day_value(city, offset)
-        when = self.when
-        if self.kind in ("max_c", "min_f"):
-            unit: TempUnit = "C" if self.kind == "max_c" else "F"
-            field_name = "temp_max" if unit == "C" else "temp_min"
-            value = yield from self.temperature(city, offset, field_name, unit)
-            which = "maximum" if unit == "C" else "minimum"
-            return f"The {which} temperature in {label} {when} will be {value:.1f} °{unit}."
-        data = yield from self.forecast(city, offset, None, f"Fetching the forecast for {label}.")
-        if self.kind == "wind_kmh":
-            speed, _, wind_unit = str(data["wind"]).partition(" ")
-            kmh = float(speed) * KNOT_KMH if wind_unit.startswith("kn") else float(speed)
-            return f"Wind in {label} {when}: about {kmh:.1f} km/h ({data['wind']})."
-        chance = float(data["precip_prob"]) * 100
-        return f"The chance of precipitation in {label} {when} is {chance:.0f}%."
-
-    def compare(self) -> Generator[Turn, list[ToolResult], str]:
-        first = yield from self.lookup(self.places[0])
-        second = yield from self.lookup(self.places[1])
-        cities = [first, second]
-        offset = yield from self.offset(cities[0])
-        units = self.known.units.get("C")
-        args: list[dict[str, Any]] = [{"city": c, "day": offset} for c in cities]
-        if units:
-            for a in args:
-                a["units"] = units
-        results = yield from self.script.calls(
-            [("get_forecast", a) for a in args], "Fetching both forecasts."
-        )
-        highs = [float((payload(r) or {})["temp_max"]) for r in results]
-        win = 0 if highs[0] > highs[1] else 1
-        winner, label = cities[win], self.places[win]
-        if self.kind == "warmer":
-            unit = " °C" if units else " K" if highs[0] > 150 else ""
-            return (
-                f"{label} will be warmer {self.when} "
-                f"(max {highs[win]}{unit} vs {highs[1 - win]}{unit})."
-            )
-        if self.mode == "direct" and self.slip(0.3):
-            result = yield from self.script.call(
-                "add_favorite", {"city": label.split(", ")[0]}, f"Adding {label} to favourites."
-            )
-            say = f'"{error_text(result)}": it needs the city id as well.'
-        else:
-            say = f"{label} is warmer; adding it to the favourites."
-        result = yield from self.script.call("add_favorite", {"city": winner}, say)
-        listed = [f["id"] for f in (payload(result) or {}).get("favorites", [])]
-        if winner not in listed:
-            raise RuntimeError("add_favorite did not add the city")
-        return f"Added {label} to your favourite cities: it will be warmer {self.when}."
-
-    def warmest(self, label: str, city: str) -> Generator[Turn, list[ToolResult], str]:
-        days = int(cast(int, self.task.metadata["days"]))
-        results = yield from self.script.calls(
-            [("get_forecast", {"city": city, "day": d}) for d in range(days)],
-            f"Fetching the next {days} days for {label}.",
-        )
-        forecasts = [payload(r) or {} for r in results]
-        best = max(forecasts, key=lambda f: float(f["temp_max"]))
-        return f"The warmest of the next {days} days in {label} will be {best['date']}."
-
-
-def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
-    """The reference solver for a weather task (see `Environment.solve`)."""
-    return Teacher(task, rng, mode).run()

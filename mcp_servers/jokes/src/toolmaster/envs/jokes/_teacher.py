@@ -7,14 +7,11 @@ count default from seeing one joke come back, the uselessness of `web_search` fr
 from __future__ import annotations
 
 import random
-from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolmaster.core import Mode, Solver, Task, ToolResult, Turn
-from toolmaster.envs.kit import Script, error_of, fields
-
-Steps = Generator[Turn, list[ToolResult], Any]
+from toolmaster.core import Mode, Solver, Task, Turn
+from toolmaster.envs.kit import Notes, Script, Step, error_of, fields
 
 
 @dataclass
@@ -23,15 +20,14 @@ class _Known:
 
     code: str | None = None
     count_default_seen: bool = False
-    notes: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
-
-    def note(self, tool: str, text: str) -> None:
-        self.notes.setdefault(tool, []).append(text)
+    notes: Notes = field(default_factory=Notes)
 
     def render(self) -> str:
-        order = ("joke_finder", "list_categories", "get_joke", "web_search")
-        lines = [f"- {tool}: " + " ".join(self.notes[tool]) for tool in order if tool in self.notes]
-        return "What I learnt about the tools:\n" + "\n".join(lines)
+        return self.notes.render(
+            "What I learnt about the tools:",
+            bullet="- ",
+            order=("joke_finder", "list_categories", "get_joke", "web_search"),
+        )
 
 
 def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
@@ -48,20 +44,20 @@ def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
     yield Turn(content=answer)
 
 
-def _web_search(script: Script, query: str, known: _Known) -> Steps:
+def _web_search(script: Script, query: str, known: _Known) -> Step:
     result = yield from script.call(
         "web_search", {"query": query}, say="Let me try a web search first."
     )
     pages = fields(result).get("results", [])
     titles = ", ".join(f"'{p['title']}'" for p in pages[:3]) or "nothing"
-    known.note(
+    known.notes.add(
         "web_search",
         f"general web pages only: '{query}' gave {len(pages)} results ({titles}) and no joke "
         "texts or ids, so it is no source for catalogue jokes; use joke_finder instead.",
     )
 
 
-def _trial_category(script: Script, task: Task, rng: random.Random, known: _Known) -> Steps:
+def _trial_category(script: Script, task: Task, rng: random.Random, known: _Known) -> Step:
     label = str(task.metadata["label"])
     lower = label.lower()
     if rng.random() < 0.6:
@@ -70,7 +66,7 @@ def _trial_category(script: Script, task: Task, rng: random.Random, known: _Know
         "joke_finder", {"category": lower}, say=f"Trying joke_finder with the plain name '{lower}'."
     )
     if result.is_error:
-        known.note(
+        known.notes.add(
             "joke_finder",
             f"category='{lower}' fails with \"{error_of(result)}\": plain names are not accepted.",
         )
@@ -78,7 +74,7 @@ def _trial_category(script: Script, task: Task, rng: random.Random, known: _Know
     forms = [row["id"], row["code"]]
     rng.shuffle(forms)
     first = fields((yield from script.call("joke_finder", {"category": forms[0]})))
-    known.note(
+    known.notes.add(
         "joke_finder",
         f"category takes a code or an id from list_categories (both '{row['code']}' and "
         f"'{row['id']}' work). Without count it returned {len(first['jokes'])} of "
@@ -87,20 +83,20 @@ def _trial_category(script: Script, task: Task, rng: random.Random, known: _Know
     known.count_default_seen = True
     if rng.random() < 0.5:
         too_many = yield from script.call("joke_finder", {"category": forms[1], "count": 50})
-        known.note("joke_finder", f'count=50 fails with "{error_of(too_many)}".')
+        known.notes.add("joke_finder", f'count=50 fails with "{error_of(too_many)}".')
     if rng.random() < 0.35:
         wrong = row["code"].lower()
         result = yield from script.call("joke_finder", {"category": wrong, "count": 2})
         if result.is_error:
-            known.note("joke_finder", f"codes are case-sensitive ('{wrong}' is unknown).")
+            known.notes.add("joke_finder", f"codes are case-sensitive ('{wrong}' is unknown).")
 
 
-def _find_code(script: Script, label: str, known: _Known, say: str) -> Steps:
+def _find_code(script: Script, label: str, known: _Known, say: str) -> Step:
     """Look the category called `label` up; remember and return its row."""
     rows = fields((yield from script.call("list_categories", {}, say=say)))["categories"]
     row = next(r for r in rows if r["name"].lower() == label.lower())
     known.code = row["code"]
-    known.note(
+    known.notes.add(
         "list_categories",
         f"returns id, code and name per category ('{label}' is id '{row['id']}', code "
         f"'{row['code']}').",
@@ -108,13 +104,13 @@ def _find_code(script: Script, label: str, known: _Known, say: str) -> Steps:
     return row
 
 
-def _trial_keyword(script: Script, task: Task, rng: random.Random, known: _Known) -> Steps:
+def _trial_keyword(script: Script, task: Task, rng: random.Random, known: _Known) -> Step:
     keyword = str(task.metadata["keyword"])
     if rng.random() < 0.5:
         yield from _web_search(script, f"joke about {keyword}", known)
     if rng.random() < 0.4:
         result = yield from script.call("joke_finder", {"category": "all", "keyword": keyword})
-        known.note(
+        known.notes.add(
             "joke_finder",
             f"category='all' fails with \"{error_of(result)}\"; leave category out to search "
             "every category.",
@@ -122,7 +118,7 @@ def _trial_keyword(script: Script, task: Task, rng: random.Random, known: _Known
     probe = keyword.title() if rng.random() < 0.5 else keyword
     found = fields((yield from script.call("joke_finder", {"keyword": probe})))
     case = " (case does not matter)" if probe != keyword else ""
-    known.note(
+    known.notes.add(
         "joke_finder",
         f"keyword filters on the joke text{case}; it returned {len(found['jokes'])} of "
         f"{found['total']} matches, so count defaults to 1. Each joke has id, category, text, "
@@ -131,10 +127,10 @@ def _trial_keyword(script: Script, task: Task, rng: random.Random, known: _Known
     if found["jokes"] and rng.random() < 0.5:
         joke_id = found["jokes"][0]["id"]
         yield from script.call("get_joke", {"joke_id": joke_id})
-        known.note("get_joke", f"get_joke(joke_id='{joke_id}') returns that one joke.")
+        known.notes.add("get_joke", f"get_joke(joke_id='{joke_id}') returns that one joke.")
 
 
-def _execute(script: Script, task: Task, rng: random.Random, known: _Known) -> Steps:
+def _execute(script: Script, task: Task, rng: random.Random, known: _Known) -> Step:
     kind = task.metadata["kind"]
     if kind == "joke_id":
         return (yield from _execute_keyword(script, task, rng, known))
@@ -181,7 +177,7 @@ def _execute(script: Script, task: Task, rng: random.Random, known: _Known) -> S
     return f'The highest-rated {label} joke (rating {best["rating"]}) is: "{best["text"]}"'
 
 
-def _execute_keyword(script: Script, task: Task, rng: random.Random, known: _Known) -> Steps:
+def _execute_keyword(script: Script, task: Task, rng: random.Random, known: _Known) -> Step:
     keyword = str(task.metadata["keyword"])
     if "web_search" not in known.notes and rng.random() < 0.3:
         yield from _web_search(script, f"joke about {keyword}", known)

@@ -1,4 +1,4 @@
-"""The reference solver (scripted teacher) of the calendar environment.
+"""The scripted teacher (reference solver) of the calendar environment.
 
 Trial mode probes the tools first (see `_trial`); both modes then execute. In direct mode the
 teacher makes the mistakes a model without trials makes (an ISO date where v1 wants
@@ -14,9 +14,9 @@ from typing import Any
 
 from toolmaster.core import Mode, Solver, Task, Turn
 from toolmaster.envs.calendar._dialect import V1, V2, Dialect, Seen
-from toolmaster.envs.calendar._trial import Notes, Steps, trial
+from toolmaster.envs.calendar._trial import trial
 from toolmaster.envs.calendar._world import first_free, hhmm
-from toolmaster.envs.kit import Script, error_of, fields
+from toolmaster.envs.kit import Notes, Script, Step, error_of, fields
 
 
 def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
@@ -26,7 +26,10 @@ def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
     if mode == "trial":
         notes = Notes()
         yield from trial(script, dialect, str(task.metadata["date"]), rng, notes)
-        yield from script.finish_trial(notes.render(), say="Trial done; executing.")
+        yield from script.finish_trial(
+            notes.render("What I learnt about the calendar tools:", bullet="- "),
+            say="Trial done; executing.",
+        )
     run = _Run(script, dialect, rng, careful=mode == "trial")
     answer = yield from run.execute(task)
     yield Turn(content=answer)
@@ -44,7 +47,7 @@ class _Run:
     def __post_init__(self) -> None:
         self.date_format_known = self.careful or isinstance(self.dialect, V2)
 
-    def dated(self, tool: str, good: dict[str, Any], say: str | None = None) -> Steps:
+    def dated(self, tool: str, good: dict[str, Any], say: str | None = None) -> Step:
         """Call a v1 tool that takes a date: with an ISO date first until the error tells the
         format, then as the error says."""
         if not self.date_format_known:
@@ -56,7 +59,7 @@ class _Run:
             say = f'"{error_of(failed)}" - using that format.'
         return (yield from self.script.call(tool, good, say=say))
 
-    def execute(self, task: Task) -> Steps:
+    def execute(self, task: Task) -> Step:
         meta = task.metadata
         kind, day = meta["kind"], str(meta["date"])
         if kind in ("book_first_free", "book_at"):
@@ -82,7 +85,7 @@ class _Run:
         seen = self.dialect.created(fields(moved))
         return f"Moved '{event.title}' to {hhmm(seen.start)}-{hhmm(seen.end)} on {day}."
 
-    def events(self, day: str) -> Steps:
+    def events(self, day: str) -> Step:
         """The day's events."""
         args = self.dialect.list_args(day)
         if "date" in args:
@@ -93,7 +96,7 @@ class _Run:
             )
         return self.dialect.events(fields(listing))
 
-    def delete(self, event: Seen) -> Steps:
+    def delete(self, event: Seen) -> Step:
         say = None
         if isinstance(self.dialect, V2) and not self.careful and self.rng.random() < 0.4:
             bare = str(event.ref).removeprefix("evt_")
@@ -101,7 +104,7 @@ class _Run:
             say = f'"{error_of(failed)}" - the id needs its evt_ prefix.'
         yield from self.script.call("delete_event", self.dialect.delete_args(event.ref), say=say)
 
-    def book(self, task: Task) -> Steps:
+    def book(self, task: Task) -> Step:
         meta = task.metadata
         day, title = str(meta["date"]), str(meta["title"])
         if meta["kind"] == "book_at":
@@ -126,7 +129,7 @@ class _Run:
         seen = yield from self.create(title, day, start, start + duration)
         return f"Booked '{title}' on {day} from {hhmm(seen.start)} to {hhmm(seen.end)}."
 
-    def create(self, title: str, day: str, start: int, end: int) -> Steps:
+    def create(self, title: str, day: str, start: int, end: int) -> Step:
         """Create the event; when not careful, sometimes first with a typical mistake."""
         good = self.dialect.create_args(title, day, start, end)
         say = None
