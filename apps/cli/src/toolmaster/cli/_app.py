@@ -1,4 +1,4 @@
-"""The `toolmaster` command: one typer app with a sub-app per area."""
+"""The `toolmaster` command: the root typer app, to which every command module's app is added."""
 
 from __future__ import annotations
 
@@ -9,7 +9,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from toolmaster.cli._data import data_app
+from toolmaster.cli._demo import demo_app
+from toolmaster.cli._eval import eval_app
+from toolmaster.cli._memory import memory_app
+from toolmaster.cli._mutate import mutate_app
+from toolmaster.cli._repro import repro_app
+from toolmaster.cli._run import run_app
+from toolmaster.cli._sessions import sessions_app
 from toolmaster.cli._settings import CliState
+from toolmaster.cli._synth import synth_app
+from toolmaster.cli._tools import tools_app
+from toolmaster.cli._train import train_app
+from toolmaster.cli._tui import tui_app
 from toolmaster.core import ToolMasterError
 
 app = typer.Typer(
@@ -46,47 +58,16 @@ def _root(
     ctx.obj = CliState(config=config)
 
 
-# Sub-commands register themselves on `app` when their module is imported. Add a module to
-# this import and to the tuple below (the tuple keeps the imports used for ruff and pyright).
-from toolmaster.cli import (  # noqa: E402
-    _data,
-    _demo,
-    _eval,
-    _eval_bfcl,
-    _eval_run,
-    _memory,
-    _mutate,
-    _run,
-    _sessions,
-    _synth,
-    _tools,
-    _train,
-    _train_grpo,
-    _train_sft,
-    _tui,
-)
-
-COMMAND_MODULES = (
-    _data,
-    _demo,
-    _eval,
-    _eval_bfcl,
-    _eval_run,
-    _memory,
-    _mutate,
-    _run,
-    _sessions,
-    _synth,
-    _tools,
-    _train,
-    _train_grpo,
-    _train_sft,
-    _tui,
-)
-"""The modules whose import registered their commands on `app`."""
-
-from toolmaster.cli._repro import repro_app  # noqa: E402
-
+# Each command module owns its typer app. The single commands' apps have no name, so their
+# commands join the root; the groups are added under their names. `toolmaster --help` lists
+# them in this order.
+for commands in (demo_app, mutate_app, run_app, synth_app, tools_app, tui_app):
+    app.add_typer(commands)
+app.add_typer(train_app, name="train")
+app.add_typer(data_app, name="data")
+app.add_typer(eval_app, name="eval")
+app.add_typer(sessions_app, name="sessions")
+app.add_typer(memory_app, name="memory")
 app.add_typer(repro_app, name="repro")
 
 

@@ -11,15 +11,13 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
-from toolmaster.cli._app import app
-from toolmaster.cli._train_sft import ConfigArgument, StoreOption, load_config, store_path
+from toolmaster.cli._common import ConfigArgument, TrainStoreOption, episodes_store, load_config
 from toolmaster.core import Store, UserError
 
 data_app = typer.Typer(
     help="Training data from recorded episodes (trl's conversational format).",
     no_args_is_help=True,
 )
-app.add_typer(data_app, name="data")
 
 
 @data_app.command("build")
@@ -28,15 +26,15 @@ def build_command(
     config: ConfigArgument,
     *,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the dataset to.")],
-    store: StoreOption = None,
+    store: TrainStoreOption = None,
 ) -> None:
     """Turn the episodes that the config's data filters keep into `train` and `eval` splits of
     {messages, tools} rows, saved with `datasets` (load them with `load_from_disk(DIR)`)."""
     loaded = load_config(config)
     _check_empty(out)
-    from toolmaster.train._data import build_sft_dataset, save_sft_dataset  # noqa: PLC0415
+    from toolmaster.train import build_sft_dataset, save_sft_dataset  # noqa: PLC0415
 
-    path = store_path(ctx, store, loaded)
+    path = episodes_store(ctx, store, loaded)
     with Store(path) as opened:
         splits, stats = build_sft_dataset(opened, loaded.data)
     save_sft_dataset(splits, stats, out)
@@ -64,8 +62,7 @@ def prompts_command(
     builds the same rows itself."""
     loaded = load_config(config)
     _check_empty(out)
-    from toolmaster.train._data import prompt_dataset  # noqa: PLC0415 (datasets: slow import)
-    from toolmaster.train._worlds import prompt_rows, worlds_of  # noqa: PLC0415
+    from toolmaster.train import prompt_dataset, prompt_rows, worlds_of  # noqa: PLC0415
 
     rows = prompt_rows(worlds_of(loaded.grpo, dict(os.environ)), loaded.grpo.mode)
     dataset: Any = prompt_dataset(rows)

@@ -24,9 +24,8 @@ from toolmaster.agent import (
     env_job,
     run_many,
 )
-from toolmaster.cli._app import app
+from toolmaster.cli._common import store_file
 from toolmaster.cli._policies import AdapterOption, BatchOption, PolicyFlags, policy_factory
-from toolmaster.cli._settings import settings_of
 from toolmaster.core import (
     AsyncStore,
     Environment,
@@ -68,7 +67,10 @@ class Row:
         return sum(e.usage.total_tokens for e in self.episodes) / max(1, len(self.episodes))
 
 
-@app.command("demo")
+demo_app = typer.Typer()
+
+
+@demo_app.command("demo")
 def demo_command(
     ctx: typer.Context,
     *,
@@ -97,8 +99,7 @@ def demo_command(
     """Run bundled tasks with the embedded model in direct and trial modes (and the reference
     solvers), record every episode, and print pass rate, calls, errors, tokens and seconds."""
     chosen = _environments(env)
-    path = store or settings_of(ctx).sessions_db
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = store_file(ctx, store)
     console = Console(highlight=False)
     policies: list[tuple[str, PolicyFlags]] = []
     if reference:

@@ -14,7 +14,7 @@ import anyio
 import typer
 from rich.console import Console
 from rich.table import Table
-from toolmaster.cli._eval import eval_app
+from toolmaster.cli._common import store_file
 from toolmaster.cli._policies import (
     AdapterOption,
     ApiKeyEnvOption,
@@ -26,7 +26,6 @@ from toolmaster.cli._policies import (
     ToolModeOption,
     policy_factory,
 )
-from toolmaster.cli._settings import settings_of
 from toolmaster.core import AsyncStore, Mode, Sampling, Store, UserError, new_id
 
 if TYPE_CHECKING:
@@ -44,7 +43,10 @@ CategoryOption = Annotated[
 ]
 
 
-@eval_app.command("bfcl")
+bfcl_app = typer.Typer()
+
+
+@bfcl_app.command("bfcl")
 def bfcl_command(
     ctx: typer.Context,
     *,
@@ -108,8 +110,7 @@ def bfcl_command(
         policy=label,
         concurrency=concurrency,
     )
-    path = store or settings_of(ctx).sessions_db
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = store_file(ctx, store)
     console = Console(highlight=False)
     scores, seconds = _run(entries, policy_for, config, path, console)
     console.print(_table(scores, f"BFCL · {label} · {chosen} mode · run {config.run}"))

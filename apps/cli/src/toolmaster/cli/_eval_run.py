@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from toolmaster.cli._eval import eval_app
+from toolmaster.cli._common import StoreOption, store_file
 from toolmaster.cli._policies import (
     AdapterOption,
     ApiKeyEnvOption,
@@ -26,17 +26,14 @@ from toolmaster.cli._policies import (
     ModelOption,
     PolicyFlags,
     ToolModeOption,
+    policy_factory,
 )
-from toolmaster.cli._settings import settings_of
 from toolmaster.core import Mode, Store, UserError
 
 if TYPE_CHECKING:
-    from toolmaster.eval._metrics import Bootstrap
-    from toolmaster.eval._runner import EvalConfig, EvalPolicy
+    from toolmaster.eval import Bootstrap, EvalConfig, EvalPolicy
 
-StoreOption = Annotated[
-    Path | None, typer.Option("--store", help="Session store file (default: from the settings).")
-]
+runs_app = typer.Typer()
 
 
 def _opt(text: str) -> Any:
@@ -47,12 +44,6 @@ def _opt(text: str) -> Any:
 def _split(values: list[str] | None) -> list[str]:
     """Repeated and comma-separated values as one list."""
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
-
-
-def _store_path(ctx: typer.Context, store: Path | None) -> Path:
-    path = store or settings_of(ctx).sessions_db
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def load_spec(path: Path) -> dict[str, Any]:
@@ -82,7 +73,7 @@ def load_spec(path: Path) -> dict[str, Any]:
 
 def build_config(spec: dict[str, Any], flags: dict[str, Any]) -> EvalConfig:
     """The run's `EvalConfig`: the spec file's values, with the flags that were given on top."""
-    from toolmaster.eval._runner import EvalConfig  # noqa: PLC0415 (lazy: numpy, matplotlib)
+    from toolmaster.eval import EvalConfig  # noqa: PLC0415 (lazy: numpy, matplotlib)
 
     data = dict(spec)
     for key in ("run", "settings", "modes", "samples", "concurrency", "allow_unsafe_trials"):
@@ -106,7 +97,7 @@ def build_config(spec: dict[str, Any], flags: dict[str, Any]) -> EvalConfig:
 def _suites(
     names: list[str], servers: Path | None, tasks: Path | None, name: str | None
 ) -> list[Any]:
-    from toolmaster.eval._suites import TaskFileSuite, builtin_suite  # noqa: PLC0415
+    from toolmaster.eval import TaskFileSuite, builtin_suite  # noqa: PLC0415
 
     suites: list[Any] = [builtin_suite(n) for n in names]
     if (servers is None) != (tasks is None):
@@ -120,8 +111,7 @@ def make_policies(labels: list[str], flags: PolicyFlags) -> list[EvalPolicy]:
     """One `EvalPolicy` per `--policy`: the reference teachers per environment (seeded by the
     sample), a model policy built once and shared by every job."""
     from toolmaster.agent import reference_policy  # noqa: PLC0415 (lazy: model backends)
-    from toolmaster.cli._policies import policy_factory  # noqa: PLC0415
-    from toolmaster.eval._runner import EvalPolicy  # noqa: PLC0415
+    from toolmaster.eval import EvalPolicy  # noqa: PLC0415
 
     policies: list[EvalPolicy] = []
     for label in labels or ["embedded"]:
@@ -139,7 +129,7 @@ def make_policies(labels: list[str], flags: PolicyFlags) -> list[EvalPolicy]:
     return policies
 
 
-@eval_app.command("run")
+@runs_app.command("run")
 def run_command(
     ctx: typer.Context,
     *,
@@ -192,8 +182,7 @@ def run_command(
     --tasks), --setting clean,renamed,paraphrased,stripped,misleading,evolved|all, --mode
     trial,direct, --policy embedded|reference|openai (repeatable). Every episode is recorded."""
     import anyio  # noqa: PLC0415
-    from toolmaster.eval._progress import RichProgress  # noqa: PLC0415
-    from toolmaster.eval._runner import plan_cases, run_eval  # noqa: PLC0415
+    from toolmaster.eval import RichProgress, plan_cases, run_eval  # noqa: PLC0415
 
     flags: dict[str, Any] = {
         "run": run, "settings": _split(setting), "modes": _split(mode), "samples": samples,
@@ -208,7 +197,7 @@ def run_command(
     policy_flags = PolicyFlags(base_url=base_url, model=model, api_key_env=api_key_env,
                                tool_mode=tool_mode, adapter=adapter, batch=batch)  # fmt: skip
     policies = make_policies(_split(policy), policy_flags)
-    path = _store_path(ctx, store)
+    path = store_file(ctx, store)
     console = Console(highlight=False)
     with Store(path) as opened, RichProgress(config.run, console) as progress:
         result = anyio.run(
@@ -223,7 +212,7 @@ def run_command(
 
 
 def _bootstrap(resamples: int, confidence: float, seed: int) -> Bootstrap:
-    from toolmaster.eval._metrics import Bootstrap  # noqa: PLC0415
+    from toolmaster.eval import Bootstrap  # noqa: PLC0415
 
     try:
         return Bootstrap(resamples=resamples, confidence=confidence, seed=seed)
@@ -234,8 +223,7 @@ def _bootstrap(resamples: int, confidence: float, seed: int) -> Bootstrap:
 def _write(
     path: Path, runs: list[str], out: Path, boot: Bootstrap | None, console: Console
 ) -> None:
-    from toolmaster.eval._report import build_report, write_report  # noqa: PLC0415
-    from toolmaster.eval._tables import results_table  # noqa: PLC0415
+    from toolmaster.eval import build_report, results_table, write_report  # noqa: PLC0415
 
     with Store(path) as opened:
         built = build_report(opened, runs, boot)
@@ -249,7 +237,7 @@ ConfidenceOption = Annotated[float, typer.Option(help="Confidence level of the i
 SeedOption = Annotated[int, typer.Option(help="Bootstrap seed.")]
 
 
-@eval_app.command("report")
+@runs_app.command("report")
 def report_command(
     ctx: typer.Context,
     runs: Annotated[list[str], typer.Argument(help="Run ids; several are compared.")],
@@ -262,10 +250,10 @@ def report_command(
 ) -> None:
     """Write report.md, report.json, pass_rate.png and trials_success.png for runs."""
     boot = _bootstrap(resamples, confidence, seed)
-    _write(_store_path(ctx, store), runs, out, boot, Console(highlight=False))
+    _write(store_file(ctx, store), runs, out, boot, Console(highlight=False))
 
 
-@eval_app.command("compare")
+@runs_app.command("compare")
 def compare_command(
     ctx: typer.Context,
     runs: Annotated[list[str], typer.Argument(help="Two or more run ids.")],
@@ -277,13 +265,12 @@ def compare_command(
     seed: SeedOption = 0,
 ) -> None:
     """Print the pass rates of runs side by side (and write their report with --out)."""
-    from toolmaster.eval._report import build_report, write_report  # noqa: PLC0415
-    from toolmaster.eval._tables import comparison_table  # noqa: PLC0415
+    from toolmaster.eval import build_report, comparison_table, write_report  # noqa: PLC0415
 
     if len(runs) < 2:
         raise UserError("compare needs two or more runs")
     boot = _bootstrap(resamples, confidence, seed)
-    with Store(_store_path(ctx, store)) as opened:
+    with Store(store_file(ctx, store)) as opened:
         built = build_report(opened, runs, boot)
     console = Console(highlight=False)
     console.print(comparison_table(built))
@@ -292,22 +279,22 @@ def compare_command(
         console.print(f"report: {', '.join(str(f) for f in files)}")
 
 
-@eval_app.command("suites")
+@runs_app.command("suites")
 def suites_command() -> None:
     """List the built-in suites and the settings."""
-    from toolmaster.eval._tables import settings_table, suites_table  # noqa: PLC0415
+    from toolmaster.eval import settings_table, suites_table  # noqa: PLC0415
 
     console = Console(highlight=False)
     console.print(suites_table())
     console.print(settings_table())
 
 
-@eval_app.command("runs")
+@runs_app.command("runs")
 def runs_command(ctx: typer.Context, *, store: StoreOption = None) -> None:
     """List the evaluation runs recorded in the store."""
-    from toolmaster.eval._tags import known_runs  # noqa: PLC0415
+    from toolmaster.eval import known_runs  # noqa: PLC0415
 
-    with Store(_store_path(ctx, store)) as opened:
+    with Store(store_file(ctx, store)) as opened:
         counts = known_runs(opened)
     if not counts:
         typer.echo("no evaluation runs in the store")

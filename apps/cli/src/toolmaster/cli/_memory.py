@@ -10,15 +10,13 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from toolmaster.cli._app import app
-from toolmaster.cli._sessions import open_store
+from toolmaster.cli._common import open_store
 from toolmaster.core import Experience, Store, UserError
 
-memory = typer.Typer(
+memory_app = typer.Typer(
     help="Experience memory: notes from trials, per server, tool and schema version.",
     no_args_is_help=True,
 )
-app.add_typer(memory, name="memory")
 
 StoreOption = Annotated[Path | None, typer.Option("--store", help="Session store file.")]
 ServerOption = Annotated[str | None, typer.Option("--server", "-s", help="Only this server.")]
@@ -35,7 +33,7 @@ def _find(store: Store, tool: str, server: str | None) -> list[Experience]:
     return found
 
 
-@memory.command("list")
+@memory_app.command("list")
 def list_memory(
     ctx: typer.Context, *, server: ServerOption = None, store: StoreOption = None
 ) -> None:
@@ -57,7 +55,7 @@ def list_memory(
     Console().print(table)
 
 
-@memory.command("show")
+@memory_app.command("show")
 def show_memory(
     ctx: typer.Context,
     tool: Annotated[str, typer.Argument(help="A tool name, or server/tool.")],
@@ -81,7 +79,7 @@ def show_memory(
         console.print(escape(item.notes), end="\n\n")
 
 
-@memory.command("forget")
+@memory_app.command("forget")
 def forget_memory(
     ctx: typer.Context,
     tool: Annotated[str, typer.Argument(help="A tool name, or server/tool.")],

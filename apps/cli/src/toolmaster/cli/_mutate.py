@@ -15,7 +15,6 @@ import httpx2
 import typer
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
-from toolmaster.cli._app import app
 from toolmaster.core import Split, Task, UserError, get_environment
 from toolmaster.mcp import (
     BundledServerSpec,
@@ -39,7 +38,10 @@ _HELP = (
 )
 
 
-@app.command("mutate", help=_HELP, context_settings={"ignore_unknown_options": True})
+mutate_app = typer.Typer()
+
+
+@mutate_app.command("mutate", help=_HELP, context_settings={"ignore_unknown_options": True})
 def mutate(
     *,
     command: Annotated[

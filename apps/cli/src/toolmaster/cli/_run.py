@@ -15,7 +15,7 @@ from pydantic import JsonValue
 from rich.console import Console
 from rich.markup import escape
 from toolmaster.agent import Agent, AgentConfig, Recorder, result_text, run_env_task
-from toolmaster.cli._app import app
+from toolmaster.cli._common import StoreOption, store_file
 from toolmaster.cli._policies import (
     AdapterOption,
     ApiKeyEnvOption,
@@ -27,7 +27,6 @@ from toolmaster.cli._policies import (
     ToolModeOption,
     policy_factory,
 )
-from toolmaster.cli._settings import settings_of
 from toolmaster.core import (
     AsyncStore,
     Episode,
@@ -47,9 +46,6 @@ from toolmaster.mcp import Toolbox, servers_from_file
 
 ModeOption = Annotated[
     str, typer.Option("--mode", "-m", help="trial (trial-and-execution) or direct.")
-]
-StoreOption = Annotated[
-    Path | None, typer.Option("--store", help="Session store file (default: from the settings).")
 ]
 
 
@@ -114,7 +110,10 @@ class Printer:
         return text if len(text) <= self.width else text[: self.width] + "…"
 
 
-@app.command("run")
+run_app = typer.Typer()
+
+
+@run_app.command("run")
 def run_command(
     ctx: typer.Context,
     prompt: Annotated[str | None, typer.Argument(help="The task, with --config.")] = None,
@@ -154,8 +153,7 @@ def run_command(
         sampling=Sampling(temperature=temperature, max_tokens=max_new_tokens, seed=seed),
     )
     flags = PolicyFlags(policy, base_url, model, api_key_env, tool_mode, adapter, batch)
-    path = store or settings_of(ctx).sessions_db
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = store_file(ctx, store)
     console = Console(highlight=False)
     with Store(path) as opened:
         if env is not None or task is not None:

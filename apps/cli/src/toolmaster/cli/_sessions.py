@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from toolmaster.cli._app import app
+from toolmaster.cli._common import open_store
 from toolmaster.cli._episode_view import render_episode
 from toolmaster.cli._settings import settings_of
 from toolmaster.core import (
@@ -24,12 +24,10 @@ from toolmaster.core import (
     VerdictFilter,
 )
 
-sessions = typer.Typer(
-    name="sessions",
+sessions_app = typer.Typer(
     help="Browse recorded sessions (episodes): list, show, export and import them.",
     no_args_is_help=True,
 )
-app.add_typer(sessions)
 
 StoreOption = Annotated[
     Path | None,
@@ -126,18 +124,7 @@ def build_query(
     )
 
 
-def open_store(ctx: typer.Context, store: Path | None, *, create: bool = False) -> Store:
-    """The store named by `--store` or the settings; it must exist unless `create`."""
-    path = store or settings_of(ctx).sessions_db
-    if not create and not path.exists():
-        raise UserError(
-            f"no session store at {path} (nothing recorded yet? --store or "
-            "TOOLMASTER_STORE_PATH point at another one)"
-        )
-    return Store(path)
-
-
-@sessions.command("list")
+@sessions_app.command("list")
 def list_sessions(
     ctx: typer.Context,
     *,
@@ -218,7 +205,7 @@ def _resolve(opened: Store, episode_id: str) -> str:
     return matches[0]
 
 
-@sessions.command("show")
+@sessions_app.command("show")
 def show_session(
     ctx: typer.Context,
     *,
@@ -237,7 +224,7 @@ def show_session(
     render_episode(Console(highlight=False), episode, full=full)
 
 
-@sessions.command("export")
+@sessions_app.command("export")
 def export_sessions(
     ctx: typer.Context,
     *,
@@ -280,7 +267,7 @@ def export_sessions(
     typer.echo(f"exported {count} episodes to {'stdout' if file == '-' else file}", err=True)
 
 
-@sessions.command("import")
+@sessions_app.command("import")
 def import_sessions(
     ctx: typer.Context,
     *,

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from toolmaster.agent import AgentConfig
-from toolmaster.cli._app import app
+from toolmaster.cli._common import store_file
 from toolmaster.cli._policies import (
     ApiKeyEnvOption,
     BaseUrlOption,
@@ -22,14 +22,15 @@ from toolmaster.cli._policies import (
     ToolModeOption,
     policy_factory,
 )
-from toolmaster.cli._settings import settings_of
 from toolmaster.core import AsyncStore, Episode, Mode, Sampling, Split, Store, UserError
 
 if TYPE_CHECKING:
-    from toolmaster.train._synth import SynthConfig, SynthReport, Teacher
+    from toolmaster.train import SynthConfig, SynthReport, Teacher
+
+synth_app = typer.Typer()
 
 
-@app.command("synth")
+@synth_app.command("synth")
 def synth_command(
     ctx: typer.Context,
     *,
@@ -85,7 +86,7 @@ def synth_command(
     """Run a teacher over bundled train tasks (trial and/or direct mode, several samples per
     task), verify and record every episode, and print per-environment pass rates. Passed
     episodes are the ones training keeps."""
-    from toolmaster.train._synth import SynthConfig  # noqa: PLC0415 (fast --help)
+    from toolmaster.train import SynthConfig  # noqa: PLC0415 (fast --help)
 
     flags = PolicyFlags(
         policy=policy, base_url=base_url, model=model, api_key_env=api_key_env, tool_mode=tool_mode
@@ -109,8 +110,7 @@ def synth_command(
         ),
         events=events,
     )
-    path = store or settings_of(ctx).sessions_db
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = store_file(ctx, store)
     console = Console(highlight=False)
     with Store(path) as opened:
         report = _run_with_progress(config, teacher, AsyncStore(opened), console)
@@ -122,7 +122,7 @@ def synth_command(
 
 
 def _teacher(flags: PolicyFlags) -> Teacher:
-    from toolmaster.train._synth import ModelTeacher, ReferenceTeacher  # noqa: PLC0415
+    from toolmaster.train import ModelTeacher, ReferenceTeacher  # noqa: PLC0415
 
     if flags.policy == "reference":
         return ReferenceTeacher()
@@ -137,7 +137,7 @@ def _teacher(flags: PolicyFlags) -> Teacher:
 def _run_with_progress(
     config: SynthConfig, teacher: Teacher, store: AsyncStore, console: Console
 ) -> SynthReport:
-    from toolmaster.train._synth import synthesize  # noqa: PLC0415
+    from toolmaster.train import synthesize  # noqa: PLC0415
 
     columns = (
         TextColumn("[bold]{task.description}"),

@@ -15,7 +15,6 @@ from pydantic import JsonValue
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from toolmaster.cli._app import app
 from toolmaster.core import ServerIdentity, ToolCall, ToolResult, ToolSpec, UserError
 from toolmaster.mcp import ServerSpec, Toolbox, servers_from_file
 
@@ -39,6 +38,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 ConnectTimeoutOption = Annotated[
     float, typer.Option(help="Seconds each server may take to start and list its tools.")
 ]
+
+
+tools_app = typer.Typer()
 
 
 def _servers(config: Path, only: list[str] | None) -> list[ServerSpec]:
@@ -93,7 +95,7 @@ def _hints(tool: ToolSpec) -> str:
     )
 
 
-@app.command("tools")
+@tools_app.command("tools")
 def tools_command(
     config: ServersOption,
     *,
@@ -164,7 +166,7 @@ def _arguments(text: str) -> dict[str, JsonValue]:
     return value  # pyright: ignore[reportUnknownVariableType]
 
 
-@app.command("call")
+@tools_app.command("call")
 def call_command(
     config: ServersOption,
     tool: Annotated[str, typer.Argument(help="The tool, as `toolmaster tools` names it.")],

@@ -9,11 +9,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from toolmaster.cli._train import resolve_config, train_app
+from toolmaster.cli._common import resolve_config
 from toolmaster.core import Store, UserError
 
+grpo_app = typer.Typer()
 
-@train_app.command("grpo")
+
+@grpo_app.command("grpo")
 def grpo_command(
     config: Annotated[
         str, typer.Argument(help="A config file, or the name of one in configs/train/.")
@@ -49,7 +51,7 @@ def grpo_command(
     """Train with GRPO: each rollout runs a task on a fresh MCP session of a bundled environment
     (or of the servers of [[grpo.servers]]), the model's tool calls reach the real servers, and
     the reward is the verifier's outcome plus format and trial terms (docs/grpo.md)."""
-    from toolmaster.train._config import TrainConfig  # noqa: PLC0415 (fast --help)
+    from toolmaster.train import TrainConfig  # noqa: PLC0415 (fast --help)
 
     path = resolve_config(config)
     loaded = TrainConfig.load(path)
@@ -60,7 +62,7 @@ def grpo_command(
         loaded = loaded.model_copy(update={"grpo": grpo})
     console = Console(highlight=False)
     console.print(f"[bold]GRPO[/] {loaded.name} ({path}): {loaded.description}")
-    from toolmaster.train._grpo import run_grpo  # noqa: PLC0415 (torch, trl: seconds to import)
+    from toolmaster.train import run_grpo  # noqa: PLC0415 (torch, trl: seconds to import)
 
     with ExitStack() as stack:
         opened = stack.enter_context(Store(store)) if store is not None else None

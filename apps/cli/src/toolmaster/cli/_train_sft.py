@@ -7,53 +7,21 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from toolmaster.cli._settings import settings_of
-from toolmaster.cli._train import resolve_config, train_app
-from toolmaster.core import Store, UserError
+from toolmaster.cli._common import ConfigArgument, TrainStoreOption, episodes_store, load_config
+from toolmaster.core import Store
 
 if TYPE_CHECKING:
-    from toolmaster.train._config import TrainConfig
-    from toolmaster.train._sft import SFTResult
+    from toolmaster.train import SFTResult
 
-ConfigArgument = Annotated[
-    str,
-    typer.Argument(help="A config file, or a name in configs/train/ (cpu-smoke, ...)."),
-]
-StoreOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        help="Session store to read episodes from (default: the config's data.store, else the "
-        "settings').",
-        show_default=False,
-    ),
-]
+sft_app = typer.Typer()
 
 
-def load_config(name: str) -> TrainConfig:
-    """The training config a command line names."""
-    from toolmaster.train._config import TrainConfig  # noqa: PLC0415 (keeps --help fast)
-
-    return TrainConfig.load(resolve_config(name))
-
-
-def store_path(ctx: typer.Context, flag: Path | None, config: TrainConfig) -> Path:
-    """The store to read: `--store`, else the config's `[data] store`, else the settings'. It
-    must exist: an empty new store would only say that there is nothing to train on."""
-    path = flag or config.data.store or settings_of(ctx).sessions_db
-    if not path.is_file():
-        raise UserError(
-            f"no session store at {path}: record teacher episodes first (`toolmaster synth`)"
-        )
-    return path
-
-
-@train_app.command("sft")
+@sft_app.command("sft")
 def sft_command(
     ctx: typer.Context,
     config: ConfigArgument,
     *,
-    store: StoreOption = None,
+    store: TrainStoreOption = None,
     output_dir: Annotated[
         Path | None,
         typer.Option(help="Checkpoints and the result (default: the config's output_dir)."),
@@ -67,12 +35,12 @@ def sft_command(
     loaded = load_config(config)
     console = Console(highlight=False)
     console.print(f"[bold]SFT[/] {loaded.name}: {loaded.description}")
-    from toolmaster.train._sft import run_sft  # noqa: PLC0415 (torch, trl: seconds to import)
+    from toolmaster.train import run_sft  # noqa: PLC0415 (torch, trl: seconds to import)
 
     if loaded.data.dataset_dir is not None:
         result = run_sft(loaded, output_dir=output_dir, resume=resume)
     else:
-        with Store(store_path(ctx, store, loaded)) as opened:
+        with Store(episodes_store(ctx, store, loaded)) as opened:
             result = run_sft(loaded, store=opened, output_dir=output_dir, resume=resume)
     _report(console, result, embedded=loaded.model.name_or_path == "embedded")
 

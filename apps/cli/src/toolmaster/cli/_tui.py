@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from toolmaster.cli._app import app
 from toolmaster.cli._settings import settings_of
 from toolmaster.tui import TuiConfig, run_tui
 
+tui_app = typer.Typer()
 
-@app.command("tui")
+
+@tui_app.command("tui")
 def tui_command(
     ctx: typer.Context,
     store: Annotated[

@@ -1,0 +1,91 @@
+"""What several commands share: the session store they name, and the training configs of
+`toolmaster train` and `toolmaster data`.
+
+The training library (`toolmaster.train`) is imported inside the helpers, so `toolmaster --help`
+stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from toolmaster.cli._settings import settings_of
+from toolmaster.core import Store, UserError
+
+if TYPE_CHECKING:
+    from toolmaster.train import TrainConfig
+
+StoreOption = Annotated[
+    Path | None, typer.Option("--store", help="Session store file (default: from the settings).")
+]
+"""`--store`, for commands that record into the store the settings name unless told."""
+
+
+def store_file(ctx: typer.Context, store: Path | None) -> Path:
+    """The store to record into: `--store`, else the settings'; its folder is made if needed."""
+    path = store or settings_of(ctx).sessions_db
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def open_store(ctx: typer.Context, store: Path | None, *, create: bool = False) -> Store:
+    """The store named by `--store` or the settings; it must exist unless `create`."""
+    path = store or settings_of(ctx).sessions_db
+    if not create and not path.exists():
+        raise UserError(
+            f"no session store at {path} (nothing recorded yet? --store or "
+            "TOOLMASTER_STORE_PATH point at another one)"
+        )
+    return Store(path)
+
+
+CONFIG_DIR = Path("configs/train")
+"""Where `CONFIG` names are looked up when they are not a file: `configs/train/NAME.toml`."""
+
+ConfigArgument = Annotated[
+    str,
+    typer.Argument(help="A config file, or a name in configs/train/ (cpu-smoke, ...)."),
+]
+TrainStoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Session store to read episodes from (default: the config's data.store, else the "
+        "settings').",
+        show_default=False,
+    ),
+]
+
+
+def resolve_config(name: str) -> Path:
+    """A config file: `name` itself when it is a file, else `configs/train/NAME.toml`."""
+    given = Path(name)
+    if given.is_file():
+        return given
+    named = CONFIG_DIR / f"{name}.toml"
+    if named.is_file():
+        return named
+    known = sorted(p.stem for p in CONFIG_DIR.glob("*.toml")) if CONFIG_DIR.is_dir() else []
+    hint = f" (known: {', '.join(known)})" if known else ""
+    raise UserError(f"no training config {name!r}: not a file, nor {named}{hint}")
+
+
+def load_config(name: str) -> TrainConfig:
+    """The training config a command line names."""
+    from toolmaster.train import TrainConfig  # noqa: PLC0415 (keeps --help fast)
+
+    return TrainConfig.load(resolve_config(name))
+
+
+def episodes_store(ctx: typer.Context, flag: Path | None, config: TrainConfig) -> Path:
+    """The store to read episodes from: `--store`, else the config's `[data] store`, else the
+    settings'. It must exist: an empty new store would only say that there is nothing to train
+    on."""
+    path = flag or config.data.store or settings_of(ctx).sessions_db
+    if not path.is_file():
+        raise UserError(
+            f"no session store at {path}: record teacher episodes first (`toolmaster synth`)"
+        )
+    return path
