@@ -2,7 +2,7 @@
 
     uv run python bench/eval_throughput.py [--latency 0.1] [--per-slot 4] [--levels 1,8,64]
 
-The runner (`toolmaster.eval._runner.run_eval`) runs in-domain test tasks in trial mode with the
+The runner (`toolmaster.eval.run_eval`) runs in-domain test tasks in trial mode with the
 reference teachers as the policy, recording every episode in a fresh SQLite store. Two policies:
 
 - `scripted`: the teachers as they are. A turn costs only CPU (the loop, the in-process MCP
@@ -28,8 +28,7 @@ from pathlib import Path
 import anyio
 from toolmaster.agent import AssistantTurn, Policy, PolicyFactory, reference_policy
 from toolmaster.core import Environment, Message, Mode, Sampling, Store, ToolSpec
-from toolmaster.eval._runner import EvalConfig, EvalPolicy, run_eval
-from toolmaster.eval._suites import Selection, builtin_suite
+from toolmaster.eval import EvalConfig, EvalPolicy, Selection, builtin_suite, run_eval
 
 
 class Delayed:

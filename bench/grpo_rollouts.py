@@ -19,10 +19,13 @@ import anyio
 from pydantic import JsonValue
 from toolmaster.core import ToolCall, get_environment
 from toolmaster.mcp import InProcessServerSpec, Toolbox
-from toolmaster.train._config import RewardConfig
-from toolmaster.train._environment import environment_class
-from toolmaster.train._rollout import RolloutHub, RolloutSettings
-from toolmaster.train._worlds import BundledWorld
+from toolmaster.train import (
+    BundledWorld,
+    RewardConfig,
+    RolloutHub,
+    RolloutSettings,
+    environment_class,
+)
 
 CALLS: list[tuple[str, dict[str, JsonValue]]] = [
     ("find_city", {"query": "Lisbon"}),

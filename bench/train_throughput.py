@@ -36,11 +36,19 @@ from datasets import load_from_disk
 from peft import LoraConfig
 from toolmaster.agent import AgentConfig, Recorder, reference_policy, run_env_tasks
 from toolmaster.core import AsyncStore, Store, get_environment
-from toolmaster.train._config import DataConfig, ModelConfig, TrainConfig
-from toolmaster.train._data import build_sft_dataset, rows_of, save_sft_dataset, select_episodes
-from toolmaster.train._models import model_source, resolve_dtype
-from toolmaster.train._sft import run_sft
-from toolmaster.train._templates import TRAINING_CHAT_TEMPLATE
+from toolmaster.train import (
+    TRAINING_CHAT_TEMPLATE,
+    DataConfig,
+    ModelConfig,
+    TrainConfig,
+    build_sft_dataset,
+    model_source,
+    resolve_dtype,
+    rows_of,
+    run_sft,
+    save_sft_dataset,
+    select_episodes,
+)
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 from trl import SFTConfig, SFTTrainer
 
