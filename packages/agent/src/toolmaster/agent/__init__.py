@@ -23,6 +23,7 @@ from toolmaster.agent._embedded import (
     embedded_cache_dir,
     load_embedded_model,
 )
+from toolmaster.agent._failure import Attempt, failed_episode
 from toolmaster.agent._host import EventSink, ExperienceStore, Sandbox, ToolHost
 from toolmaster.agent._loop import Agent, AgentConfig, NextUser, Verifier, result_text
 from toolmaster.agent._openai import OpenAIConfig, OpenAIPolicy, ToolMode
@@ -33,7 +34,6 @@ from toolmaster.agent._runner import (
     PolicyFactory,
     Recorder,
     env_job,
-    failed_episode,
     reference_policy,
     run_env_task,
     run_env_tasks,
@@ -51,6 +51,7 @@ __all__ = [
     "Agent",
     "AgentConfig",
     "AssistantTurn",
+    "Attempt",
     "CallStyle",
     "EmbeddedPolicy",
     "EventSink",

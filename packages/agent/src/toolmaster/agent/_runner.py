@@ -8,32 +8,19 @@ the batch goes on.
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import anyio
+from toolmaster.agent._failure import Attempt
 from toolmaster.agent._host import EventSink, ExperienceStore
 from toolmaster.agent._loop import Agent, AgentConfig
 from toolmaster.agent._policy import Policy
 from toolmaster.agent._scripted import SolverPolicy
-from toolmaster.core import (
-    AsyncStore,
-    Environment,
-    Episode,
-    EpisodeError,
-    Event,
-    Mode,
-    PolicyInfo,
-    Task,
-    Timings,
-    ToolMasterError,
-    utcnow,
-)
-from toolmaster.mcp import InProcessServerSpec, ServerConnectError, Toolbox
-
-logger = logging.getLogger(__name__)
+from toolmaster.core import AsyncStore, Environment, Episode, Event, Mode, Task
+from toolmaster.mcp import InProcessServerSpec, Toolbox
 
 PolicyFactory = Callable[[Task], Policy]
 """Gives the policy for one task: the same object for a real model, a fresh one for scripted
@@ -70,19 +57,40 @@ async def run_env_task(
 ) -> Episode:
     """One episode of a bundled environment's task, served in process with trial sandboxing,
     judged by the environment's verifier. With a recorder it is recorded (events and episode);
-    without one, `events` alone sees its events."""
-    session = env.open(task)
-    spec = InProcessServerSpec(name=env.name, server=session.server)
+    without one, `events` alone sees its events. A failure to open the environment or its
+    server raises (`env_job` records it as the episode instead)."""
     if recorder is not None:
         events = recorder.event
-    async with Toolbox([spec], timeout=call_timeout_s or config.call_timeout_s) as toolbox:
-        agent = Agent(policy, toolbox, config, sandbox=session, memory=memory, events=events)
-        episode = await agent.run(
-            task, verify=lambda answer: env.verify(task, answer, session.state())
-        )
+    attempt = Attempt(task, config.mode, policy=policy.info)
+    episode = await _play_env_task(
+        attempt, env, policy, config, memory=memory, events=events, call_timeout_s=call_timeout_s
+    )
     if recorder is not None:
         await recorder.episode(episode)
     return episode
+
+
+async def _play_env_task(
+    attempt: Attempt,
+    env: Environment,
+    policy: Policy,
+    config: AgentConfig,
+    *,
+    memory: ExperienceStore | None,
+    events: EventSink | None,
+    call_timeout_s: float | None = None,
+) -> Episode:
+    task = attempt.task
+    async with AsyncExitStack() as stack:
+        with attempt.at("server"):
+            session = env.open(task)
+            spec = InProcessServerSpec(name=env.name, server=session.server)
+            timeout = call_timeout_s or config.call_timeout_s
+            toolbox = await stack.enter_async_context(Toolbox([spec], timeout=timeout))
+        agent = Agent(policy, toolbox, config, sandbox=session, memory=memory, events=events)
+        return await agent.run(
+            task, verify=lambda answer: env.verify(task, answer, session.state())
+        )
 
 
 def reference_policy(env: Environment, mode: Mode, *, seed: int = 0) -> PolicyFactory:
@@ -122,21 +130,22 @@ def env_job(
     memory: ExperienceStore | None = None,
     recorder: Recorder | None = None,
 ) -> Callable[[], Awaitable[Episode]]:
-    """One bundled task as a job for `run_many`. It never raises: a failure outside the loop
-    (a server that cannot start, a broken environment) becomes a recorded failed episode."""
+    """One bundled task as a job for `run_many`. It never raises for a failure of its episode:
+    one outside the loop (a policy that cannot be built, an environment or server that cannot
+    open, a bug) becomes the recorded episode, attributed to its boundary (`Attempt`)."""
+
+    async def play(attempt: Attempt) -> Episode:
+        with attempt.at("policy"):
+            policy = policy_for(task)
+        attempt.policy = policy.info
+        events = recorder.event if recorder is not None else None
+        return await _play_env_task(attempt, env, policy, config, memory=memory, events=events)
 
     async def run() -> Episode:
-        policy = policy_for(task)
-        try:
-            return await run_env_task(env, task, policy, config, memory=memory, recorder=recorder)
-        except (ToolMasterError, OSError, RuntimeError, ValueError) as exc:
-            logger.warning("task %s failed outside the agent loop: %r", task.id, exc)
-            boundary = "server" if isinstance(exc, ServerConnectError | OSError) else "runtime"
-            error = EpisodeError(boundary=boundary, kind="exception", message=repr(exc))
-            episode = failed_episode(task, config.mode, policy.info, error)
-            if recorder is not None:
-                await recorder.episode(episode)
-            return episode
+        episode = await Attempt(task, config.mode).run(play)
+        if recorder is not None:
+            await recorder.episode(episode)
+        return episode
 
     return run
 
@@ -154,15 +163,3 @@ async def run_env_tasks(
     """Run `tasks` of one environment concurrently; every task yields one recorded Episode."""
     jobs = [env_job(env, t, policy_for, config, memory=memory, recorder=recorder) for t in tasks]
     return await run_many(jobs, concurrency=concurrency)
-
-
-def failed_episode(task: Task, mode: Mode, policy: PolicyInfo, error: EpisodeError) -> Episode:
-    """The record of an episode that could not run at all."""
-    now = utcnow()
-    return Episode(
-        task=task,
-        mode=mode,
-        policy=policy,
-        error=error,
-        timings=Timings(started_at=now, finished_at=now),
-    )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from mcp import Client
 from pydantic import JsonValue
-from toolmaster.agent import Agent, AgentConfig, Policy, Recorder
+from toolmaster.agent import Agent, AgentConfig, Attempt, Policy, Recorder
 from toolmaster.core import (
     Environment,
     Episode,
@@ -66,26 +66,29 @@ def proxied(env: Environment, setting: Setting) -> bool:
 
 
 async def bundled_episode(
-    env: Environment, task: Task, setting: Setting, policy: Policy, served: Served
+    attempt: Attempt, env: Environment, setting: Setting, policy: Policy, served: Served
 ) -> Episode:
-    """One episode of a bundled environment's task (as `served_task` gives it) in `setting`.
-    Its events go to `served.recorder`; the caller tags and records the episode."""
-    session = env.open(task)
+    """One episode of a bundled environment's task (`attempt.task`, as `served_task` gives it)
+    in `setting`. Its events go to `served.recorder`; the caller tags and records the episode.
+    Opening the environment, its proxy and its Toolbox is the server boundary of `attempt`."""
+    task = attempt.task
     events = served.recorder.event if served.recorder is not None else None
     async with AsyncExitStack() as stack:
-        server = session.server
-        if proxied(env, setting):
-            upstream = await stack.enter_async_context(Client(session.server))
-            proxy = await PerturbationProxy.create(
-                upstream, seed=served.seed, kinds=setting.kinds, name=env.name
+        with attempt.at("server"):
+            session = env.open(task)
+            server = session.server
+            if proxied(env, setting):
+                upstream = await stack.enter_async_context(Client(session.server))
+                proxy = await PerturbationProxy.create(
+                    upstream, seed=served.seed, kinds=setting.kinds, name=env.name
+                )
+                server = proxy.server
+                if served.plan_aware:
+                    policy = PlanPolicy(policy, proxy.plan)
+            spec = InProcessServerSpec(name=env.name, server=server)
+            toolbox = await stack.enter_async_context(
+                Toolbox([spec], timeout=served.config.call_timeout_s)
             )
-            server = proxy.server
-            if served.plan_aware:
-                policy = PlanPolicy(policy, proxy.plan)
-        spec = InProcessServerSpec(name=env.name, server=server)
-        toolbox = await stack.enter_async_context(
-            Toolbox([spec], timeout=served.config.call_timeout_s)
-        )
         agent = Agent(policy, toolbox, served.config, sandbox=session, events=events)
         return await agent.run(
             task, verify=lambda answer: env.verify(task, answer, session.state())
@@ -93,26 +96,33 @@ async def bundled_episode(
 
 
 async def servers_episode(
-    servers: Sequence[ServerSpec], task: Task, setting: Setting, policy: Policy, served: Served
+    attempt: Attempt,
+    servers: Sequence[ServerSpec],
+    setting: Setting,
+    policy: Policy,
+    served: Served,
 ) -> Episode:
-    """One episode of a task-file task over `servers` in `setting`, judged by its spec."""
+    """One episode of a task-file task (`attempt.task`) over `servers` in `setting`, judged by
+    its spec. Connecting the servers and their proxies is the server boundary of `attempt`."""
+    task = attempt.task
     events = served.recorder.event if served.recorder is not None else None
     timeout = served.config.call_timeout_s
     async with AsyncExitStack() as stack:
-        toolbox = upstream = await stack.enter_async_context(Toolbox(servers, timeout=timeout))
-        plans: dict[str, Perturbation] = {}
-        if setting.kinds:
-            specs: list[ServerSpec] = []
-            for spec in servers:
-                proxy = await PerturbationProxy.create(
-                    upstream.client(spec.name),
-                    seed=served.seed,
-                    kinds=setting.kinds,
-                    name=spec.name,
-                )
-                plans[spec.name] = proxy.plan
-                specs.append(InProcessServerSpec(name=spec.name, server=proxy.server))
-            toolbox = await stack.enter_async_context(Toolbox(specs, timeout=timeout))
+        with attempt.at("server"):
+            toolbox = upstream = await stack.enter_async_context(Toolbox(servers, timeout=timeout))
+            plans: dict[str, Perturbation] = {}
+            if setting.kinds:
+                specs: list[ServerSpec] = []
+                for spec in servers:
+                    proxy = await PerturbationProxy.create(
+                        upstream.client(spec.name),
+                        seed=served.seed,
+                        kinds=setting.kinds,
+                        name=spec.name,
+                    )
+                    plans[spec.name] = proxy.plan
+                    specs.append(InProcessServerSpec(name=spec.name, server=proxy.server))
+                toolbox = await stack.enter_async_context(Toolbox(specs, timeout=timeout))
         host = RecordingHost(toolbox, plans, servers=upstream.servers)
         agent = Agent(policy, host, served.config, events=events)
         return await agent.run(task, verify=lambda answer: verify(task, answer, host.made))

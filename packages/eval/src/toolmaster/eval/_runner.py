@@ -10,20 +10,17 @@ failed episode, attributed to its boundary, and the run goes on.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
-from toolmaster.agent import AgentConfig, PolicyFactory, Recorder, failed_episode, run_many
+from toolmaster.agent import AgentConfig, Attempt, PolicyFactory, Recorder, run_many
 from toolmaster.core import (
     AsyncStore,
-    Boundary,
     Environment,
     Episode,
-    EpisodeError,
     Mode,
     PolicyInfo,
     Sampling,
@@ -34,9 +31,6 @@ from toolmaster.eval._episodes import Served, bundled_episode, proxied, servers_
 from toolmaster.eval._settings import parse_settings
 from toolmaster.eval._suites import Case, Selection, Suite, builtin_suite, suite_cases
 from toolmaster.eval._tags import EpisodeKey, EvalTag, episode_key, run_episodes
-from toolmaster.mcp import ServerConnectError
-
-logger = logging.getLogger(__name__)
 
 
 def new_run_id() -> str:
@@ -263,21 +257,18 @@ async def _run_job(job: Job, config: EvalConfig, recorder: Recorder) -> Episode:
         seed=config.selection.seed if perturbed else None,
         kinds=list(setting.kinds) if perturbed else [],
     )
-    info = PolicyInfo(name=job.policy.label, backend="unknown")
-    boundary: Boundary = "policy"
-    try:
-        policy = job.policy.make(case.env, job.mode, job.sample)(case.task)
-        info, boundary = policy.info, "runtime"
+    attempt = Attempt(
+        case.task, job.mode, policy=PolicyInfo(name=job.policy.label, backend="unknown")
+    )
+
+    async def play(attempt: Attempt) -> Episode:
+        with attempt.at("policy"):
+            policy = job.policy.make(case.env, job.mode, job.sample)(case.task)
+        attempt.policy = policy.info
         if case.env is not None:
-            episode = await bundled_episode(case.env, case.task, setting, policy, served)
-        else:
-            episode = await servers_episode(case.servers, case.task, setting, policy, served)
-    except Exception as exc:  # noqa: BLE001 — one failing episode never ends the run: recorded
-        logger.warning("%s failed outside the agent loop: %r", job.key, exc)
-        if isinstance(exc, ServerConnectError | OSError):
-            boundary = "server"
-        error = EpisodeError(boundary=boundary, kind="exception", message=repr(exc))
-        episode = failed_episode(case.task, job.mode, info, error)
-    episode = tag.apply(episode)
+            return await bundled_episode(attempt, case.env, setting, policy, served)
+        return await servers_episode(attempt, case.servers, setting, policy, served)
+
+    episode = tag.apply(await attempt.run(play))
     await recorder.episode(episode)
     return episode

@@ -10,27 +10,26 @@ verdict and the evaluation tag go on the episode, which is recorded.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
 from typing import cast
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from toolmaster.agent import (
     Agent,
     AgentConfig,
+    Attempt,
+    EventSink,
     ExperienceStore,
     Policy,
     Recorder,
-    failed_episode,
     run_many,
 )
 from toolmaster.core import (
     Episode,
-    EpisodeError,
     Message,
     Mode,
     Sampling,
-    ToolMasterError,
     ToolSpec,
 )
 from toolmaster.eval._tags import EVAL_KEY, EvalTag
@@ -38,9 +37,7 @@ from toolmaster.eval.bfcl import _upstream
 from toolmaster.eval.bfcl._data import BfclEntry
 from toolmaster.eval.bfcl._score import CheckResult, decode, score
 from toolmaster.eval.bfcl._session import BfclSession
-from toolmaster.mcp import ServerConnectError, Toolbox
-
-logger = logging.getLogger(__name__)
+from toolmaster.mcp import Toolbox
 
 BFCL_KEY = "bfcl"
 """The key of `Episode.metadata` with what BFCL made of the episode."""
@@ -101,31 +98,44 @@ async def run_entry(
     memory: ExperienceStore | None = None,
     recorder: Recorder | None = None,
 ) -> Episode:
-    """One entry as one scored, tagged episode (recorded when a recorder is given)."""
-    with BfclSession(entry) as session:
-        async with Toolbox(
-            session.specs(),
-            timeout=config.agent.call_timeout_s,
-            max_output_bytes=config.max_output_bytes,
-        ) as toolbox:
-            turn_starts: list[int] = []
-            next_user = _follow_ups(entry, session, toolbox, turn_starts)
-            agent = Agent(
-                policy,
-                toolbox,
-                config.agent,
-                sandbox=session,
-                memory=memory,
-                events=recorder.event if recorder is not None else None,
-            )
-            episode = await agent.run(entry.task(), next_user=next_user)
-            tools = list(toolbox.tools)
-    turn_starts.insert(0, _first_user(episode.messages))
-    result = score(episode, entry, turn_starts)
-    episode = _finish(episode, entry, config, result, turn_starts, tools=tools)
+    """One entry as one scored, tagged episode (recorded when a recorder is given). A failure
+    to open its servers or of BFCL's checker raises (`entry_job` records it instead)."""
+    attempt = Attempt(entry.task(), config.agent.mode, policy=policy.info)
+    events = recorder.event if recorder is not None else None
+    episode = await _play_entry(attempt, entry, policy, config, memory=memory, events=events)
     if recorder is not None:
         await recorder.episode(episode)
     return episode
+
+
+async def _play_entry(
+    attempt: Attempt,
+    entry: BfclEntry,
+    policy: Policy,
+    config: BfclConfig,
+    *,
+    memory: ExperienceStore | None,
+    events: EventSink | None,
+) -> Episode:
+    async with AsyncExitStack() as stack:
+        with attempt.at("server"):
+            session = stack.enter_context(BfclSession(entry))
+            toolbox = await stack.enter_async_context(
+                Toolbox(
+                    session.specs(),
+                    timeout=config.agent.call_timeout_s,
+                    max_output_bytes=config.max_output_bytes,
+                )
+            )
+        turn_starts: list[int] = []
+        next_user = _follow_ups(entry, session, toolbox, turn_starts)
+        agent = Agent(policy, toolbox, config.agent, sandbox=session, memory=memory, events=events)
+        episode = attempt.played = await agent.run(attempt.task, next_user=next_user)
+        tools = list(toolbox.tools)
+    turn_starts.insert(0, _first_user(episode.messages))
+    with attempt.at("verifier"):
+        result = score(episode, entry, turn_starts)
+        return _finish(episode, entry, config, result, turn_starts, tools=tools)
 
 
 def _follow_ups(
@@ -192,25 +202,31 @@ def entry_job(
     memory: ExperienceStore | None = None,
     recorder: Recorder | None = None,
 ) -> Callable[[], Awaitable[Episode]]:
-    """One entry as a job for `run_many`. It never raises: a failure outside the agent loop
-    becomes a recorded failed episode."""
+    """One entry as a job for `run_many`. It never raises for a failure of its episode: one
+    outside the agent loop (a policy that cannot be built, a session or server that cannot
+    open, BFCL's checker) becomes the recorded episode, attributed to its boundary, and fails
+    as `toolmaster:not_run` (`toolmaster:not_scored` where only the checker failed)."""
+
+    async def play(attempt: Attempt) -> Episode:
+        with attempt.at("policy"):
+            policy = policy_for(entry)
+        attempt.policy = policy.info
+        events = recorder.event if recorder is not None else None
+        return await _play_entry(attempt, entry, policy, config, memory=memory, events=events)
 
     async def job() -> Episode:
-        policy = policy_for(entry)
-        try:
-            return await run_entry(entry, policy, config, memory=memory, recorder=recorder)
-        except (ToolMasterError, OSError, RuntimeError, ValueError) as exc:
-            logger.warning("BFCL entry %s failed outside the agent loop: %r", entry.id, exc)
-            boundary = "server" if isinstance(exc, ServerConnectError | OSError) else "runtime"
-            error = EpisodeError(boundary=boundary, kind="exception", message=repr(exc))
-            episode = failed_episode(entry.task(), config.agent.mode, policy.info, error)
+        attempt = Attempt(entry.task(), config.agent.mode)
+        episode = await attempt.run(play)
+        if attempt.failure is not None:
+            kind = "not_run" if attempt.played is None else "not_scored"
+            message = episode.error.message if episode.error is not None else repr(attempt.failure)
             failed = CheckResult(
-                valid=False, error_type="toolmaster:not_run", error_message=str(exc)
+                valid=False, error_type=f"toolmaster:{kind}", error_message=message
             )
             episode = _finish(episode, entry, config, failed, [])
-            if recorder is not None:
-                await recorder.episode(episode)
-            return episode
+        if recorder is not None:
+            await recorder.episode(episode)
+        return episode
 
     return job
 
