@@ -52,7 +52,8 @@ repro-mini *ARGS: setup
 repro-paper *ARGS: setup
     uv run --locked toolmaster repro paper {{ARGS}}
 
-# Ruff (lint and format check) and the import-layer contracts.
+# Ruff (lint and format check) and the import contracts: layers, and private modules kept
+# inside their package (others import the names in its __all__).
 lint: setup
     uv run --locked ruff check .
     uv run --locked ruff format --check .
