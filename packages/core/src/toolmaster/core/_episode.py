@@ -162,7 +162,7 @@ class Episode(Record):
     @classmethod
     def _known_version(cls, version: int) -> int:
         if version > FORMAT_VERSION:
-            raise FormatVersionError(version)
+            raise FormatVersionError(version, newest=FORMAT_VERSION)
         return version
 
     @classmethod

@@ -14,13 +14,13 @@ class UserError(ToolMasterError):
 class FormatVersionError(UserError, ValueError):
     """A record was written by a newer ToolMaster than this one."""
 
-    def __init__(self, version: int) -> None:
-        from toolmaster.core._episode import FORMAT_VERSION  # noqa: PLC0415 (import cycle)
-
+    def __init__(self, version: int, *, newest: int) -> None:
         self.version = version
+        self.newest = newest
+        """The newest version this ToolMaster reads."""
         super().__init__(
             f"episode format version {version} is newer than this ToolMaster understands "
-            f"(up to {FORMAT_VERSION}); upgrade ToolMaster to read it"
+            f"(up to {newest}); upgrade ToolMaster to read it"
         )
 
 
