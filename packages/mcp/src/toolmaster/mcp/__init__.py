@@ -3,13 +3,13 @@ MCP servers, lists their tools and calls them with every failure returned as dat
 
 from toolmaster.mcp._config import parse_server, servers_from_dict, servers_from_file
 from toolmaster.mcp._events import Subscriber, ToolEvent, ToolEventKind
-from toolmaster.mcp._perturb import (
+from toolmaster.mcp._perturb import Perturbation
+from toolmaster.mcp._perturb_steps import (
     PERTURBATION_KINDS,
     Envelope,
     ErrorStyle,
     GroupArgs,
     MisleadingHint,
-    Perturbation,
     PerturbationKind,
     RenameArg,
     RenameKeys,

@@ -7,15 +7,15 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import mcp_types as types
-from toolmaster.mcp._perturb import (
+from toolmaster.mcp._perturb import Perturbation
+from toolmaster.mcp._perturb_schema import properties, required
+from toolmaster.mcp._perturb_steps import (
     Envelope,
     GroupArgs,
-    Perturbation,
     RenameArg,
     RenameKeys,
     ToolPerturbation,
 )
-from toolmaster.mcp._perturb_schema import properties, required
 from toolmaster.mcp._perturb_words import reword_error, word_replacer
 
 

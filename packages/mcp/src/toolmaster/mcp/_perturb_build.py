@@ -17,17 +17,6 @@ from typing import Any
 
 import mcp_types as types
 from toolmaster.core import UserError
-from toolmaster.mcp._perturb import (
-    ArgStep,
-    ErrorStyle,
-    MisleadingHint,
-    OutputStep,
-    Perturbation,
-    PerturbationKind,
-    RenameArg,
-    ToolPerturbation,
-    tools_hash,
-)
 from toolmaster.mcp._perturb_drift import drift_output, drift_signature
 from toolmaster.mcp._perturb_schema import (
     Schema,
@@ -38,6 +27,15 @@ from toolmaster.mcp._perturb_schema import (
     required,
     shuffle_properties,
     strip_docs,
+)
+from toolmaster.mcp._perturb_steps import (
+    ArgStep,
+    ErrorStyle,
+    MisleadingHint,
+    OutputStep,
+    PerturbationKind,
+    RenameArg,
+    ToolPerturbation,
 )
 from toolmaster.mcp._perturb_words import (
     ERROR_TEMPLATES,
@@ -125,10 +123,11 @@ class _Draft:
         )
 
 
-def build_plan(
+def plan_tools(
     tools: Sequence[types.Tool], *, seed: int, kinds: tuple[PerturbationKind, ...]
-) -> Perturbation:
-    """The plan for `tools`, `seed` and `kinds` (see `Perturbation.build`)."""
+) -> tuple[list[ToolPerturbation], ErrorStyle | None]:
+    """The variant's tools and error style for `tools`, `seed` and `kinds` (the parts of the
+    plan `Perturbation.build` makes)."""
     names = [tool.name for tool in tools]
     if len(set(names)) != len(names):
         raise UserError("the upstream lists a tool name twice; cannot build a perturbation")
@@ -158,13 +157,7 @@ def build_plan(
             code=rng.randint(1000, 9899),
             phrases=error_phrases(rng),
         )
-    return Perturbation(
-        seed=seed,
-        kinds=list(kinds),
-        upstream_hash=tools_hash(tools),
-        tools=[draft.frozen() for draft in drafts],
-        errors=errors,
-    )
+    return [draft.frozen() for draft in drafts], errors
 
 
 def _document(draft: _Draft, seed: int, on: set[PerturbationKind]) -> None:

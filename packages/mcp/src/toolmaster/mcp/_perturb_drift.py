@@ -11,15 +11,6 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from toolmaster.mcp._perturb import (
-    ArgStep,
-    Envelope,
-    GroupArgs,
-    OutputStep,
-    RenameArg,
-    RenameKeys,
-    RequireArg,
-)
 from toolmaster.mcp._perturb_schema import (
     Schema,
     group_properties,
@@ -28,6 +19,15 @@ from toolmaster.mcp._perturb_schema import (
     required,
     set_required,
     wrap_output,
+)
+from toolmaster.mcp._perturb_steps import (
+    ArgStep,
+    Envelope,
+    GroupArgs,
+    OutputStep,
+    RenameArg,
+    RenameKeys,
+    RequireArg,
 )
 from toolmaster.mcp._perturb_words import fresh_name
 

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import mcp_types as types
-from toolmaster.mcp._perturb import PERTURBATION_KINDS, Perturbation, PerturbationKind
+from toolmaster.mcp._listing import list_all_tools
+from toolmaster.mcp._perturb import Perturbation
 from toolmaster.mcp._perturb_apply import (
     ArgumentError,
     error_result,
@@ -21,6 +22,7 @@ from toolmaster.mcp._perturb_apply import (
     to_exposed_result,
     to_upstream_arguments,
 )
+from toolmaster.mcp._perturb_steps import PERTURBATION_KINDS, PerturbationKind
 
 from mcp import Client, MCPError
 from mcp.server.context import ServerRequestContext
@@ -28,21 +30,6 @@ from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
 logger = logging.getLogger(__name__)
-
-_MAX_PAGES = 1000
-
-
-async def list_all_tools(client: Client) -> list[types.Tool]:
-    """Every tool a connected client's server lists, following pagination."""
-    tools: list[types.Tool] = []
-    cursor: str | None = None
-    for _ in range(_MAX_PAGES):
-        page = await client.list_tools(cursor=cursor)
-        tools.extend(page.tools)
-        cursor = page.next_cursor
-        if cursor is None:
-            return tools
-    raise RuntimeError(f"the upstream server listed more than {_MAX_PAGES} pages of tools")
 
 
 class PerturbationProxy:
