@@ -18,6 +18,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 from toolmaster.core import EnvSession, ErrorKind, ServerIdentity, ToolCall, ToolResult
+from toolmaster.mcp._listing import list_all_tools
 from toolmaster.mcp._results import to_tool_result
 from toolmaster.mcp._spec import ServerSpec
 from toolmaster.mcp._stdio import MessageTooLarge, StderrTail
@@ -31,9 +32,7 @@ __all__ = ["ConnectFailed", "Connection"]
 
 logger = logging.getLogger(__name__)
 
-_MAX_PAGES = 1000
 _CLIENT_INFO = types.Implementation(name="toolmaster", version="0.1.0")
-_LIST_FAILURES = (MCPError, ValidationError, TimeoutError, RuntimeError, anyio.BrokenResourceError)
 _PROTOCOL_CODES = (types.PARSE_ERROR, types.INVALID_REQUEST, types.METHOD_NOT_FOUND)
 
 
@@ -173,7 +172,7 @@ class Connection:
             )
             with anyio.CancelScope(deadline=anyio.current_time() + self._connect_timeout) as scope:
                 async with client:
-                    self.tools = await self._list(client)
+                    self.tools = await list_all_tools(client)
                     scope.deadline = math.inf
                     self._connected(client)
                     connected = True
@@ -227,21 +226,6 @@ class Connection:
 
     # ------------------------------------------------------------------ tools
 
-    async def _list(self, client: Client) -> list[types.Tool]:
-        tools: list[types.Tool] = []
-        seen: set[str] = set()
-        cursor: str | None = None
-        for _ in range(_MAX_PAGES):
-            page = await client.list_tools(cursor=cursor)
-            tools.extend(page.tools)
-            cursor = page.next_cursor
-            if cursor is None:
-                return tools
-            if cursor in seen:
-                raise MCPError(types.INVALID_REQUEST, f"tools/list repeated the cursor {cursor!r}")
-            seen.add(cursor)
-        raise MCPError(types.INVALID_REQUEST, f"tools/list went on for over {_MAX_PAGES} pages")
-
     async def refresh(self) -> bool:
         """List the tools again; whether the list changed."""
         client = self.client
@@ -249,7 +233,7 @@ class Connection:
             return False
         try:
             with anyio.fail_after(self._connect_timeout):
-                tools = await self._list(client)
+                tools = await list_all_tools(client)
         except (
             MCPError,
             ValidationError,
