@@ -53,11 +53,13 @@ repro-paper *ARGS: setup
     uv run --locked toolmaster repro paper {{ARGS}}
 
 # Ruff (lint and format check) and the import contracts: layers, and private modules kept
-# inside their package (others import the names in its __all__).
+# inside their package (others import the names in its __all__); no import cycle between
+# modules (tests/test_import_cycles.py).
 lint: setup
     uv run --locked ruff check .
     uv run --locked ruff format --check .
     uv run --locked lint-imports
+    uv run --locked pytest -q tests/test_import_cycles.py
 
 # Pyright, strict on packages/ and apps/.
 typecheck: setup
