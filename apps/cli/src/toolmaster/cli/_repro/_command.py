@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from toolmaster.cli._repro._mini import (
@@ -27,6 +27,17 @@ repro_app = typer.Typer(
     "report. Stages run once, resume, and write their reports to docs/results/.",
     no_args_is_help=True,
 )
+
+
+def _unset(help_text: str) -> Any:
+    """An option that is unset (None) unless given; its help says what stands in for it."""
+    return typer.Option(help=help_text, show_default=False)
+
+
+def _count(help_text: str) -> Any:
+    """A whole-number option, 1 or more, unset unless given."""
+    return typer.Option(min=1, help=help_text, show_default=False)
+
 
 RedoOption = Annotated[
     list[str] | None,
@@ -61,19 +72,11 @@ def mini_command(
     quick: Annotated[
         bool, typer.Option("--quick", help="The wiring check: minutes, not results.")
     ] = False,
-    profile: Annotated[
-        ProfileName | None, typer.Option(help="Sizes (default: default).", show_default=False)
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(help="Run folder (default: runs/repro-mini/PROFILE).", show_default=False),
-    ] = None,
+    profile: Annotated[ProfileName | None, _unset("Sizes (default: default).")] = None,
+    out: Annotated[Path | None, _unset("Run folder (default: runs/repro-mini/PROFILE).")] = None,
     results: Annotated[
         Path | None,
-        typer.Option(
-            help="Report folder (default: docs/results/mini, or mini-check for --quick).",
-            show_default=False,
-        ),
+        _unset("Report folder (default: docs/results/mini, or mini-check for --quick)."),
     ] = None,
     model: Annotated[
         ModelName, typer.Option(help="The model the arms train and evaluate.")
@@ -83,58 +86,30 @@ def mini_command(
         typer.Option(help="reference: the teachers stand in for every arm (wiring tests only)."),
     ] = "embedded",
     threads: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="OMP_NUM_THREADS for every stage (1 is faster on a busy machine).",
-            show_default=False,
-        ),
+        int | None, _count("OMP_NUM_THREADS for every stage (1 is faster on a busy machine).")
     ] = None,
     synth_tasks_per_env: Annotated[
-        int | None,
-        typer.Option(
-            min=1, help="Train tasks per environment the teacher runs.", show_default=False
-        ),
+        int | None, _count("Train tasks per environment the teacher runs.")
     ] = None,
-    sft_steps: Annotated[
-        int | None, typer.Option(min=1, help="Steps of both SFT arms.", show_default=False)
-    ] = None,
-    grpo_steps: Annotated[
-        int | None, typer.Option(min=1, help="GRPO steps.", show_default=False)
-    ] = None,
+    sft_steps: Annotated[int | None, _count("Steps of both SFT arms.")] = None,
+    grpo_steps: Annotated[int | None, _count("GRPO steps.")] = None,
     grpo_completion: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="Tokens the model may generate in one GRPO rollout, over all its turns.",
-            show_default=False,
-        ),
+        int | None, _count("Tokens the model may generate in one GRPO rollout, over all its turns.")
     ] = None,
     eval_tasks_per_env: Annotated[
         int | None,
-        typer.Option(
-            min=1,
-            help="Test tasks per environment in every evaluation (with no --eval-limit: no limit).",
-            show_default=False,
-        ),
+        _count("Test tasks per environment in every evaluation (with no --eval-limit: no limit)."),
     ] = None,
-    eval_limit: Annotated[
-        int | None, typer.Option(min=1, help="Tasks per suite.", show_default=False)
-    ] = None,
+    eval_limit: Annotated[int | None, _count("Tasks per suite.")] = None,
     max_turns: Annotated[
         int | None,
-        typer.Option(
-            min=1,
-            help="Model turns per episode, evaluations and GRPO rollouts (the teacher's trial "
-            "episodes take 7-12; docs/results/mini.md).",
-            show_default=False,
+        _count(
+            "Model turns per episode, evaluations and GRPO rollouts (the teacher's trial "
+            "episodes take 7-12; docs/results/mini.md)."
         ),
     ] = None,
     max_trial_calls: Annotated[
-        int | None,
-        typer.Option(
-            min=1, help="Trial calls per episode, evaluations and GRPO.", show_default=False
-        ),
+        int | None, _count("Trial calls per episode, evaluations and GRPO.")
     ] = None,
     redo: RedoOption = None,
     dry_run: DryRunOption = False,
@@ -168,17 +143,10 @@ def mini_command(
 @repro_app.command("paper")
 def paper_command(
     *,
-    teacher_url: Annotated[
-        str | None,
-        typer.Option(help="OpenAI-compatible API root of the teacher.", show_default=False),
-    ] = None,
-    teacher_model: Annotated[
-        str | None,
-        typer.Option(help="The teacher's model name on that server.", show_default=False),
-    ] = None,
+    teacher_url: Annotated[str | None, _unset("OpenAI-compatible API root of the teacher.")] = None,
+    teacher_model: Annotated[str | None, _unset("The teacher's model name on that server.")] = None,
     teacher_key_env: Annotated[
-        str | None,
-        typer.Option(help="Variable that holds the teacher's API key.", show_default=False),
+        str | None, _unset("Variable that holds the teacher's API key.")
     ] = None,
     gpus: Annotated[int, typer.Option(min=1, help="GPUs on the node.")] = 8,
     out: Annotated[Path, typer.Option(help="Run folder.")] = Path("runs/repro-paper"),
