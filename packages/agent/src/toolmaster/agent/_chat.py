@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import JsonValue
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHATML_TOOLS_TEMPLATE",
+    "ChatInput",
+    "chat_input",
     "render_prompt",
     "render_tools_prompt",
     "supports_tools",
@@ -102,6 +105,30 @@ def tool_schema(tool: ToolSpec) -> dict[str, JsonValue]:
     return {"type": "function", "function": function}
 
 
+@dataclass(frozen=True)
+class ChatInput:
+    """A conversation as chat templates, OpenAI-compatible servers and trl take it."""
+
+    messages: list[dict[str, JsonValue]]
+    tools: list[dict[str, JsonValue]]
+    """The tool schemas (`tool_schema`), in the order the model is offered them."""
+
+
+def chat_input(
+    messages: Sequence[Message], tools: Sequence[ToolSpec], *, wire: bool = False
+) -> ChatInput:
+    """The one rendering of a conversation that inference (the policies), SFT rows and GRPO
+    rollouts share: messages as role/content dicts (tool results as `tool` messages, calls as
+    `tool_calls`) and the offered tools as schemas. `wire=True` gives tool-call arguments as JSON
+    text (the OpenAI wire format, and what datasets store), which ToolMaster's template writes
+    verbatim where it writes an arguments object with `tojson`: both render the same bytes."""
+    render = Message.to_openai if wire else Message.to_chat
+    return ChatInput(
+        messages=[render(message) for message in messages],
+        tools=[tool_schema(tool) for tool in tools],
+    )
+
+
 def render_tools_prompt(tools: Sequence[ToolSpec]) -> str:
     """The system-prompt section that lists the tools and says how to call them (text mode)."""
     lines = "".join(json.dumps(tool_schema(tool), ensure_ascii=False) + "\n" for tool in tools)
@@ -164,11 +191,10 @@ def render_prompt(
     if not template:
         raise UserError("the tokenizer has no chat template: pass chat_template=...")
     if supports_tools(template):
-        conversation: list[dict[str, JsonValue]] = [message.to_chat() for message in messages]
-        schemas = [tool_schema(tool) for tool in tools] or None
+        chat = chat_input(messages, tools)
+        conversation, schemas = chat.messages, chat.tools or None
     else:
-        conversation = text_mode_messages(messages, tools)
-        schemas = None
+        conversation, schemas = text_mode_messages(messages, tools), None
     rendered: object = tok.apply_chat_template(
         conversation,
         tools=schemas,

@@ -8,7 +8,6 @@ baseline — skips the trial phase; both modes share this loop and the record fo
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -19,9 +18,13 @@ import anyio
 from pydantic import JsonValue
 from toolmaster.agent._host import EventSink, ExperienceStore, Sandbox, ToolHost
 from toolmaster.agent._policy import AssistantTurn, Policy, PolicyError
-from toolmaster.agent._prompts import FINISH_TRIAL_SPEC, system_prompt
+from toolmaster.agent._protocol import (
+    Move,
+    TrialProtocol,
+    TrialRules,
+    format_feedback,
+)
 from toolmaster.core import (
-    FINISH_TRIAL,
     FORMAT_VERSION,
     Episode,
     EpisodeError,
@@ -45,8 +48,6 @@ from toolmaster.core import (
 )
 
 logger = logging.getLogger(__name__)
-
-_BUDGET_SPENT = "The trial budget is spent: the trial phase is over. Execute the task now."
 
 Verifier = Callable[[str | None], Verdict]
 """Judges the final answer (and whatever final state it closes over)."""
@@ -86,24 +87,19 @@ class _Run:
 
     episode_id: str
     events: EventSink | None
+    protocol: TrialProtocol
     messages: list[Message] = field(default_factory=list[Message])
     phases: list[PhaseSpan] = field(default_factory=list[PhaseSpan])
-    phase: Phase = "execute"
     phase_start: int = 0
     seq: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     policy_s: float = 0.0
     tools_s: float = 0.0
-    counts: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(
-            ("trial_calls", "execute_calls", "format_errors", "tool_errors", "refused"), 0
-        )
-    )
-    notes: str | None = None
+    format_errors: int = 0
+    tool_errors: int = 0
     answer: str | None = None
     error: EpisodeError | None = None
-    trialed: dict[str, ToolSpec] = field(default_factory=dict[str, ToolSpec])
     tools: dict[str, ToolSpec] = field(default_factory=dict[str, ToolSpec])
     """The tools of the episode, by name."""
     call_ids: set[str] = field(default_factory=set[str])
@@ -119,16 +115,27 @@ class _Run:
         self.seq += 1
         await self.events(event)
 
-    def close_phase(self) -> None:
+    def close_phase(self, phase: Phase) -> None:
+        """End the span of `phase` at the last message."""
         end = len(self.messages)
         if end > self.phase_start:
-            self.phases.append(PhaseSpan.trusted(phase=self.phase, start=self.phase_start, end=end))
+            self.phases.append(PhaseSpan.trusted(phase=phase, start=self.phase_start, end=end))
         self.phase_start = end
 
     def fail(self, error: EpisodeError) -> None:
         """Record the episode's error; the first one is the one that counts."""
         if self.error is None:
             self.error = error
+
+    def counts(self) -> dict[str, JsonValue]:
+        protocol = self.protocol
+        return {
+            "trial_calls": protocol.trial_calls,
+            "execute_calls": protocol.execute_calls,
+            "format_errors": self.format_errors,
+            "tool_errors": self.tool_errors,
+            "refused": protocol.refused,
+        }
 
 
 class Agent:
@@ -164,18 +171,21 @@ class Agent:
 
         With `next_user` the conversation goes on over several user messages (multi-turn
         benchmarks, simulated users): the trial phase belongs to the first one."""
-        run = _Run(episode_id=episode_id or new_id(), events=self.events)
         started = utcnow()
         tools = list(self.host.tools)
-        run.tools = {t.name: t for t in tools}
         known = self._known_experience(tools)
         trial = self.config.mode == "trial" and (
             self.config.retrial_known_tools or len(known) < len(tools)
         )
-        run.phase = "trial" if trial else "execute"
-        prompt = system_prompt(
-            trial=trial, sandboxed=self.sandbox is not None, experience=list(known.values())
+        by_name = {t.name: t for t in tools}
+        run = _Run(
+            episode_id=episode_id or new_id(),
+            events=self.events,
+            protocol=self._protocol(trial, by_name),
+            tools=by_name,
         )
+        trial = run.protocol.trial
+        prompt = run.protocol.system_prompt(list(known.values()))
         run.messages += [_text("system", prompt), _text("user", task.prompt)]
         run.phase_start = len(run.messages)
         await run.emit(
@@ -189,15 +199,14 @@ class Agent:
                 "prompt": task.prompt,
             },
         )
-        snapshot = self.sandbox.snapshot() if trial and self.sandbox is not None else None
         try:
-            await self._play(run, tools, snapshot, next_user)
+            await self._play(run, tools, next_user)
         except PolicyError as exc:
             run.fail(EpisodeError(boundary="policy", kind="error", message=str(exc)))
         except Exception as exc:  # a bug in a server adapter or here: recorded, never fatal
             logger.exception("episode %s failed in the runtime", run.episode_id)
             run.fail(EpisodeError(boundary="runtime", kind="exception", message=repr(exc)))
-        run.close_phase()
+        run.close_phase(run.protocol.phase)
         verdict = await self._verify(run, verify)
         timings = Timings.trusted(  # clock readings and sums of them, made here
             started_at=started, finished_at=utcnow(), policy_s=run.policy_s, tools_s=run.tools_s
@@ -212,6 +221,22 @@ class Agent:
             },
         )
         return episode
+
+    def _protocol(self, trial: bool, tools: dict[str, ToolSpec]) -> TrialProtocol:
+        """The protocol of a new episode, whose tools (kept up to date) are `tools`."""
+        config = self.config
+        rules = TrialRules(
+            max_trial_calls=config.max_trial_calls,
+            sandboxed=self.sandbox is not None,
+            allow_unsafe=config.allow_unsafe_trials,
+        )
+
+        def lookup(name: str) -> ToolSpec | None:
+            return tools.get(name) or next(  # or a tool the host gained mid-episode
+                (t for t in self.host.tools if t.name == name), None
+            )
+
+        return TrialProtocol(rules, lookup, trial=trial, sandbox=self.sandbox)
 
     def _episode(
         self,
@@ -236,7 +261,7 @@ class Agent:
             tools=list(tools),
             messages=list(run.messages),
             phases=list(run.phases),
-            notes=run.notes,
+            notes=run.protocol.notes,
             answer=run.answer,
             verdict=verdict,
             error=run.error,
@@ -244,18 +269,16 @@ class Agent:
                 prompt_tokens=run.prompt_tokens, completion_tokens=run.completion_tokens
             ),
             timings=timings,
-            metadata={**run.counts, "trial": trial},
+            metadata={**run.counts(), "trial": trial},
         )
 
-    async def _play(
-        self, run: _Run, tools: list[ToolSpec], snapshot: JsonValue, next_user: NextUser | None
-    ) -> None:
+    async def _play(self, run: _Run, tools: list[ToolSpec], next_user: NextUser | None) -> None:
         """The turns, within the wall-time budget (no cancel scope to enter without one)."""
         if self.config.wall_time_s is None:
-            await self._turns(run, tools, snapshot, next_user)
+            await self._turns(run, tools, next_user)
             return
         with anyio.move_on_after(self.config.wall_time_s) as scope:
-            await self._turns(run, tools, snapshot, next_user)
+            await self._turns(run, tools, next_user)
         if scope.cancelled_caught:
             run.fail(
                 EpisodeError(boundary="runtime", kind="budget", message="wall-time budget spent")
@@ -271,45 +294,33 @@ class Agent:
                 known[tool.name] = experience
         return known
 
-    async def _turns(
-        self, run: _Run, tools: list[ToolSpec], snapshot: JsonValue, next_user: NextUser | None
-    ) -> None:
+    async def _turns(self, run: _Run, tools: list[ToolSpec], next_user: NextUser | None) -> None:
         """The turns of the episode, over every user message."""
         config = self.config
         budget = config.max_turns
-        trial_tools = [*tools, FINISH_TRIAL_SPEC]
         while budget > 0:
             budget -= 1
-            turn = await self._complete(run, trial_tools if run.phase == "trial" else tools)
+            turn = await self._complete(run, run.protocol.offered(tools))
             calls, calls_data = await self._record_turn(run, turn)
             if not calls:
                 if turn.format_errors:
                     continue
                 run.answer = turn.content
-                if next_user is None or not await self._follow_up(run, snapshot, next_user):
+                if next_user is None or not await self._follow_up(run, next_user):
                     return
-                snapshot = None
                 tools = list(self.host.tools)
-                trial_tools = [*tools, FINISH_TRIAL_SPEC]
                 budget = config.max_turns
                 continue
             for index, call in enumerate(calls):
                 if run.events is not None:
                     await run.emit("tool_call", {"call": calls_data[index]})
-                if call.tool == FINISH_TRIAL and run.phase == "trial":
-                    await self._finish_trial(run, call, snapshot)
-                    snapshot = None
-                    continue
-                result = self._admit(run, call)
+                move = run.protocol.step(call)
+                result = move.answer
                 if result is None:
                     started = time.perf_counter()
                     result = await self.host.call(call, timeout=config.call_timeout_s)
                     run.tools_s += time.perf_counter() - started
-                await self._record_result(run, call, result)
-            if run.phase == "trial" and run.counts["trial_calls"] >= config.max_trial_calls:
-                await self._end_trial(run, snapshot, notes=None)
-                snapshot = None
-                run.messages.append(_text("user", _BUDGET_SPENT))
+                await self._record_result(run, move, result)
             spent = run.prompt_tokens + run.completion_tokens
             if config.max_tokens is not None and spent >= config.max_tokens:
                 run.fail(
@@ -327,6 +338,7 @@ class Agent:
     ) -> tuple[list[ToolCall], list[JsonValue]]:
         """Append the assistant message (and feedback on invalid calls). Its stamped calls, and
         their JSON as the event of the message has it (none without events)."""
+        phase = run.protocol.phase
         calls = self._stamp_calls(run, turn)
         message = Message.trusted(  # made of the validated parts of the turn
             role="assistant",
@@ -341,27 +353,27 @@ class Agent:
         if run.events is not None:
             data = message.json_data()
             calls_data = cast("list[JsonValue]", data["tool_calls"])
-            await run.emit("assistant", {"message": data, "phase": run.phase})
+            await run.emit("assistant", {"message": data, "phase": phase})
         if turn.format_errors:
-            run.counts["format_errors"] += len(turn.format_errors)
-            feedback = "\n".join(f"Invalid tool call: {e}" for e in turn.format_errors)
-            run.messages.append(_text("user", feedback))
+            run.format_errors += len(turn.format_errors)
+            run.messages.append(_text("user", format_feedback(turn.format_errors)))
             await run.emit(
                 "error",
                 {"boundary": "policy", "kind": "format", "errors": list(turn.format_errors)},
             )
         return calls, calls_data
 
-    async def _follow_up(self, run: _Run, snapshot: JsonValue, next_user: NextUser) -> bool:
+    async def _follow_up(self, run: _Run, next_user: NextUser) -> bool:
         """Append the next user message if `next_user` gives one (a trial still running ends
         first: it belongs to the first user message); whether the conversation goes on."""
         follow_up = await next_user(run.messages)
         if follow_up is None:
             return False
-        if run.phase == "trial":
-            await self._end_trial(run, snapshot, notes=None)
+        if run.protocol.end_trial():
+            await self._trial_ended(run)
         run.messages.append(Message(role="user", content=follow_up))  # from outside the loop
-        run.tools = {t.name: t for t in self.host.tools}
+        run.tools.clear()
+        run.tools.update((t.name, t) for t in self.host.tools)
         return True
 
     async def _complete(self, run: _Run, offered: list[ToolSpec]) -> AssistantTurn:
@@ -380,58 +392,38 @@ class Agent:
 
     @staticmethod
     def _stamp_calls(run: _Run, turn: AssistantTurn) -> list[ToolCall]:
-        """Give every call its phase and an id unique within the episode."""
+        """Give every call the phase it will run in and an id unique within the episode."""
         seen = run.call_ids
+        phases = run.protocol.phases(turn.tool_calls)
         stamped: list[ToolCall] = []
-        for call in turn.tool_calls:
+        for call, phase in zip(turn.tool_calls, phases, strict=True):
             call_id = call.id
             if not call_id or call_id in seen:
                 call_id = f"call_{len(seen)}"
             seen.add(call_id)
-            if call_id == call.id and call.phase == run.phase:
+            if call_id == call.id and call.phase == phase:
                 stamped.append(call)
             else:  # made of the fields of a validated call: no need to validate them again
                 stamped.append(
                     ToolCall.trusted(
-                        id=call_id, tool=call.tool, arguments=call.arguments, phase=run.phase
+                        id=call_id, tool=call.tool, arguments=call.arguments, phase=phase
                     )
                 )
         return stamped
 
-    async def _finish_trial(self, run: _Run, call: ToolCall, snapshot: JsonValue) -> None:
-        """Answer `finish_trial` in the trial phase and end the phase with its notes."""
-        await self._record_result(
-            run, call, _ok(call.id, "Trial phase finished. Now execute the task.")
-        )
-        notes = call.arguments.get("notes")
-        await self._end_trial(
-            run, snapshot, notes=notes if isinstance(notes, str) else json.dumps(notes)
-        )
-
-    def _admit(self, run: _Run, call: ToolCall) -> ToolResult | None:
-        """None when `call` goes to the host (and is counted as a call of its phase); else the
-        result that refuses it."""
-        if call.tool == FINISH_TRIAL:
-            return ToolResult.error(
-                call.id, "refused", "finish_trial: there is no trial phase running."
-            )
-        if refusal := self._refusal(run, call):
-            return ToolResult.error(call.id, "refused", refusal)
-        if run.phase == "trial":
-            run.counts["trial_calls"] += 1
-            spec = run.tools.get(call.tool)
-            if spec is not None:
-                run.trialed[spec.name] = spec
-        else:
-            run.counts["execute_calls"] += 1
-        return None
-
-    async def _record_result(self, run: _Run, call: ToolCall, result: ToolResult) -> None:
-        self._count(run, result)
+    async def _record_result(self, run: _Run, move: Move, result: ToolResult) -> None:
+        """Append what the model reads of `result`; end the trial if the move ends it."""
+        call = move.call
+        if result.is_error and move.action == "run":
+            run.tool_errors += 1
+            if result.error_kind == "server_crashed":
+                run.fail(
+                    EpisodeError(boundary="server", kind="server_crashed", message=result.text)
+                )
         run.messages.append(
             Message.trusted(  # the call's validated id and name, and text made here
                 role="tool",
-                content=result_text(result),
+                content=run.protocol.read(move, result),
                 tool_calls=[],
                 tool_call_id=call.id,
                 name=call.tool,
@@ -439,50 +431,21 @@ class Agent:
             )
         )
         if run.events is not None:
-            await run.emit("tool_result", {"result": result.json_data(), "phase": run.phase})
+            await run.emit("tool_result", {"result": result.json_data(), "phase": call.phase})
+        if move.ends_trial:
+            await self._trial_ended(run)
 
-    def _refusal(self, run: _Run, call: ToolCall) -> str | None:
-        if run.phase != "trial":
-            return None
-        if run.counts["trial_calls"] >= self.config.max_trial_calls:
-            return "The trial budget is spent; this call was not made."
-        spec = run.tools.get(call.tool) or next(  # a tool the host gained mid-episode
-            (t for t in self.host.tools if t.name == call.tool), None
-        )
-        if (
-            spec is None
-            or spec.read_only
-            or self.sandbox is not None
-            or self.config.allow_unsafe_trials
-        ):
-            return None
-        return (
-            f"Refused: `{call.tool}` is not marked read-only and trials here run without a "
-            "sandbox, so it cannot be trialed. Call it in the execution phase, after finish_trial."
-        )
-
-    @staticmethod
-    def _count(run: _Run, result: ToolResult) -> None:
-        if result.error_kind == "refused":
-            run.counts["refused"] += 1
-        elif result.is_error:
-            run.counts["tool_errors"] += 1
-        if result.error_kind == "server_crashed":
-            run.fail(EpisodeError(boundary="server", kind="server_crashed", message=result.text))
-
-    async def _end_trial(self, run: _Run, snapshot: JsonValue, *, notes: str | None) -> None:
-        if self.sandbox is not None and snapshot is not None:
-            self.sandbox.restore(snapshot)
-        forced = notes is None
-        run.notes = notes
+    async def _trial_ended(self, run: _Run) -> None:
+        """Close the trial's span, keep what it taught, and say so."""
+        protocol = run.protocol
+        notes = protocol.notes
         if notes and self.memory is not None:
-            for spec in run.trialed.values():
+            for spec in protocol.trialed.values():
                 experience = Experience(key=spec.key, notes=notes, episode_id=run.episode_id)
                 self.memory.put_experience(experience)
                 await run.emit("experience", {"tool": spec.name, "notes": notes})
-        run.close_phase()
-        run.phase = "execute"
-        await run.emit("phase", {"phase": "execute", "forced": forced, "notes": notes})
+        run.close_phase("trial")
+        await run.emit("phase", {"phase": "execute", "forced": protocol.forced, "notes": notes})
 
     async def _verify(self, run: _Run, verify: Verifier | None) -> Verdict | None:
         if verify is None:
@@ -497,30 +460,8 @@ class Agent:
         return verdict
 
 
-def result_text(result: ToolResult) -> str:
-    """What the model reads for a tool result."""
-    text = result.text
-    if not text and result.structured_content is not None:
-        text = json.dumps(result.structured_content, ensure_ascii=False)
-    if result.is_error and not text.lower().startswith("error"):
-        text = f"Error: {text}"
-    return text
-
-
 def _text(role: Literal["system", "user"], text: str) -> Message:
     """A system or user message of text made here (or a validated task's prompt)."""
     return Message.trusted(
         role=role, content=text, tool_calls=[], tool_call_id=None, name=None, usage=None
-    )
-
-
-def _ok(call_id: str, text: str) -> ToolResult:
-    return ToolResult.trusted(
-        call_id=call_id,
-        content=[{"type": "text", "text": text}],
-        structured_content=None,
-        is_error=False,
-        error_kind=None,
-        latency_s=0.0,
-        original_size=None,
     )

@@ -14,7 +14,7 @@ from typing import Literal, Self, cast
 import anyio
 import httpx
 from pydantic import JsonValue
-from toolmaster.agent._chat import text_mode_messages, tool_schema
+from toolmaster.agent._chat import chat_input, text_mode_messages
 from toolmaster.agent._parse import call_from_object, parse_tool_calls
 from toolmaster.agent._policy import AssistantTurn, FinishReason, PolicyError
 from toolmaster.core import Message, PolicyInfo, Sampling, ToolCall, ToolSpec, Usage
@@ -102,9 +102,10 @@ class OpenAIPolicy:
         """The chat-completions request for one turn."""
         body: dict[str, JsonValue] = {"model": self.config.model}
         if self.config.tool_mode == "native":
-            body["messages"] = [message.to_openai() for message in messages]
-            if tools:
-                body["tools"] = [tool_schema(tool) for tool in tools]
+            chat = chat_input(messages, tools, wire=True)
+            body["messages"] = cast(list[JsonValue], chat.messages)
+            if chat.tools:
+                body["tools"] = cast(list[JsonValue], chat.tools)
         else:
             body["messages"] = cast(list[JsonValue], text_mode_messages(messages, tools))
         body.update(

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ConfigDict, JsonValue
-from toolmaster.agent import FINISH_TRIAL_SPEC, tool_schema
+from toolmaster.agent import chat_input, offered_tools
 from toolmaster.core import FINISH_TRIAL, Episode, EpisodeQuery, Store, UserError
 from toolmaster.train._config import DataConfig
 
@@ -73,6 +73,8 @@ logger = logging.getLogger(__name__)
 DATASET_INFO = "toolmaster-dataset.json"
 """The file beside a saved dataset that records how it was built (`DataStats`)."""
 _PAGE = 500
+_MESSAGE_KEYS = ("role", "content", "tool_calls", "tool_call_id", "name")
+"""Every row's messages have these keys (Arrow gives each column one type)."""
 
 
 class DataStats(BaseModel):
@@ -139,22 +141,14 @@ def _really_trialed(episode: Episode) -> bool:
 
 def episode_row(episode: Episode) -> dict[str, Any]:
     """One episode as a conversational row (see the module docstring for the columns)."""
-    tools = [*episode.tools, FINISH_TRIAL_SPEC] if had_trial(episode) else episode.tools
-    messages: list[dict[str, JsonValue]] = []
-    for message in episode.messages:
-        wire = message.to_openai()
-        messages.append(
-            {
-                "role": message.role,
-                "content": wire["content"],
-                "tool_calls": wire.get("tool_calls"),
-                "tool_call_id": message.tool_call_id,
-                "name": wire.get("name"),
-            }
-        )
+    tools = offered_tools(episode.tools, trial=had_trial(episode))
+    chat = chat_input(episode.messages, tools, wire=True)
+    messages: list[dict[str, JsonValue]] = [
+        {key: message.get(key) for key in _MESSAGE_KEYS} for message in chat.messages
+    ]
     return {
         "messages": messages,
-        "tools": json.dumps([tool_schema(t) for t in tools], ensure_ascii=False),
+        "tools": json.dumps(chat.tools, ensure_ascii=False),
         "episode_id": episode.id,
         "task_id": episode.task.id,
         "env": episode.env or "",

@@ -59,7 +59,7 @@ def environment_class(world: World, tools: Sequence[ToolSpec], mode: Mode) -> ty
             )
         members[tool.name] = _tool_method(tool)
     if mode == "trial":
-        members[FINISH_TRIAL] = _finish_trial_method()
+        members[FINISH_TRIAL] = _tool_method(FINISH_TRIAL_SPEC)
     qualname = "".join(part.title() for part in world.name.replace("@", "_").split("_"))
     members["__doc__"] = f"GRPO rollouts of {world.name} over MCP ({mode} mode)."
     return type(f"{_identifier(qualname)}Environment", (McpEnvironment,), members)
@@ -74,14 +74,6 @@ def _tool_method(tool: ToolSpec) -> Callable[..., str]:
 
     _describe(method, tool)
     return method
-
-
-def _finish_trial_method() -> Callable[..., str]:
-    def finish_trial(self: McpEnvironment, /, notes: object = "", **_: Any) -> str:
-        return self.toolmaster.finish_trial(notes)
-
-    _describe(finish_trial, FINISH_TRIAL_SPEC)
-    return finish_trial
 
 
 def _describe(method: Callable[..., str], tool: ToolSpec) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pydantic import JsonValue
-from toolmaster.agent import FINISH_TRIAL_SPEC, tool_schema
+from toolmaster.agent import chat_input, offered_tools
 from toolmaster.core import PolicyInfo, Store, UserError
 from toolmaster.train._config import RewardConfig, TrainConfig
 from toolmaster.train._environment import McpEnvironment, environment_class
@@ -296,8 +296,8 @@ def _environments(
         tools = hub.list_tools(entry.world, entry.tasks[0])
         cls = environment_class(entry.world, tools, config.grpo.mode)
         factories[entry.world.name] = partial(_make_environment, cls, hub, entry)
-        offered = [*tools, FINISH_TRIAL_SPEC] if config.grpo.mode == "trial" else tools
-        schemas[entry.world.name] = [dict(tool_schema(tool)) for tool in offered]
+        offered = offered_tools(tools, trial=config.grpo.mode == "trial")
+        schemas[entry.world.name] = chat_input([], offered).tools
     return factories, schemas
 
 

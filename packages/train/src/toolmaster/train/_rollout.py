@@ -21,7 +21,6 @@ each instance drives one `Rollout` here.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,8 +29,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from pydantic import JsonValue
-from toolmaster.agent import Sandbox, result_text
+from toolmaster.agent import Sandbox, TrialProtocol, TrialRules
 from toolmaster.core import (
     FINISH_TRIAL,
     Mode,
@@ -65,9 +63,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-_TRIAL_DONE = "Trial phase finished. Now execute the task."
-_BUDGET_SPENT = "The trial budget is spent: the trial phase is over. Execute the task now."
 
 
 @dataclass(frozen=True)
@@ -114,15 +109,13 @@ class RolloutLog:
     """What happened in one rollout, for its reward and for inspection."""
 
     task: Task
+    protocol: TrialProtocol
+    """The rollout's trial-and-execution protocol (phase, counts, notes)."""
     calls: list[tuple[ToolCall, ToolResult]] = field(
         default_factory=list[tuple[ToolCall, ToolResult]]
     )
     """Every call that reached a server (or was refused), with its result, in order."""
-    phase: Phase = "execute"
-    trial_calls: int = 0
     execute_errors: int = 0
-    notes: str | None = None
-    finished_trial: bool = False
     trial_end: int | None = None
     """The index in `calls` of the call that ended the trial (`finish_trial` or the budget)."""
     verdict: Verdict | None = None
@@ -130,6 +123,22 @@ class RolloutLog:
     counts: CallCounts | None = None
     """The calls the model wrote (attempted, valid), counted from its completion."""
     parts: RewardParts | None = None
+
+    @property
+    def phase(self) -> Phase:
+        return self.protocol.phase
+
+    @property
+    def trial_calls(self) -> int:
+        return self.protocol.trial_calls
+
+    @property
+    def notes(self) -> str | None:
+        return self.protocol.notes
+
+    @property
+    def finished_trial(self) -> bool:
+        return self.protocol.finished_trial
 
 
 class RolloutHub:
@@ -216,8 +225,8 @@ class Session:
 
 
 class Rollout:
-    """The state machine of one rollout slot: a fresh session per task, trial-then-execute
-    semantics as in the agent loop, the verdict, and the reward."""
+    """One rollout slot: a fresh session per task, driven by the agent's `TrialProtocol` (the
+    same trial-and-execution rules and texts as the agent loop), the verdict, and the reward."""
 
     def __init__(self, world: World, hub: RolloutHub) -> None:
         self.world = world
@@ -226,7 +235,6 @@ class Rollout:
         self.log: RolloutLog | None = None
         self.history: list[RolloutLog] = []
         """The logs of every finished rollout of this slot, oldest first."""
-        self._snapshot: JsonValue = None
 
     @property
     def settings(self) -> RolloutSettings:
@@ -242,10 +250,19 @@ class Rollout:
         """Close the previous session and open a fresh one for `task`."""
         self.close()
         opened = self.world.open(task)
-        self.session = self.hub.open(opened)
-        trial = self.settings.mode == "trial"
-        self.log = RolloutLog(task=task, phase="trial" if trial else "execute")
-        self._snapshot = opened.sandbox.snapshot() if trial and opened.sandbox else None
+        self.session = session = self.hub.open(opened)
+        rules = TrialRules(
+            max_trial_calls=self.settings.max_trial_calls,
+            sandboxed=opened.sandbox is not None,
+            allow_unsafe=self.world.allow_unsafe_trials,
+        )
+        protocol = TrialProtocol(
+            rules,
+            session.toolbox.tool,
+            trial=self.settings.mode == "trial",
+            sandbox=opened.sandbox,
+        )
+        self.log = RolloutLog(task=task, protocol=protocol)
 
     def close(self) -> None:
         """Close the session (the log stays readable)."""
@@ -261,72 +278,23 @@ class Rollout:
         return self.session, self.log
 
     def call(self, tool: str, arguments: Mapping[str, Any]) -> str:
-        """Call an MCP tool for the model; what the model reads comes back."""
+        """Make one call the model wrote (an MCP tool or `finish_trial`) as the protocol says;
+        what the model reads comes back."""
         session, log = self._live()
+        protocol = log.protocol
         call = ToolCall(
             id=f"call_{len(log.calls)}", tool=tool, arguments=dict(arguments), phase=log.phase
         )
-        refusal = self._refusal(session, log, tool)
-        if refusal is not None:
-            result = ToolResult.error(call.id, "refused", refusal)
-            log.calls.append((call, result))
-            return result_text(result)
-        result = self.hub.call(session, call)
-        log.calls.append((call, result))
-        text = result_text(result)
-        if log.phase == "trial":
-            log.trial_calls += 1
-            if log.trial_calls >= self.settings.max_trial_calls:
-                log.trial_end = len(log.calls) - 1
-                self._end_trial(session, log, notes=None)
-                text = f"{text}\n\n{_BUDGET_SPENT}"
-        elif result.is_error:
-            log.execute_errors += 1
-        return text
-
-    def finish_trial(self, notes: object) -> str:
-        """End the trial phase with the model's notes (JSON text if they are not a string)."""
-        session, log = self._live()
-        notes = notes if isinstance(notes, str) else json.dumps(notes)
-        call = ToolCall(
-            id=f"call_{len(log.calls)}",
-            tool=FINISH_TRIAL,
-            arguments={"notes": notes},
-            phase=log.phase,
-        )
-        if log.phase != "trial":
-            result = ToolResult.error(
-                call.id, "refused", "finish_trial: there is no trial phase running."
-            )
-        else:
-            result = ToolResult(call_id=call.id, content=[{"type": "text", "text": _TRIAL_DONE}])
+        move = protocol.step(call)
+        result = move.answer
+        if result is None:
+            result = self.hub.call(session, move.call)
+            if move.call.phase == "execute" and result.is_error:
+                log.execute_errors += 1
+        if move.ends_trial:
             log.trial_end = len(log.calls)
-            self._end_trial(session, log, notes=notes)
-        log.calls.append((call, result))
-        return result_text(result)
-
-    def _refusal(self, session: Session, log: RolloutLog, tool: str) -> str | None:
-        if log.phase != "trial":
-            return None
-        if log.trial_calls >= self.settings.max_trial_calls:
-            return "The trial budget is spent; this call was not made."
-        spec = session.toolbox.tool(tool)
-        if spec is None or spec.read_only or session.world.sandbox is not None:
-            return None
-        if self.world.allow_unsafe_trials:
-            return None
-        return (
-            f"Refused: `{tool}` is not marked read-only and trials here run without a sandbox, "
-            "so it cannot be trialed. Call it in the execution phase, after finish_trial."
-        )
-
-    def _end_trial(self, session: Session, log: RolloutLog, *, notes: str | None) -> None:
-        if session.world.sandbox is not None and self._snapshot is not None:
-            session.world.sandbox.restore(self._snapshot)
-        self._snapshot = None
-        log.notes = notes
-        log.finished_trial = notes is not None
-        log.phase = "execute"
+        log.calls.append((move.call, result))
+        return protocol.read(move, result)
 
     def judge(self, completion: Sequence[Mapping[str, Any]], config: RewardConfig) -> RewardParts:
         """The reward of the finished rollout whose messages are `completion` (computed once;

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from pydantic import ValidationError
-from toolmaster.agent import system_prompt
-from toolmaster.core import Environment, Mode, Task, UserError, Verdict, get_environment
+from toolmaster.agent import chat_input, system_prompt
+from toolmaster.core import Environment, Message, Mode, Task, UserError, Verdict, get_environment
 from toolmaster.mcp import InProcessServerSpec, ServerSpec, servers_from_file
 from toolmaster.train._config import GRPOSection, ServerSuite
 from toolmaster.train._rollout import OpenWorld, World
@@ -167,10 +167,13 @@ def prompt_rows(worlds: Sequence[WorldTasks], mode: Mode) -> list[dict[str, Any]
         system = system_prompt(trial=mode == "trial", sandboxed=entry.world.sandboxed)
         rows.extend(
             {
-                "prompt": [
-                    {"role": "system", "content": system},
-                    {"role": "user", "content": task.prompt},
-                ],
+                "prompt": chat_input(
+                    [
+                        Message(role="system", content=system),
+                        Message(role="user", content=task.prompt),
+                    ],
+                    [],
+                ).messages,
                 "environment": entry.world.name,
                 "task": task.model_dump_json(),
             }

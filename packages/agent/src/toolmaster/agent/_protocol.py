@@ -1,0 +1,329 @@
+"""The trial-and-execution protocol, written once.
+
+`TrialProtocol` is the state machine of one episode's phases: the trial phase (exploratory calls,
+budgeted, refused for tools not marked read-only unless the trials run in a sandbox or the user
+allows them), `finish_trial(notes)`, the forced move to execution when the trial budget is spent,
+and the execution phase. It decides what happens to each tool call the model writes, stamps the
+call with the phase it belongs to, takes and restores the sandbox snapshot, and words every text
+the model reads about the protocol: the system prompts, the control tool, refusals and the budget
+and phase messages.
+
+Two drivers run it, and neither keeps a rule or a string of its own:
+
+- the agent loop (`toolmaster.agent.Agent`: live runs, teacher synthesis and evaluation), which
+  drives it turn by turn;
+- the GRPO rollouts (`toolmaster.train`), where trl calls one tool method at a time.
+
+A driver asks `step(call)` for each call, in the order the model wrote them: the `Move` says
+whether to send the call to the tools or answers it itself (a refusal, `finish_trial`). The
+driver then passes the result to `read(move, result)`, which gives the text the model reads and
+ends the trial if the move ends it. The only text that reaches the model about a spent budget is
+the note appended to the result of the call that spent it: both drivers can show that (trl's
+rollouts cannot add a user message between tool calls).
+
+Calls after `finish_trial`, or after the call that spends the budget, in the same assistant turn
+belong to execution: `phases(calls)` says so before the calls run, so the assistant message is
+recorded with the phases its calls really run in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from pydantic import JsonValue
+from toolmaster.agent._host import Sandbox
+from toolmaster.core import (
+    FINISH_TRIAL,
+    Experience,
+    Phase,
+    ToolAnnotations,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+)
+
+__all__ = [
+    "BUDGET_SPENT",
+    "FINISH_TRIAL_SPEC",
+    "Move",
+    "TrialProtocol",
+    "TrialRules",
+    "format_feedback",
+    "offered_tools",
+    "result_text",
+    "system_prompt",
+]
+
+FINISH_TRIAL_SPEC = ToolSpec(
+    name=FINISH_TRIAL,
+    server="toolmaster",
+    description=(
+        "End the trial phase. Call it once you understand the tools, with notes on what you "
+        "learnt: for each tool, what its arguments really mean, defaults, formats, and the "
+        "errors you saw with their fixes. After it, execute the task."
+    ),
+    input_schema={
+        "type": "object",
+        "properties": {
+            "notes": {
+                "type": "string",
+                "description": "What the trials taught you, tool by tool.",
+            }
+        },
+        "required": ["notes"],
+    },
+    annotations=ToolAnnotations(read_only_hint=True),
+)
+
+_TRIAL = """\
+You solve tasks with tools you have not used before. Their documentation may be incomplete or \
+wrong, so work in two phases.
+1. Trial: make a few exploratory calls to learn what the tools really do — what the arguments \
+mean, their defaults, units and formats, and what errors look like. {safety}
+2. When you understand them, call `finish_trial` with notes on what you learnt, tool by tool.
+3. Execute: solve the task with the tools. If a call fails, read the error, fix the call and try \
+again.
+When you are done, reply with the final answer as plain text, with no tool call."""
+
+_SAFETY_SANDBOX = "Trial calls run in a sandbox: their effects are undone when the trial ends."
+_SAFETY_REFUSE = (
+    "Only read-only tools may be trialed; calls to other tools are refused until the trial ends."
+)
+_TRIAL_SANDBOXED = _TRIAL.format(safety=_SAFETY_SANDBOX)
+_TRIAL_REFUSING = _TRIAL.format(safety=_SAFETY_REFUSE)
+
+_DIRECT = """\
+You solve tasks with tools. Call them as needed; if a call fails, read the error, fix the call \
+and try again. When you are done, reply with the final answer as plain text, with no tool call."""
+
+_KNOWN = """\
+You have used these tools before. What you learnt then:
+{notes}"""
+
+_TRIAL_DONE = "Trial phase finished. Now execute the task."
+_NO_TRIAL = "finish_trial: there is no trial phase running."
+BUDGET_SPENT = "The trial budget is spent: the trial phase is over. Execute the task now."
+"""Appended to the result of the trial call that spends the budget."""
+
+
+def _unsafe(tool: str) -> str:
+    return (
+        f"Refused: `{tool}` is not marked read-only and trials here run without a sandbox, so it "
+        "cannot be trialed. Call it in the execution phase, after finish_trial."
+    )
+
+
+def system_prompt(*, trial: bool, sandboxed: bool, experience: Sequence[Experience] = ()) -> str:
+    """The system prompt for an episode: the protocol of its mode plus remembered experience."""
+    prompt = (_TRIAL_SANDBOXED if sandboxed else _TRIAL_REFUSING) if trial else _DIRECT
+    notes = _unique_notes(experience)
+    if notes:
+        prompt += "\n\n" + _KNOWN.format(notes="\n\n".join(notes))
+    return prompt
+
+
+def _unique_notes(experience: Sequence[Experience]) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in experience:
+        text = item.notes.strip()
+        if text:
+            seen.setdefault(text, None)
+    return list(seen)
+
+
+def offered_tools(tools: Sequence[ToolSpec], *, trial: bool) -> list[ToolSpec]:
+    """The tools the model is offered: the servers' tools, plus `finish_trial` in an episode
+    with a trial phase (for the whole episode)."""
+    return [*tools, FINISH_TRIAL_SPEC] if trial else list(tools)
+
+
+def format_feedback(errors: Sequence[str]) -> str:
+    """What the model reads after writing tool calls that could not be parsed."""
+    return "\n".join(f"Invalid tool call: {error}" for error in errors)
+
+
+def result_text(result: ToolResult) -> str:
+    """What the model reads for a tool result."""
+    text = result.text
+    if not text and result.structured_content is not None:
+        text = json.dumps(result.structured_content, ensure_ascii=False)
+    if result.is_error and not text.lower().startswith("error"):
+        text = f"Error: {text}"
+    return text
+
+
+@dataclass(frozen=True)
+class TrialRules:
+    """The rules of the trial phase of an episode."""
+
+    max_trial_calls: int = 20
+    """Trial calls (that reach a tool) allowed; the one that spends the budget ends the trial."""
+    sandboxed: bool = False
+    """Trial calls run in a sandbox whose state is restored when the trial ends."""
+    allow_unsafe: bool = False
+    """Trial tools that are not marked read-only even without a sandbox."""
+
+
+Action = Literal["run", "refuse", "finish"]
+
+
+@dataclass(frozen=True)
+class Move:
+    """What the protocol makes of one call."""
+
+    call: ToolCall
+    """The call, stamped with the phase it belongs to."""
+    action: Action
+    """`run`: send it to the tools; `refuse` and `finish`: `answer` is its result."""
+    answer: ToolResult | None = None
+    ends_trial: bool = False
+    """The trial ends with this call (`finish_trial`, or the call that spends the budget)."""
+    notes: str | None = None
+    """The notes of `finish_trial`."""
+
+
+@dataclass(frozen=True)
+class _State:
+    phase: Phase
+    trial_calls: int
+
+
+ToolLookup = Callable[[str], ToolSpec | None]
+"""The spec of a tool by name (None for a name no server has)."""
+
+
+@dataclass
+class TrialProtocol:
+    """The phases of one episode. Make one per episode (and per user message that restarts it).
+
+    `lookup` finds a tool's spec by name, for the read-only rule; `sandbox` is snapshotted when a
+    trial starts and restored when it ends.
+    """
+
+    rules: TrialRules
+    lookup: ToolLookup
+    trial: bool
+    """Whether the episode has a trial phase (a trial-mode episode whose tools need one)."""
+    sandbox: Sandbox | None = None
+    _state: _State = field(init=False)
+    _snapshot: JsonValue = field(init=False, default=None)
+    execute_calls: int = field(init=False, default=0)
+    refused: int = field(init=False, default=0)
+    notes: str | None = field(init=False, default=None)
+    """The notes `finish_trial` ended the trial with (None if it did not)."""
+    forced: bool = field(init=False, default=False)
+    """The trial ended because its budget was spent (or the driver ended it)."""
+    trialed: dict[str, ToolSpec] = field(init=False, default_factory=dict[str, ToolSpec])
+    """The tools that trial calls reached, by name."""
+
+    def __post_init__(self) -> None:
+        self.trial = self.trial and self.rules.max_trial_calls > 0
+        self._state = _State(phase="trial" if self.trial else "execute", trial_calls=0)
+        if self.trial and self.sandbox is not None:
+            self._snapshot = self.sandbox.snapshot()
+
+    @property
+    def phase(self) -> Phase:
+        return self._state.phase
+
+    @property
+    def trial_calls(self) -> int:
+        return self._state.trial_calls
+
+    @property
+    def finished_trial(self) -> bool:
+        """The trial ended with `finish_trial` (not by its budget)."""
+        return self.notes is not None
+
+    def system_prompt(self, experience: Sequence[Experience] = ()) -> str:
+        return system_prompt(
+            trial=self.trial, sandboxed=self.rules.sandboxed, experience=experience
+        )
+
+    def offered(self, tools: Sequence[ToolSpec]) -> list[ToolSpec]:
+        """The tools to offer the model: `finish_trial` stays offered after the trial (a call
+        of it is refused then), so every turn's prompt renders the same tools and is a prefix
+        of the next one, as in the SFT rows and the GRPO rollouts."""
+        return offered_tools(tools, trial=self.trial)
+
+    def phases(self, calls: Sequence[ToolCall]) -> list[Phase]:
+        """The phase each of a turn's calls will run in, decided before any runs."""
+        state, phases = self._state, list[Phase]()
+        for call in calls:
+            move, state = self._decide(state, call)
+            phases.append(move.call.phase)
+        return phases
+
+    def step(self, call: ToolCall) -> Move:
+        """Decide the next call the model wrote, and count it."""
+        move, self._state = self._decide(self._state, call)
+        if move.action == "refuse":
+            self.refused += 1
+        elif move.action == "run":
+            if move.call.phase == "trial":
+                spec = self.lookup(call.tool)
+                if spec is not None:
+                    self.trialed[spec.name] = spec
+            else:
+                self.execute_calls += 1
+        return move
+
+    def read(self, move: Move, result: ToolResult) -> str:
+        """The text the model reads for `result`, the result of `move` (its answer, or what the
+        tools returned); ends the trial if the move does."""
+        text = result_text(result)
+        if move.ends_trial:
+            self._end(notes=move.notes)
+            if move.action == "run":
+                text = f"{text}\n\n{BUDGET_SPENT}"
+        return text
+
+    def end_trial(self) -> bool:
+        """End a running trial without notes (a new user message, say); whether one was running."""
+        if self.phase != "trial":
+            return False
+        self._state = replace(self._state, phase="execute")
+        self._end(notes=None)
+        return True
+
+    def _end(self, *, notes: str | None) -> None:
+        if self.sandbox is not None and self._snapshot is not None:
+            self.sandbox.restore(self._snapshot)
+        self._snapshot = None
+        self.notes = notes
+        self.forced = notes is None
+
+    def _decide(self, state: _State, call: ToolCall) -> tuple[Move, _State]:
+        """The move for `call` in `state`, and the state after it (no side effects)."""
+        phase = state.phase
+        stamped = call if call.phase == phase else call.model_copy(update={"phase": phase})
+        if phase == "execute":
+            if call.tool == FINISH_TRIAL:
+                return _refuse(stamped, _NO_TRIAL), state
+            return Move(stamped, "run"), state
+        if call.tool == FINISH_TRIAL:
+            notes = _notes(call.arguments.get("notes"))
+            answer = ToolResult(call_id=call.id, content=[{"type": "text", "text": _TRIAL_DONE}])
+            move = Move(stamped, "finish", answer, ends_trial=True, notes=notes)
+            return move, _State(phase="execute", trial_calls=state.trial_calls)
+        spec = self.lookup(call.tool)
+        if not (spec is None or spec.read_only or self.rules.sandboxed or self.rules.allow_unsafe):
+            return _refuse(stamped, _unsafe(call.tool)), state
+        used = state.trial_calls + 1
+        spent = used >= self.rules.max_trial_calls
+        after = _State(phase="execute" if spent else "trial", trial_calls=used)
+        return Move(stamped, "run", ends_trial=spent), after
+
+
+def _refuse(call: ToolCall, text: str) -> Move:
+    return Move(call, "refuse", ToolResult.error(call.id, "refused", text))
+
+
+def _notes(value: JsonValue) -> str:
+    """`finish_trial`'s notes as text (JSON if the model wrote something else)."""
+    if isinstance(value, str):
+        return value
+    return "" if value is None else json.dumps(value, ensure_ascii=False)
