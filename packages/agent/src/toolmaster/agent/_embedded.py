@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -79,18 +80,44 @@ def load_embedded_model(
     call, from the GGUF file). The tokenizer's chat template is `CHATML_TOOLS_TEMPLATE`."""
     transformers: Any = importlib.import_module("transformers")
     target = embedded_cache_dir(cache_dir)
-    if not (target / _DONE).is_file():
-        _convert(target)
+    save_model_once(target, _convert, note=f"{_DISTRIBUTION} {_GGUF}")
     tokenizer = transformers.AutoTokenizer.from_pretrained(target, local_files_only=True)
     model = transformers.AutoModelForCausalLM.from_pretrained(target, local_files_only=True)
     return cast("PreTrainedModel", model), cast("PreTrainedTokenizerBase", tokenizer)
 
 
-def _convert(target: Path) -> None:
-    """Dequantize the GGUF file and save a safetensors copy at `target`, atomically."""
+def save_model_once(target: Path, build: Callable[[Path], object], *, note: str) -> Path:
+    """The model folder `target`, made by `build(folder)` the first time: into a staging
+    folder beside it, then moved into place atomically with a completion marker (`note` is
+    written in it). A copy another process completes first is kept; an incomplete one, from an
+    interrupted run, is replaced."""
+    if (target / _DONE).is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        build(staging)
+        (staging / _DONE).write_text(f"{note}\n")
+        if (target / _DONE).is_file():
+            logger.info("another process saved %s first", target)
+            return target
+        if target.exists():  # an incomplete copy from an interrupted run
+            shutil.rmtree(target)
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if not (target / _DONE).is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _convert(out: Path) -> None:
+    """Dequantize the GGUF file and save it as safetensors, with its tokenizer, in `out`."""
     transformers: Any = importlib.import_module("transformers")
     source = _gguf_dir()
-    logger.info("converting %s to safetensors in %s (once)", _GGUF, target)
+    logger.info("converting %s to safetensors (once)", _GGUF)
     tokenizer = transformers.AutoTokenizer.from_pretrained(
         source, gguf_file=_GGUF, local_files_only=True
     )
@@ -103,24 +130,8 @@ def _convert(target: Path) -> None:
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     tokenizer.chat_template = CHATML_TOOLS_TEMPLATE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
-        (staging / _DONE).write_text(f"{_DISTRIBUTION} {_GGUF}\n")
-        if (target / _DONE).is_file():
-            logger.info("another process saved %s first", target)
-            return
-        if target.exists():  # an incomplete copy from an interrupted run
-            shutil.rmtree(target)
-        try:
-            os.replace(staging, target)
-        except OSError:
-            if not (target / _DONE).is_file():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
 
 
 EMBEDDED_CONFIG = AgentConfig(max_turns=8, max_trial_calls=6, sampling=Sampling(max_tokens=160))

@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from toolmaster.agent import CHATML_TOOLS_TEMPLATE, FINISH_TRIAL_SPEC, render_tools_prompt
+from toolmaster.agent import (
+    CHATML_TOOLS_TEMPLATE,
+    FINISH_TRIAL_SPEC,
+    render_tools_prompt,
+    save_model_once,
+)
 from toolmaster.agent import load_embedded_model as _load_embedded
 from toolmaster.agent import system_prompt as _system_prompt
 from toolmaster.core import UserError
@@ -209,28 +210,9 @@ def random_model_dir(shape: str, *, seed: int = 0, cache_dir: Path | None = None
 
         cache_dir = Path(user_cache_dir("toolmaster")) / "models"
     target = Path(cache_dir) / f"random-{shape}-seed{seed}-v{_FORMAT}"
-    if not (target / _DONE).is_file():
-        _save_atomically(target, lambda staging: _build_random(staging, shape, seed))
-    return target
-
-
-def _save_atomically(target: Path, build: Callable[[Path], None]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        build(staging)
-        (staging / _DONE).write_text("toolmaster random model\n")
-        if (target / _DONE).is_file():
-            return  # another process saved it first
-        if target.exists():  # an incomplete copy from an interrupted run
-            shutil.rmtree(target)
-        try:
-            os.replace(staging, target)
-        except OSError:
-            if not (target / _DONE).is_file():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return save_model_once(
+        target, lambda out: _build_random(out, shape, seed), note="toolmaster random model"
+    )
 
 
 def _build_random(out: Path, shape: str, seed: int) -> None:
