@@ -1,5 +1,5 @@
-"""What several commands share: the session store they name, and the training configs of
-`toolmaster train` and `toolmaster data`.
+"""What several commands share: the session store they name, the training configs of
+`toolmaster train` and `toolmaster data`, and groups of options.
 
 The training library (`toolmaster.train`) is imported inside the helpers, so `toolmaster --help`
 stays fast.
@@ -7,15 +7,35 @@ stays fast.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from toolmaster.cli._settings import settings_of
-from toolmaster.core import Store, UserError
+from toolmaster.core import Mode, Store, UserError
 
 if TYPE_CHECKING:
     from toolmaster.train import TrainConfig
+
+Choice = TypeVar("Choice", bound=str)
+
+MODES: tuple[Mode, ...] = ("trial", "direct")
+
+
+def one_of(flag: str, value: str, choices: Sequence[Choice]) -> Choice:
+    """`value` as one of `choices`, else a `UserError` that names `flag`."""
+    for choice in choices:
+        if value == choice:
+            return choice
+    raise UserError(f"{flag} must be {' or '.join(choices)}, not {value!r}")
+
+
+def mode_of(value: str) -> Mode:
+    """A `--mode` value: trial or direct."""
+    return one_of("--mode", value, MODES)
+
 
 StoreOption = Annotated[
     Path | None, typer.Option("--store", help="Session store file (default: from the settings).")
@@ -89,3 +109,29 @@ def episodes_store(ctx: typer.Context, flag: Path | None, config: TrainConfig) -
             f"no session store at {path}: record teacher episodes first (`toolmaster synth`)"
         )
     return path
+
+
+Command = TypeVar("Command", bound=Callable[..., None])
+
+
+def option(name: str, annotation: object, default: object = None) -> inspect.Parameter:
+    """One typer option of a group that several commands share: `annotation` is its
+    `Annotated[type, typer.Option(...)]`."""
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+def with_options(group: Sequence[inspect.Parameter], *, after: str) -> Callable[[Command], Command]:
+    """Give a command a group of shared options, placed after its parameter `after` in the
+    signature typer reads (so in its --help). The command takes them as `**kwargs`."""
+
+    def add(command: Command) -> Command:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        at = [p.name for p in own].index(after) + 1
+        parameters = [*own[:at], *group, *own[at:]]
+        command.__signature__ = signature.replace(parameters=parameters)
+        return command
+
+    return add

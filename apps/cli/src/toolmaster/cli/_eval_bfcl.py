@@ -8,24 +8,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 import typer
 from rich.console import Console
 from rich.table import Table
-from toolmaster.cli._common import store_file
-from toolmaster.cli._policies import (
-    AdapterOption,
-    ApiKeyEnvOption,
-    BaseUrlOption,
-    BatchOption,
-    ModelOption,
-    PolicyFlags,
-    PolicyOption,
-    ToolModeOption,
-    policy_factory,
-)
+from toolmaster.cli._common import mode_of, store_file, with_options
+from toolmaster.cli._policies import PolicyFlags, PolicyOption, backend_options, policy_factory
 from toolmaster.core import AsyncStore, Mode, Sampling, Store, UserError, new_id
 
 if TYPE_CHECKING:
@@ -47,6 +37,7 @@ bfcl_app = typer.Typer()
 
 
 @bfcl_app.command("bfcl")
+@with_options(backend_options(batch=4), after="policy")
 def bfcl_command(
     ctx: typer.Context,
     *,
@@ -66,12 +57,6 @@ def bfcl_command(
     ] = False,
     mode: Annotated[str, typer.Option("--mode", "-m", help="trial or direct.")] = "trial",
     policy: PolicyOption = "embedded",
-    base_url: BaseUrlOption = None,
-    model: ModelOption = None,
-    api_key_env: ApiKeyEnvOption = None,
-    tool_mode: ToolModeOption = "native",
-    adapter: AdapterOption = None,
-    batch: BatchOption = 4,
     max_trial_calls: Annotated[int, typer.Option(help="Trial-call budget.")] = 20,
     max_new_tokens: Annotated[int, typer.Option(help="Tokens per model turn.")] = 512,
     temperature: Annotated[float, typer.Option(help="Sampling temperature (0: greedy).")] = 0.0,
@@ -82,21 +67,20 @@ def bfcl_command(
     store: Annotated[
         Path | None, typer.Option("--store", help="Session store file (default: the settings').")
     ] = None,
+    **backend: Any,
 ) -> None:
     """Run BFCL multi-turn entries through the agent (each simulator class an MCP server),
     score them with BFCL's own checker, record them, and print the accuracy per category."""
     from toolmaster.eval import bfcl  # noqa: PLC0415 (BFCL is imported on use)
 
-    if mode not in ("trial", "direct"):
-        raise UserError(f"--mode must be trial or direct, not {mode!r}")
+    chosen = mode_of(mode)
     if wrong and not ground_truth:
         raise UserError("--wrong goes with --ground-truth")
-    chosen: Mode = "trial" if mode == "trial" else "direct"
     categories = _categories(category, bfcl.CATEGORIES)
     entries = [e for c in categories for e in bfcl.load_entries(c, limit=limit, ids=_ids(entry, c))]
     if not entries:
         raise UserError("no BFCL entries selected")
-    flags = PolicyFlags(policy, base_url, model, api_key_env, tool_mode, adapter, batch)
+    flags = PolicyFlags(policy, **backend)
     label, policy_for = _policy(
         flags, chosen, ground_truth=ground_truth, wrong=wrong, trial_calls=max_trial_calls
     )

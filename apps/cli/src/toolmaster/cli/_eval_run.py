@@ -17,17 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from toolmaster.cli._common import StoreOption, store_file
-from toolmaster.cli._policies import (
-    AdapterOption,
-    ApiKeyEnvOption,
-    BaseUrlOption,
-    BatchOption,
-    ModelOption,
-    PolicyFlags,
-    ToolModeOption,
-    policy_factory,
-)
+from toolmaster.cli._common import StoreOption, store_file, with_options
+from toolmaster.cli._policies import PolicyFlags, backend_options, policy_factory
 from toolmaster.core import Mode, Store, UserError
 
 if TYPE_CHECKING:
@@ -130,6 +121,7 @@ def make_policies(labels: list[str], flags: PolicyFlags) -> list[EvalPolicy]:
 
 
 @runs_app.command("run")
+@with_options(backend_options(batch=4), after="policy")
 def run_command(
     ctx: typer.Context,
     *,
@@ -154,12 +146,6 @@ def run_command(
         list[str] | None,
         typer.Option("--policy", "-p", help="embedded (default), reference, openai; repeatable."),
     ] = None,
-    base_url: BaseUrlOption = None,
-    model: ModelOption = None,
-    api_key_env: ApiKeyEnvOption = None,
-    tool_mode: ToolModeOption = "native",
-    adapter: AdapterOption = None,
-    batch: BatchOption = 4,
     tasks_per_env: Annotated[
         int | None, _opt("A seeded sample of N tasks per environment.")
     ] = None,
@@ -177,6 +163,7 @@ def run_command(
     run: Annotated[str | None, typer.Option(help="Run id; an existing one is resumed.")] = None,
     store: StoreOption = None,
     report: Annotated[Path | None, typer.Option(help="Write the run's report here.")] = None,
+    **backend: Any,
 ) -> None:
     """Run (or resume) an evaluation: --suite in-domain|out-of-domain|ENV (or --servers and
     --tasks), --setting clean,renamed,paraphrased,stripped,misleading,evolved|all, --mode
@@ -194,9 +181,7 @@ def run_command(
     }  # fmt: skip
     config = build_config(load_spec(spec) if spec else {}, flags)
     plan_cases(config, os.environ)  # usage mistakes show before a model loads
-    policy_flags = PolicyFlags(base_url=base_url, model=model, api_key_env=api_key_env,
-                               tool_mode=tool_mode, adapter=adapter, batch=batch)  # fmt: skip
-    policies = make_policies(_split(policy), policy_flags)
+    policies = make_policies(_split(policy), PolicyFlags(**backend))
     path = store_file(ctx, store)
     console = Console(highlight=False)
     with Store(path) as opened, RichProgress(config.run, console) as progress:

@@ -1,11 +1,12 @@
-"""Choosing a policy from command-line flags, shared by `run`, `demo` and later `eval`."""
+"""Choosing a policy from command-line flags, shared by `run`, `demo`, `synth` and `eval`."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from toolmaster.agent import (
@@ -15,9 +16,8 @@ from toolmaster.agent import (
     PolicyFactory,
     reference_policy,
 )
+from toolmaster.cli._common import option
 from toolmaster.core import Environment, Mode, UserError
-
-PolicyChoice = Literal["embedded", "reference", "openai"]
 
 PolicyOption = Annotated[
     str,
@@ -47,6 +47,19 @@ AdapterOption = Annotated[
     Path | None, typer.Option(help="A LoRA adapter directory for the embedded model.")
 ]
 BatchOption = Annotated[int, typer.Option(help="Generation batch size of the embedded model.")]
+
+
+def backend_options(*, batch: int) -> list[inspect.Parameter]:
+    """--base-url, --model, --api-key-env, --tool-mode, --adapter and --batch (default `batch`),
+    for `with_options`: the flags of `PolicyFlags` besides --policy."""
+    return [
+        option("base_url", BaseUrlOption),
+        option("model", ModelOption),
+        option("api_key_env", ApiKeyEnvOption),
+        option("tool_mode", ToolModeOption, "native"),
+        option("adapter", AdapterOption),
+        option("batch", BatchOption, batch),
+    ]
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 import typer
@@ -15,18 +15,8 @@ from pydantic import JsonValue
 from rich.console import Console
 from rich.markup import escape
 from toolmaster.agent import Agent, AgentConfig, Recorder, result_text, run_env_task
-from toolmaster.cli._common import StoreOption, store_file
-from toolmaster.cli._policies import (
-    AdapterOption,
-    ApiKeyEnvOption,
-    BaseUrlOption,
-    BatchOption,
-    ModelOption,
-    PolicyFlags,
-    PolicyOption,
-    ToolModeOption,
-    policy_factory,
-)
+from toolmaster.cli._common import StoreOption, mode_of, store_file, with_options
+from toolmaster.cli._policies import PolicyFlags, PolicyOption, backend_options, policy_factory
 from toolmaster.core import (
     AsyncStore,
     Episode,
@@ -114,6 +104,7 @@ run_app = typer.Typer()
 
 
 @run_app.command("run")
+@with_options(backend_options(batch=1), after="policy")
 def run_command(
     ctx: typer.Context,
     prompt: Annotated[str | None, typer.Argument(help="The task, with --config.")] = None,
@@ -125,12 +116,6 @@ def run_command(
     task: Annotated[str | None, typer.Option(help="A task id of the bundled environment.")] = None,
     mode: ModeOption = "trial",
     policy: PolicyOption = "embedded",
-    base_url: BaseUrlOption = None,
-    model: ModelOption = None,
-    api_key_env: ApiKeyEnvOption = None,
-    tool_mode: ToolModeOption = "native",
-    adapter: AdapterOption = None,
-    batch: BatchOption = 1,
     max_trial_calls: Annotated[int, typer.Option(help="Trial-call budget.")] = 8,
     max_turns: Annotated[int, typer.Option(help="Model-turn budget.")] = 16,
     max_new_tokens: Annotated[int, typer.Option(help="Tokens per model turn.")] = 256,
@@ -140,64 +125,48 @@ def run_command(
         bool, typer.Option(help="Trial tools not marked read-only (no sandbox for --config).")
     ] = False,
     store: StoreOption = None,
+    **backend: Any,
 ) -> None:
     """Run one task: `--config FILE "task"` over any MCP servers, or `--env NAME --task ID` for a
     bundled task judged by its verifier. Prints the run phase by phase and records it."""
-    if mode not in ("trial", "direct"):
-        raise UserError(f"--mode must be trial or direct, not {mode!r}")
     agent_config = AgentConfig(
-        mode="trial" if mode == "trial" else "direct",
+        mode=mode_of(mode),
         max_trial_calls=max_trial_calls,
         max_turns=max_turns,
         allow_unsafe_trials=allow_unsafe_trials,
         sampling=Sampling(temperature=temperature, max_tokens=max_new_tokens, seed=seed),
     )
-    flags = PolicyFlags(policy, base_url, model, api_key_env, tool_mode, adapter, batch)
+    flags = PolicyFlags(policy, **backend)
     path = store_file(ctx, store)
     console = Console(highlight=False)
     with Store(path) as opened:
+        recorder = Recorder(AsyncStore(opened), also=Printer(console))
+        setup = _Setup(flags, agent_config, opened, recorder)
         if env is not None or task is not None:
             if config is not None or prompt is not None:
                 raise UserError("give either --env/--task or --config with a task, not both")
-            episode = anyio.run(
-                partial(
-                    _run_bundled,
-                    env_name=env,
-                    task_id=task,
-                    flags=flags,
-                    config=agent_config,
-                    store=opened,
-                    console=console,
-                )
-            )
+            episode = anyio.run(_run_bundled, env, task, setup)
         else:
             if config is None or prompt is None:
                 raise UserError('give --config FILE "task", or --env NAME --task ID')
-            episode = anyio.run(
-                partial(
-                    _run_servers,
-                    config_file=config,
-                    prompt=prompt,
-                    flags=flags,
-                    config=agent_config,
-                    store=opened,
-                    console=console,
-                )
-            )
+            episode = anyio.run(_run_servers, config, prompt, setup)
     console.print(f"[dim]recorded as {episode.id} in {path}[/]")
     if episode.error is not None or (episode.verdict is not None and not episode.verdict.passed):
         raise typer.Exit(1)
 
 
-async def _run_bundled(
-    *,
-    env_name: str | None,
-    task_id: str | None,
-    flags: PolicyFlags,
-    config: AgentConfig,
-    store: Store,
-    console: Console,
-) -> Episode:
+@dataclass(frozen=True)
+class _Setup:
+    """What a run needs besides its task: the policy flags, the agent's budgets, the store (also
+    the experience memory) and the recorder that prints and records the episode."""
+
+    flags: PolicyFlags
+    config: AgentConfig
+    store: Store
+    recorder: Recorder
+
+
+async def _run_bundled(env_name: str | None, task_id: str | None, setup: _Setup) -> Episode:
     if env_name is None or task_id is None:
         raise UserError("--env and --task go together")
     environment = get_environment(env_name)
@@ -206,26 +175,19 @@ async def _run_bundled(
         example = next(iter(tasks), "none")
         raise UserError(f"{env_name} has no task {task_id!r} (ids look like {example!r})")
     task = tasks[task_id]
-    policy = policy_factory(flags, env=environment, mode=config.mode)(task)
-    recorder = Recorder(AsyncStore(store), also=Printer(console))
-    return await run_env_task(environment, task, policy, config, memory=store, recorder=recorder)
+    policy = policy_factory(setup.flags, env=environment, mode=setup.config.mode)(task)
+    return await run_env_task(
+        environment, task, policy, setup.config, memory=setup.store, recorder=setup.recorder
+    )
 
 
-async def _run_servers(
-    *,
-    config_file: Path,
-    prompt: str,
-    flags: PolicyFlags,
-    config: AgentConfig,
-    store: Store,
-    console: Console,
-) -> Episode:
+async def _run_servers(config_file: Path, prompt: str, setup: _Setup) -> Episode:
     task = Task(id=f"adhoc/{new_id()[:8]}", prompt=prompt)
-    policy = policy_factory(flags, env=None, mode=config.mode)(task)
-    recorder = Recorder(AsyncStore(store), also=Printer(console))
+    policy = policy_factory(setup.flags, env=None, mode=setup.config.mode)(task)
+    recorder = setup.recorder
     specs = servers_from_file(config_file, environ=os.environ)
     async with Toolbox(specs) as toolbox:
-        agent = Agent(policy, toolbox, config, memory=store, events=recorder.event)
+        agent = Agent(policy, toolbox, setup.config, memory=setup.store, events=recorder.event)
         episode = await agent.run(task)
     await recorder.episode(episode)
     return episode

@@ -7,12 +7,12 @@ import sys
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from toolmaster.cli._common import open_store
+from toolmaster.cli._common import open_store, option, with_options
 from toolmaster.cli._episode_view import render_episode
 from toolmaster.cli._settings import settings_of
 from toolmaster.core import (
@@ -68,6 +68,18 @@ SinceOption = Annotated[
 UntilOption = Annotated[
     str | None, typer.Option(help="Only episodes started before then (same forms as --since).")
 ]
+
+FILTERS = [
+    option("env", EnvOption),
+    option("policy", PolicyOption),
+    option("task", TaskOption),
+    option("mode", ModeOption),
+    option("passed", PassedOption),
+    option("unjudged", UnjudgedOption, False),
+    option("since", SinceOption),
+    option("until", UntilOption),
+]
+"""The filters of `list` and `export` (`build_query`'s keywords), for `with_options`."""
 
 _AGE = re.compile(r"(\d+)\s*([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -125,32 +137,16 @@ def build_query(
 
 
 @sessions_app.command("list")
+@with_options(FILTERS, after="ctx")
 def list_sessions(
     ctx: typer.Context,
     *,
-    env: EnvOption = None,
-    policy: PolicyOption = None,
-    task: TaskOption = None,
-    mode: ModeOption = None,
-    passed: PassedOption = None,
-    unjudged: UnjudgedOption = False,
-    since: SinceOption = None,
-    until: UntilOption = None,
     limit: Annotated[int, typer.Option(min=0, help="Show at most this many.")] = 50,
     store: StoreOption = None,
+    **filters: Any,
 ) -> None:
     """List recorded episodes, newest first."""
-    query = build_query(
-        env=env,
-        policy=policy,
-        task=task,
-        mode=mode,
-        passed=passed,
-        unjudged=unjudged,
-        since=since,
-        until=until,
-        limit=limit,
-    )
+    query = build_query(limit=limit, **filters)
     path = store or settings_of(ctx).sessions_db
     console = Console(highlight=False)
     if not path.exists():
@@ -225,35 +221,19 @@ def show_session(
 
 
 @sessions_app.command("export")
+@with_options(FILTERS, after="file")
 def export_sessions(
     ctx: typer.Context,
     *,
     file: Annotated[
         str, typer.Argument(metavar="[FILE|-]", help="Where to write the JSONL; - is stdout.")
     ] = "-",
-    env: EnvOption = None,
-    policy: PolicyOption = None,
-    task: TaskOption = None,
-    mode: ModeOption = None,
-    passed: PassedOption = None,
-    unjudged: UnjudgedOption = False,
-    since: SinceOption = None,
-    until: UntilOption = None,
     limit: Annotated[int | None, typer.Option(min=0, help="Export at most this many.")] = None,
     store: StoreOption = None,
+    **filters: Any,
 ) -> None:
     """Export episodes as JSONL, one episode JSON per line, newest first."""
-    query = build_query(
-        env=env,
-        policy=policy,
-        task=task,
-        mode=mode,
-        passed=passed,
-        unjudged=unjudged,
-        since=since,
-        until=until,
-        limit=limit,
-    )
+    query = build_query(limit=limit, **filters)
     with open_store(ctx, store) as opened:
         if file == "-":
             count = opened.export_jsonl(sys.stdout, query)

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from toolmaster.agent import AgentConfig
-from toolmaster.cli._common import store_file
+from toolmaster.cli._common import mode_of, one_of, store_file
 from toolmaster.cli._policies import (
     ApiKeyEnvOption,
     BaseUrlOption,
@@ -22,12 +22,14 @@ from toolmaster.cli._policies import (
     ToolModeOption,
     policy_factory,
 )
-from toolmaster.core import AsyncStore, Episode, Mode, Sampling, Split, Store, UserError
+from toolmaster.core import AsyncStore, Episode, Sampling, Split, Store, UserError
 
 if TYPE_CHECKING:
     from toolmaster.train import SynthConfig, SynthReport, Teacher
 
 synth_app = typer.Typer()
+
+SPLITS: tuple[Split, ...] = ("train", "test")
 
 
 @synth_app.command("synth")
@@ -95,8 +97,8 @@ def synth_command(
     config = SynthConfig(
         run=run or f"synth-{teacher.name}",
         environments=env or [],
-        split=_split(split),
-        modes=[_mode(m) for m in mode or ["trial"]],
+        split=one_of("--split", split, SPLITS),
+        modes=[mode_of(m) for m in mode or ["trial"]],
         samples=_positive("--samples", samples),
         seed=seed,
         tasks_per_env=None
@@ -185,22 +187,6 @@ def _table(report: SynthReport) -> Table:
             str(row.failures),
         )
     return table
-
-
-def _mode(value: str) -> Mode:
-    if value == "trial":
-        return "trial"
-    if value == "direct":
-        return "direct"
-    raise UserError(f"--mode must be trial or direct, not {value!r}")
-
-
-def _split(value: str) -> Split:
-    if value == "train":
-        return "train"
-    if value == "test":
-        return "test"
-    raise UserError(f"--split must be train or test, not {value!r}")
 
 
 def _positive(flag: str, value: int) -> int:
