@@ -7,7 +7,6 @@ a daily limit per account; `convert(amount, "A/B")` turns an amount of B into A.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import JsonValue
 from toolmaster.envs import kit
 from toolmaster.envs.bank._world import (
@@ -35,13 +34,6 @@ _READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _MOVE_MONEY = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False
 )
-
-
-def _reply(data: dict[str, Any]) -> CallToolResult:
-    """Compact JSON text for the model, the same object as structured content. No output schema
-    is published: clients would compile and check one in every session."""
-    text = json.dumps(data, ensure_ascii=False)
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
 class BankTools:
@@ -64,7 +56,7 @@ class BankTools:
         """
         wanted = name.strip().lower()
         found = [a for a in self._world["accounts"] if wanted and wanted in a["owner"].lower()]
-        return _reply(
+        return kit.reply(
             {
                 "accounts": [
                     {
@@ -85,7 +77,7 @@ class BankTools:
             account_id: the account.
         """
         account = self._account(account_id)
-        return _reply(
+        return kit.reply(
             {
                 "account_id": account["id"],
                 "balance": account["balance"],
@@ -111,7 +103,7 @@ class BankTools:
         if not 1 <= page <= pages:
             raise ToolError(f"page {page} out of range (1..{pages})")
         shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        return _reply(
+        return kit.reply(
             {
                 "account_id": account["id"],
                 "page": page,
@@ -146,7 +138,7 @@ class BankTools:
         note = f" ({memo})" if memo else ""
         debit = self._record(source, -amount, f"Transfer to {_name(target)} {shown}{note}")
         self._record(target, amount, f"Transfer from {_name(source)} {shown}{note}")
-        return _reply(
+        return kit.reply(
             {
                 "transfer_id": debit["id"],
                 "status": "completed",
@@ -173,7 +165,7 @@ class BankTools:
                 raise ToolError(f"unknown currency '{code}'")
         result = convert(self._world, amount, base, quote)
         rate = round(convert(self._world, 1_000_000, base, quote) / 1_000_000, 4)
-        return _reply(
+        return kit.reply(
             {
                 "pair": f"{base}/{quote}",
                 "amount": amount,
@@ -234,7 +226,7 @@ def build_server(data: dict[str, JsonValue]) -> MCPServer:
         "bank",
         instructions="Retail banking: accounts, balances, statements, transfers, exchange rates.",
         version="1.0.0",
-        tools=[p.model_copy(update={"fn": getattr(tools, p.name)}) for p in _prototypes()],
+        tools=kit.bind(_prototypes(), tools),
     )
 
 

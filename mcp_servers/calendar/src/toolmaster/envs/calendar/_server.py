@@ -8,7 +8,6 @@ with other keys, ids prefixed `evt_`, `move_event(event_id, start)`.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from functools import cache
@@ -17,7 +16,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import JsonValue
 from toolmaster.envs import kit
 from toolmaster.envs.calendar._world import (
@@ -90,13 +89,6 @@ def _v2(event: EventRow) -> dict[str, Any]:
     }
 
 
-def _reply(data: dict[str, Any]) -> CallToolResult:
-    """Compact JSON text for the model, the same object as structured content. No output schema
-    is published: clients would compile and check one in every session."""
-    text = json.dumps(data, ensure_ascii=False)
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
-
-
 class CalendarTools:
     """Both versions' tools over one session's JSON state."""
 
@@ -139,7 +131,9 @@ class CalendarTools:
             date: the day.
         """
         day = _day(date, _DMY, (3, 2, 1), "DD/MM/YYYY")
-        return _reply({"date": _dmy(day), "events": [_v1(e) for e in day_events(self._world, day)]})
+        return kit.reply(
+            {"date": _dmy(day), "events": [_v1(e) for e in day_events(self._world, day)]}
+        )
 
     def create_event_v1(self, title: str, date: str, time: str, duration: int) -> CallToolResult:
         """Create an event in the calendar.
@@ -156,7 +150,7 @@ class CalendarTools:
             raise ToolError("duration must be positive")
         event = self._add(title, day, start, duration, "time slot not available")
         span = f"{hhmm(start)}-{hhmm(start + duration)}"
-        return _reply(
+        return kit.reply(
             {
                 **_v1(event),
                 "date": _dmy(day),
@@ -172,7 +166,7 @@ class CalendarTools:
         """
         event = self._event(event_id)
         self._world["events"].remove(event)
-        return _reply(
+        return kit.reply(
             {"deleted": event_id, "message": f"Deleted event {event_id} '{event['title']}'"}
         )
 
@@ -188,7 +182,7 @@ class CalendarTools:
         day = _day(date, _DMY, (3, 2, 1), "DD/MM/YYYY")
         self._move(event, day, _clock(time), "time slot not available")
         span = f"{hhmm(event['start'])}-{hhmm(event['start'] + event['duration'])}"
-        return _reply(
+        return kit.reply(
             {
                 **_v1(event),
                 "date": _dmy(day),
@@ -213,7 +207,7 @@ class CalendarTools:
             day: the day.
         """
         iso = _day(day, _ISO_DAY, (1, 2, 3), "YYYY-MM-DD")
-        return _reply({"day": iso, "items": [_v2(e) for e in day_events(self._world, iso)]})
+        return kit.reply({"day": iso, "items": [_v2(e) for e in day_events(self._world, iso)]})
 
     def create_event_v2(self, title: str, start: str, end: str) -> CallToolResult:
         """Create an event.
@@ -230,7 +224,7 @@ class CalendarTools:
         if finish <= begin:
             raise ToolError("end must be after start")
         conflict = "conflicts with {event_id} '{summary}' ({start} to {end})"
-        return _reply(_v2(self._add(title, day, begin, finish - begin, conflict)))
+        return kit.reply(_v2(self._add(title, day, begin, finish - begin, conflict)))
 
     def delete_event_v2(self, event_id: str) -> CallToolResult:
         """Cancel an event.
@@ -240,7 +234,7 @@ class CalendarTools:
         """
         event = self._event_v2(event_id)
         self._world["events"].remove(event)
-        return _reply({"event_id": event_id, "status": "cancelled"})
+        return kit.reply({"event_id": event_id, "status": "cancelled"})
 
     def move_event_v2(self, event_id: str, start: str) -> CallToolResult:
         """Move an event to a new start; it keeps its length.
@@ -252,7 +246,7 @@ class CalendarTools:
         event = self._event_v2(event_id)
         day, begin = _iso_datetime(start, "start")
         self._move(event, day, begin, "conflicts with {event_id} '{summary}' ({start} to {end})")
-        return _reply(_v2(event))
+        return kit.reply(_v2(event))
 
 
 _SURFACES: dict[str, tuple[tuple[str, ToolAnnotations], ...]] = {

@@ -7,7 +7,6 @@ capped, and that `web_search` never finds catalogue jokes is left for trials to 
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
 from typing import Any
@@ -15,20 +14,13 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import JsonValue
 from toolmaster.envs import kit
 from toolmaster.envs.jokes._catalogue import WEB_PAGES
 from toolmaster.envs.jokes._world import MAX_COUNT, JokeRow, as_json, as_world, build_world
 
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
-
-
-def _reply(data: dict[str, Any]) -> CallToolResult:
-    """Compact JSON text for the model, the same object as structured content. No output schema
-    is published: clients would compile and check one in every session."""
-    text = json.dumps(data, ensure_ascii=False)
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
 class JokeTools:
@@ -46,11 +38,11 @@ class JokeTools:
             {"title": page.title, "url": page.url, "snippet": page.snippet}
             for _, _, page in hits[: max(0, max_results)]
         ]
-        return _reply({"query": query, "results": results})
+        return kit.reply({"query": query, "results": results})
 
     def list_categories(self) -> CallToolResult:
         """List the joke categories of the catalogue."""
-        return _reply({"categories": [dict(c) for c in self._world["categories"]]})
+        return kit.reply({"categories": [dict(c) for c in self._world["categories"]]})
 
     def joke_finder(
         self, category: str | None = None, keyword: str | None = None, count: int = 1
@@ -71,7 +63,7 @@ class JokeTools:
             jokes = [j for j in jokes if j["category"] == code]
         if keyword:
             jokes = [j for j in jokes if keyword.lower() in j["text"].lower()]
-        return _reply(
+        return kit.reply(
             {
                 "category": code,
                 "total": len(jokes),
@@ -83,7 +75,7 @@ class JokeTools:
         """Get one joke by its id."""
         for joke in self._world["jokes"]:
             if joke["id"] == joke_id:
-                return _reply(_public(joke))
+                return kit.reply(_public(joke))
         raise ToolError(f"no joke with id '{joke_id}'")
 
     def _resolve(self, category: str) -> str:
@@ -127,7 +119,7 @@ def build_server(data: dict[str, JsonValue]) -> MCPServer:
         "jokes",
         instructions="A joke catalogue, and a general web search.",
         version="1.0.0",
-        tools=[p.model_copy(update={"fn": getattr(tools, p.name)}) for p in _prototypes()],
+        tools=kit.bind(_prototypes(), tools),
     )
 
 

@@ -17,8 +17,9 @@ from toolmaster.envs.kit._script import (
     error_text,
     fields,
     payload,
+    teach,
 )
-from toolmaster.envs.kit._serve import LOG_LEVEL, serve, server
+from toolmaster.envs.kit._serve import LOG_LEVEL, bind, reply, serve, server
 from toolmaster.envs.kit._session import JsonSession
 from toolmaster.envs.kit._tasks import task, task_id
 
@@ -37,6 +38,7 @@ __all__ = [
     "Step",
     "Teacher",
     "Verifier",
+    "bind",
     "error_of",
     "error_text",
     "fail",
@@ -44,9 +46,11 @@ __all__ = [
     "first_number",
     "last_number",
     "payload",
+    "reply",
     "serve",
     "server",
     "success",
     "task",
     "task_id",
+    "teach",
 ]

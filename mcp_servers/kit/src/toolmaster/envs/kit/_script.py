@@ -7,10 +7,10 @@ back, so a solver reads as straight-line code (`result = yield from script.call(
 from __future__ import annotations
 
 import json
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar, cast
 
-from toolmaster.core import FINISH_TRIAL, Mode, Phase, ToolCall, ToolResult, Turn
+from toolmaster.core import FINISH_TRIAL, Mode, Phase, Solver, ToolCall, ToolResult, Turn
 
 _T = TypeVar("_T")
 
@@ -83,6 +83,15 @@ class Script:
         result = yield from self.call(FINISH_TRIAL, {"notes": notes}, say=say)
         self.phase = "execute"
         return result
+
+
+def teach(mode: Mode, trial: Callable[[], Step], execute: Callable[[], Returning[str]]) -> Solver:
+    """The course of a scripted teacher: `trial` (in `trial` mode only; it ends with its own
+    `finish_trial`), then `execute`, whose text is the answer, a last turn without calls."""
+    if mode == "trial":
+        yield from trial()
+    answer = yield from execute()
+    yield Turn(content=answer)
 
 
 def _object(result: ToolResult) -> dict[str, Any] | None:

@@ -1,13 +1,17 @@
-"""`server`, the factory of every environment's MCP server, and `serve`, the entry point that runs
-an environment's server over stdio or streamable HTTP."""
+"""`server`, the factory of every environment's MCP server, with `bind` (tools built once, bound
+to a session) and `reply` (a tool's JSON answer); and `serve`, the entry point that runs an
+environment's server over stdio or streamable HTTP."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import CallToolResult, TextContent
 from toolmaster.core import Environment, Task
 
 LOG_LEVEL = "WARNING"
@@ -20,6 +24,22 @@ def server(name: str, *, version: str, instructions: str | None = None, **kwargs
     return MCPServer(
         name, instructions=instructions, version=version, log_level=LOG_LEVEL, **kwargs
     )
+
+
+def reply(data: dict[str, Any]) -> CallToolResult:
+    """Compact JSON text for the model, the same object as structured content. No output schema
+    is published: clients would compile and check one in every session."""
+    text = json.dumps(data, ensure_ascii=False)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def bind(templates: Iterable[Tool], tools: object) -> list[Tool]:
+    """`templates` with each one's function replaced by the method of `tools` of its name.
+
+    Building a `Tool` inspects the signature and generates pydantic models and JSON schemas
+    (milliseconds each), so an environment builds its tools once, on a blank instance, and binds
+    copies to each session's instance: one fresh server per rollout stays cheap."""
+    return [t.model_copy(update={"fn": getattr(tools, t.name)}) for t in templates]
 
 
 def serve(env: Environment, argv: Sequence[str] | None = None) -> None:

@@ -277,9 +277,7 @@ _TOOLS: tuple[tuple[str, str, ToolAnnotations], ...] = (
 
 @cache
 def _templates() -> tuple[Tool, ...]:
-    # Building a Tool inspects the signature and generates pydantic models and JSON schemas
-    # (several ms each); a session only needs its own bound functions, so the tools are built
-    # once and copied with `fn` replaced. One fresh server per rollout stays cheap.
+    """The tools, built once on a blank instance (see `kit.bind`)."""
     prototype = ShopTools(build_state(0))
     return tuple(
         Tool.from_function(getattr(prototype, name), name=name, description=text, annotations=notes)
@@ -290,7 +288,7 @@ def _templates() -> tuple[Tool, ...]:
 def build_server(state: ShopState, version: str) -> MCPServer[Any]:
     """An MCP server whose tools read and change `state` in place."""
     tools = ShopTools(state)
-    bound = [t.model_copy(update={"fn": getattr(tools, t.name)}) for t in _templates()]
+    bound = kit.bind(_templates(), tools)
     return kit.server("shop", version=version, tools=bound)
 
 

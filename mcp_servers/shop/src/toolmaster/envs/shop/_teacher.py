@@ -10,20 +10,14 @@ from __future__ import annotations
 import random
 from typing import cast
 
-from toolmaster.core import Mode, Solver, Task, Turn
-from toolmaster.envs.kit import Returning, error_text, payload
+from toolmaster.core import Mode, Solver, Task
+from toolmaster.envs.kit import Returning, error_text, payload, teach
 from toolmaster.envs.shop._lookups import Item, Lookups
 from toolmaster.envs.shop._trial import trial
 
 
 class Teacher(Lookups):
     """One scripted episode on one task: the trial (see `_trial`), then the task itself."""
-
-    def run(self) -> Solver:
-        if self.mode == "trial":
-            yield from trial(self)
-        answer = yield from self.execute()
-        yield Turn(content=answer)
 
     # ------------------------------------------------------------------ the task
 
@@ -125,4 +119,5 @@ class Teacher(Lookups):
 
 def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
     """The reference solver for a shop task (see `Environment.solve`)."""
-    return Teacher(task, rng, mode).run()
+    teacher = Teacher(task, rng, mode)
+    return teach(mode, lambda: trial(teacher), teacher.execute)

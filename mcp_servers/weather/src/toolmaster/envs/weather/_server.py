@@ -176,9 +176,7 @@ _TOOLS: tuple[tuple[str, str, ToolAnnotations], ...] = (
 
 @cache
 def _templates() -> tuple[Tool, ...]:
-    # Building a Tool inspects the signature and generates pydantic models and JSON schemas
-    # (~20 ms for all of them); a session only needs its own bound functions, so the tools are
-    # built once and copied with `fn` replaced. One fresh server per rollout stays cheap.
+    """The tools, built once on a blank instance (see `kit.bind`)."""
     prototype = WeatherTools(build_world(0), {"favorites": []})
     return tuple(
         Tool.from_function(
@@ -191,7 +189,7 @@ def _templates() -> tuple[Tool, ...]:
 def build_server(world: World, state: WeatherState, version: str) -> MCPServer[Any]:
     """An MCP server over `world` whose tools change `state` in place."""
     tools = WeatherTools(world, state)
-    bound = [t.model_copy(update={"fn": getattr(tools, t.name)}) for t in _templates()]
+    bound = kit.bind(_templates(), tools)
     return kit.server("weather", version=version, tools=bound)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 from typing import Any, cast
 
-from toolmaster.core import Mode, Solver, Task, Turn
-from toolmaster.envs.kit import Returning, error_text, payload
+from toolmaster.core import Mode, Solver, Task
+from toolmaster.envs.kit import Returning, error_text, payload, teach
 from toolmaster.envs.weather._lookups import Lookups, TempUnit
 from toolmaster.envs.weather._trial import trial
 from toolmaster.envs.weather._world import KNOT_KMH
@@ -18,12 +18,6 @@ from toolmaster.envs.weather._world import KNOT_KMH
 
 class Teacher(Lookups):
     """One scripted episode on one task: the trial (see `_trial`), then the task itself."""
-
-    def run(self) -> Solver:
-        if self.mode == "trial":
-            yield from trial(self)
-        answer = yield from self.execute()
-        yield Turn(content=answer)
 
     # ------------------------------------------------------------------ the task
 
@@ -99,4 +93,5 @@ class Teacher(Lookups):
 
 def solve(task: Task, rng: random.Random, mode: Mode = "trial") -> Solver:
     """The reference solver for a weather task (see `Environment.solve`)."""
-    return Teacher(task, rng, mode).run()
+    teacher = Teacher(task, rng, mode)
+    return teach(mode, lambda: trial(teacher), teacher.execute)
