@@ -44,6 +44,62 @@ class Recorder:
         await self.store.put_episode(episode)
 
 
+Play = Callable[[Attempt, Policy, EventSink | None], Awaitable[Episode]]
+"""Plays one episode with a built policy, sending its events to the sink; marks the stages it
+passes through on the `Attempt` (`attempt.at("server")`, ...). It may raise."""
+
+
+async def play_episode(
+    task: Task,
+    mode: Mode,
+    policy: Policy,
+    play: Play,
+    *,
+    recorder: Recorder | None = None,
+    events: EventSink | None = None,
+) -> Episode:
+    """`play` once, recorded when a recorder is given (which then takes the events); a
+    failure raises."""
+    if recorder is not None:
+        events = recorder.event
+    episode = await play(Attempt(task, mode, policy=policy.info), policy, events)
+    if recorder is not None:
+        await recorder.episode(episode)
+    return episode
+
+
+def episode_job(
+    task: Task,
+    mode: Mode,
+    policy_for: Callable[[], Policy],
+    play: Play,
+    *,
+    recorder: Recorder | None = None,
+    finish: Callable[[Attempt, Episode], Episode] | None = None,
+) -> Callable[[], Awaitable[Episode]]:
+    """One episode as a job for `run_many`: the policy built, `play`ed, `finish`ed (tagged,
+    scored...) and recorded. It never raises for a failure of its episode: one outside the
+    loop becomes the episode, attributed to the boundary it escaped (`Attempt`)."""
+    events = recorder.event if recorder is not None else None
+
+    async def play_built(attempt: Attempt) -> Episode:
+        with attempt.at("policy"):
+            policy = policy_for()
+        attempt.policy = policy.info
+        return await play(attempt, policy, events)
+
+    async def job() -> Episode:
+        attempt = Attempt(task, mode)
+        episode = await attempt.run(play_built)
+        if finish is not None:
+            episode = finish(attempt, episode)
+        if recorder is not None:
+            await recorder.episode(episode)
+        return episode
+
+    return job
+
+
 async def run_env_task(
     env: Environment,
     task: Task,
@@ -59,38 +115,31 @@ async def run_env_task(
     judged by the environment's verifier. With a recorder it is recorded (events and episode);
     without one, `events` alone sees its events. A failure to open the environment or its
     server raises (`env_job` records it as the episode instead)."""
-    if recorder is not None:
-        events = recorder.event
-    attempt = Attempt(task, config.mode, policy=policy.info)
-    episode = await _play_env_task(
-        attempt, env, policy, config, memory=memory, events=events, call_timeout_s=call_timeout_s
-    )
-    if recorder is not None:
-        await recorder.episode(episode)
-    return episode
+    play = _env_play(env, config, memory=memory, call_timeout_s=call_timeout_s)
+    return await play_episode(task, config.mode, policy, play, recorder=recorder, events=events)
 
 
-async def _play_env_task(
-    attempt: Attempt,
+def _env_play(
     env: Environment,
-    policy: Policy,
     config: AgentConfig,
     *,
     memory: ExperienceStore | None,
-    events: EventSink | None,
     call_timeout_s: float | None = None,
-) -> Episode:
-    task = attempt.task
-    async with AsyncExitStack() as stack:
-        with attempt.at("server"):
-            session = env.open(task)
-            spec = InProcessServerSpec(name=env.name, server=session.server)
-            timeout = call_timeout_s or config.call_timeout_s
-            toolbox = await stack.enter_async_context(Toolbox([spec], timeout=timeout))
-        agent = Agent(policy, toolbox, config, sandbox=session, memory=memory, events=events)
-        return await agent.run(
-            task, verify=lambda answer: env.verify(task, answer, session.state())
-        )
+) -> Play:
+    async def play(attempt: Attempt, policy: Policy, events: EventSink | None) -> Episode:
+        task = attempt.task
+        async with AsyncExitStack() as stack:
+            with attempt.at("server"):
+                session = env.open(task)
+                spec = InProcessServerSpec(name=env.name, server=session.server)
+                timeout = call_timeout_s or config.call_timeout_s
+                toolbox = await stack.enter_async_context(Toolbox([spec], timeout=timeout))
+            agent = Agent(policy, toolbox, config, sandbox=session, memory=memory, events=events)
+            return await agent.run(
+                task, verify=lambda answer: env.verify(task, answer, session.state())
+            )
+
+    return play
 
 
 def reference_policy(env: Environment, mode: Mode, *, seed: int = 0) -> PolicyFactory:
@@ -130,24 +179,11 @@ def env_job(
     memory: ExperienceStore | None = None,
     recorder: Recorder | None = None,
 ) -> Callable[[], Awaitable[Episode]]:
-    """One bundled task as a job for `run_many`. It never raises for a failure of its episode:
-    one outside the loop (a policy that cannot be built, an environment or server that cannot
-    open, a bug) becomes the recorded episode, attributed to its boundary (`Attempt`)."""
-
-    async def play(attempt: Attempt) -> Episode:
-        with attempt.at("policy"):
-            policy = policy_for(task)
-        attempt.policy = policy.info
-        events = recorder.event if recorder is not None else None
-        return await _play_env_task(attempt, env, policy, config, memory=memory, events=events)
-
-    async def run() -> Episode:
-        episode = await Attempt(task, config.mode).run(play)
-        if recorder is not None:
-            await recorder.episode(episode)
-        return episode
-
-    return run
+    """One bundled task as a job for `run_many` (see `episode_job`): a policy that cannot be
+    built, an environment or server that cannot open, a bug, each becomes the recorded
+    episode, attributed to its boundary."""
+    play = _env_play(env, config, memory=memory)
+    return episode_job(task, config.mode, lambda: policy_for(task), play, recorder=recorder)
 
 
 async def run_env_tasks(

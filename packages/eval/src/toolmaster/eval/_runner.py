@@ -16,7 +16,16 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
-from toolmaster.agent import AgentConfig, Attempt, PolicyFactory, Recorder, run_many
+from toolmaster.agent import (
+    AgentConfig,
+    Attempt,
+    EventSink,
+    Policy,
+    PolicyFactory,
+    Recorder,
+    episode_job,
+    run_many,
+)
 from toolmaster.core import (
     AsyncStore,
     Environment,
@@ -229,16 +238,7 @@ def agent_config(config: EvalConfig, mode: Mode, *, scripted: bool, sample: int)
 def _job(
     job: Job, config: EvalConfig, recorder: Recorder, progress: Progress | None
 ) -> Callable[[], Awaitable[Episode]]:
-    async def run() -> Episode:
-        episode = await _run_job(job, config, recorder)
-        if progress is not None:
-            progress.advance(episode)
-        return episode
-
-    return run
-
-
-async def _run_job(job: Job, config: EvalConfig, recorder: Recorder) -> Episode:
+    """One job of the run: tagged and recorded, whether it ran or failed outside the loop."""
     case, setting = job.case, job.case.setting
     scripted = job.policy.scripted
     served = Served(
@@ -257,18 +257,23 @@ async def _run_job(job: Job, config: EvalConfig, recorder: Recorder) -> Episode:
         seed=config.selection.seed if perturbed else None,
         kinds=list(setting.kinds) if perturbed else [],
     )
-    attempt = Attempt(
-        case.task, job.mode, policy=PolicyInfo(name=job.policy.label, backend="unknown")
-    )
 
-    async def play(attempt: Attempt) -> Episode:
-        with attempt.at("policy"):
-            policy = job.policy.make(case.env, job.mode, job.sample)(case.task)
-        attempt.policy = policy.info
+    async def play(attempt: Attempt, policy: Policy, events: EventSink | None) -> Episode:
         if case.env is not None:
             return await bundled_episode(attempt, case.env, setting, policy, served)
         return await servers_episode(attempt, case.servers, setting, policy, served)
 
-    episode = tag.apply(await attempt.run(play))
-    await recorder.episode(episode)
-    return episode
+    def finish(attempt: Attempt, episode: Episode) -> Episode:
+        if attempt.policy is None:  # never built: the run's label stands for it
+            episode = episode.model_copy(
+                update={"policy": PolicyInfo(name=job.policy.label, backend="unknown")}
+            )
+        episode = tag.apply(episode)
+        if progress is not None:
+            progress.advance(episode)
+        return episode
+
+    def policy() -> Policy:
+        return job.policy.make(case.env, job.mode, job.sample)(case.task)
+
+    return episode_job(case.task, job.mode, policy, play, recorder=recorder, finish=finish)

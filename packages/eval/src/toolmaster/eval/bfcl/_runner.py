@@ -21,8 +21,11 @@ from toolmaster.agent import (
     Attempt,
     EventSink,
     ExperienceStore,
+    Play,
     Policy,
     Recorder,
+    episode_job,
+    play_episode,
     run_many,
 )
 from toolmaster.core import (
@@ -100,42 +103,35 @@ async def run_entry(
 ) -> Episode:
     """One entry as one scored, tagged episode (recorded when a recorder is given). A failure
     to open its servers or of BFCL's checker raises (`entry_job` records it instead)."""
-    attempt = Attempt(entry.task(), config.agent.mode, policy=policy.info)
-    events = recorder.event if recorder is not None else None
-    episode = await _play_entry(attempt, entry, policy, config, memory=memory, events=events)
-    if recorder is not None:
-        await recorder.episode(episode)
-    return episode
+    play = _entry_play(entry, config, memory=memory)
+    return await play_episode(entry.task(), config.agent.mode, policy, play, recorder=recorder)
 
 
-async def _play_entry(
-    attempt: Attempt,
-    entry: BfclEntry,
-    policy: Policy,
-    config: BfclConfig,
-    *,
-    memory: ExperienceStore | None,
-    events: EventSink | None,
-) -> Episode:
-    async with AsyncExitStack() as stack:
-        with attempt.at("server"):
-            session = stack.enter_context(BfclSession(entry))
-            toolbox = await stack.enter_async_context(
-                Toolbox(
-                    session.specs(),
-                    timeout=config.agent.call_timeout_s,
-                    max_output_bytes=config.max_output_bytes,
+def _entry_play(entry: BfclEntry, config: BfclConfig, *, memory: ExperienceStore | None) -> Play:
+    async def play(attempt: Attempt, policy: Policy, events: EventSink | None) -> Episode:
+        async with AsyncExitStack() as stack:
+            with attempt.at("server"):
+                session = stack.enter_context(BfclSession(entry))
+                toolbox = await stack.enter_async_context(
+                    Toolbox(
+                        session.specs(),
+                        timeout=config.agent.call_timeout_s,
+                        max_output_bytes=config.max_output_bytes,
+                    )
                 )
+            turn_starts: list[int] = []
+            next_user = _follow_ups(entry, session, toolbox, turn_starts)
+            agent = Agent(
+                policy, toolbox, config.agent, sandbox=session, memory=memory, events=events
             )
-        turn_starts: list[int] = []
-        next_user = _follow_ups(entry, session, toolbox, turn_starts)
-        agent = Agent(policy, toolbox, config.agent, sandbox=session, memory=memory, events=events)
-        episode = attempt.played = await agent.run(attempt.task, next_user=next_user)
-        tools = list(toolbox.tools)
-    turn_starts.insert(0, _first_user(episode.messages))
-    with attempt.at("verifier"):
-        result = score(episode, entry, turn_starts)
-        return _finish(episode, entry, config, result, turn_starts, tools=tools)
+            episode = attempt.played = await agent.run(attempt.task, next_user=next_user)
+            tools = list(toolbox.tools)
+        turn_starts.insert(0, _first_user(episode.messages))
+        with attempt.at("verifier"):
+            result = score(episode, entry, turn_starts)
+            return _finish(episode, entry, config, result, turn_starts, tools=tools)
+
+    return play
 
 
 def _follow_ups(
@@ -202,33 +198,28 @@ def entry_job(
     memory: ExperienceStore | None = None,
     recorder: Recorder | None = None,
 ) -> Callable[[], Awaitable[Episode]]:
-    """One entry as a job for `run_many`. It never raises for a failure of its episode: one
-    outside the agent loop (a policy that cannot be built, a session or server that cannot
-    open, BFCL's checker) becomes the recorded episode, attributed to its boundary, and fails
-    as `toolmaster:not_run` (`toolmaster:not_scored` where only the checker failed)."""
+    """One entry as a job for `run_many` (see `episode_job`): a failure outside the agent loop
+    (a policy that cannot be built, a session or server that cannot open, BFCL's checker) is
+    the recorded episode, attributed to its boundary, and fails as `toolmaster:not_run`
+    (`toolmaster:not_scored` where only the checker failed)."""
 
-    async def play(attempt: Attempt) -> Episode:
-        with attempt.at("policy"):
-            policy = policy_for(entry)
-        attempt.policy = policy.info
-        events = recorder.event if recorder is not None else None
-        return await _play_entry(attempt, entry, policy, config, memory=memory, events=events)
+    def finish(attempt: Attempt, episode: Episode) -> Episode:
+        if attempt.failure is None:
+            return episode
+        kind = "not_run" if attempt.played is None else "not_scored"
+        message = episode.error.message if episode.error is not None else repr(attempt.failure)
+        failed = CheckResult(valid=False, error_type=f"toolmaster:{kind}", error_message=message)
+        return _finish(episode, entry, config, failed, [])
 
-    async def job() -> Episode:
-        attempt = Attempt(entry.task(), config.agent.mode)
-        episode = await attempt.run(play)
-        if attempt.failure is not None:
-            kind = "not_run" if attempt.played is None else "not_scored"
-            message = episode.error.message if episode.error is not None else repr(attempt.failure)
-            failed = CheckResult(
-                valid=False, error_type=f"toolmaster:{kind}", error_message=message
-            )
-            episode = _finish(episode, entry, config, failed, [])
-        if recorder is not None:
-            await recorder.episode(episode)
-        return episode
-
-    return job
+    play = _entry_play(entry, config, memory=memory)
+    return episode_job(
+        entry.task(),
+        config.agent.mode,
+        lambda: policy_for(entry),
+        play,
+        recorder=recorder,
+        finish=finish,
+    )
 
 
 async def run_entries(
