@@ -19,6 +19,7 @@ from collections.abc import Callable
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from types import ModuleType
 from typing import Any, cast
 
 from pydantic import JsonValue
@@ -54,28 +55,22 @@ ADDED_FUNCTIONS_PROMPT: str = str(_prompts.DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FU
 TYPE_TO_JSON_SCHEMA: dict[str, str] = dict(_types.GORILLA_TO_OPENAPI)
 """BFCL's own mapping of its parameter types to JSON Schema (OpenAPI) types."""
 
-# BFCL ships no type information: its functions are typed once, here (hence the ignores).
+# BFCL ships no type information: its functions are typed once, here.
 _Rows = list[dict[str, Any]]
-_load_dataset = cast(
-    "Callable[[str], _Rows]",
-    _utils.load_dataset_entry,  # pyright: ignore[reportUnknownMemberType]
+
+
+def _untyped(module: ModuleType, name: str) -> Any:
+    """A function of an untyped BFCL module, typed where it is bound."""
+    return getattr(module, name)
+
+
+_load_dataset: Callable[[str], _Rows] = _untyped(_utils, "load_dataset_entry")
+_load_truth: Callable[[str], _Rows] = _untyped(_utils, "load_ground_truth_entry")
+_load_file: Callable[[Path], _Rows] = _untyped(_utils, "load_file")
+_execute: Callable[..., tuple[list[str], dict[str, object]]] = _untyped(
+    _execution, "execute_multi_turn_func_call"
 )
-_load_truth = cast(
-    "Callable[[str], _Rows]",
-    _utils.load_ground_truth_entry,  # pyright: ignore[reportUnknownMemberType]
-)
-_load_file = cast(
-    "Callable[[Path], _Rows]",
-    _utils.load_file,  # pyright: ignore[reportUnknownMemberType]
-)
-_execute = cast(
-    "Callable[..., tuple[list[str], dict[str, object]]]",
-    _execution.execute_multi_turn_func_call,  # pyright: ignore[reportUnknownMemberType]
-)
-_multi_turn_checker = cast(
-    "Callable[..., dict[str, Any]]",
-    _checker.multi_turn_checker,  # pyright: ignore[reportUnknownMemberType]
-)
+_multi_turn_checker: Callable[..., dict[str, Any]] = _untyped(_checker, "multi_turn_checker")
 
 
 def bfcl_version() -> str:
@@ -142,15 +137,7 @@ def execute(
     them on first use from `initial_config` (as BFCL's inference and checker do) and keeps them
     between calls. One result string per call; a failed call gives BFCL's
     `Error during execution: ...`."""
-    results, _ = _execute(
-        calls,
-        initial_config,
-        involved_classes,
-        namespace,
-        entry_id,
-        long_context=long_context(entry_id),
-        is_evaL_run=False,
-    )
+    results, _ = _run(calls, initial_config, involved_classes, namespace, entry_id)
     return [str(result) for result in results]
 
 
@@ -162,16 +149,27 @@ def instances(
     entry_id: str,
 ) -> dict[str, object]:
     """The simulator instances of `namespace`, by class name (created if need be)."""
-    _, found = _execute(
-        [],
+    _, found = _run([], initial_config, involved_classes, namespace, entry_id)
+    return dict(found)
+
+
+def _run(
+    calls: list[str],
+    initial_config: dict[str, JsonValue],
+    involved_classes: list[str],
+    namespace: str,
+    entry_id: str,
+) -> tuple[list[str], dict[str, object]]:
+    long = long_context(entry_id)
+    return _execute(
+        calls,
         initial_config,
         involved_classes,
         namespace,
         entry_id,
-        long_context=long_context(entry_id),
+        long_context=long,
         is_evaL_run=False,
     )
-    return dict(found)
 
 
 def check(
