@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import random
-import sys
 from typing import Any, cast
 
-import anyio
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client
 from mcp.types import CallToolResult, TextContent
 from pydantic import JsonValue
-from toolmaster.core import FINISH_TRIAL, Mode, Split, Task
+from toolmaster.core import FINISH_TRIAL, Split, Task
 from toolmaster.envs.bank import ENV
 from toolmaster.envs.bank._tasks import CATEGORIES, FOREIGN
 from toolmaster.envs.bank._verify import amounts_in
 from toolmaster.envs.bank._world import DAILY_LIMIT, PEOPLE, as_world, sent_today
 
-from tests.envs.common import check_agent_loop, check_registered
 from tests.envs.driver import run_solver
 
 pytestmark = pytest.mark.anyio
@@ -37,26 +33,8 @@ def _rows(state: dict[str, JsonValue], key: str) -> list[dict[str, Any]]:
     return cast(list[dict[str, Any]], state[key])
 
 
-async def _sweep(tasks: list[Task]) -> None:
-    for mode in ("trial", "direct"):
-        failed = [
-            (task.id, run.verdict.reasons)
-            for i, task in enumerate(tasks)
-            if not (run := await run_solver(ENV, task, mode=mode, seed=i)).verdict.passed
-        ]
-        assert len(failed) <= len(tasks) // 100, (mode, failed)
-
-
-def test_env_is_registered_and_satisfies_the_protocol() -> None:
-    check_registered(ENV, "bank", out_of_domain=True, versions=("v1",))
-
-
-def test_tasks_are_many_distinct_and_test_holds_out_values() -> None:
+def test_test_split_holds_out_values() -> None:
     train, test = ENV.tasks("train"), ENV.tasks("test")
-    assert len(train) + len(test) >= 150
-    assert len({(t.prompt, t.seed) for t in ALL_TASKS}) == len(ALL_TASKS)
-    assert {t.seed for t in train}.isdisjoint({t.seed for t in test})
-    assert all(t.env == "bank" and t.seed is not None for t in ALL_TASKS)
     for split, tasks in (("train", train), ("test", test)):
         names = {str(v) for t in tasks for k, v in t.metadata.items() if "name" in k}
         assert names <= set(PEOPLE[split])
@@ -66,13 +44,6 @@ def test_tasks_are_many_distinct_and_test_holds_out_values() -> None:
         assert currencies == {FOREIGN[split]}
     kinds = {t.metadata["kind"] for t in test}
     assert kinds == {"transfer", "over_limit", "balance", "spend", "fx_balance"}
-
-
-def test_generation_is_deterministic() -> None:
-    task = ENV.tasks("train")[8]
-    assert ENV.open(task).state() == ENV.open(task).state()
-    assert ENV.open(seed=1).state() != ENV.open(seed=2).state()
-    assert ENV.tasks("train") == ENV.tasks("train")
 
 
 def test_amounts_are_read_tolerantly() -> None:
@@ -153,15 +124,6 @@ async def test_snapshot_and_restore_undo_a_transfer() -> None:
     assert session.state() != before
     session.restore(before)
     assert session.state() == before
-
-
-async def test_reference_solver_passes_a_seeded_sample() -> None:
-    await _sweep(random.Random(7).sample(ALL_TASKS, 40))
-
-
-@pytest.mark.slow
-async def test_reference_solver_passes_every_task() -> None:
-    await _sweep(ALL_TASKS)
 
 
 @pytest.mark.parametrize(
@@ -252,30 +214,3 @@ def test_wrong_answers_fail() -> None:
     said = f"{spent // 100}.{spent % 100:02d} EUR"
     assert ENV.verify(spend, f"Spent {said}.", state).passed
     assert not ENV.verify(spend, f"Spent {spent + 100} cents, i.e. {spent + 1} EUR.", state).passed
-
-
-@pytest.mark.parametrize("mode", ["trial", "direct"])
-async def test_reference_solver_through_the_agent_loop(mode: Mode) -> None:
-    """The teacher stays within the agent's default budgets and passes in the real loop."""
-    await check_agent_loop(ENV, ALL_TASKS, mode)
-
-
-async def test_stdio_server_lists_and_calls_tools() -> None:
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "toolmaster.envs.bank", "--seed", "1"]
-    )
-    with anyio.fail_after(30):
-        async with Client(params) as client:
-            names = {t.name for t in (await client.list_tools()).tools}
-            assert names == {
-                "find_account",
-                "get_balance",
-                "list_transactions",
-                "transfer",
-                "convert",
-            }
-            owner = _rows(ENV.open(seed=1).state(), "accounts")[0]["owner"]
-            result = await client.call_tool("find_account", {"name": str(owner).split(",")[0]})
-            assert not result.is_error
-            assert result.structured_content is not None
-            assert result.structured_content["accounts"]

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import random
-import sys
 from typing import Any, cast
 
-import anyio
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client
 from mcp.types import CallToolResult, TextContent
 from pydantic import JsonValue
-from toolmaster.agent import AgentConfig
 from toolmaster.core import (
     FINISH_TRIAL,
-    Mode,
     Split,
     Task,
-    UserError,
 )
 from toolmaster.envs.files import ENV
 from toolmaster.envs.files._world import TEST_APPS, TEST_SERVICES, TEST_USERS, TRAIN_USERS
 from toolmaster.envs.kit import TRIAL_BUDGET
 
-from tests.envs.common import check_agent_loop, check_registered, check_tasks_distinct
 from tests.envs.driver import SolverRun, run_solver
 
 pytestmark = pytest.mark.anyio
@@ -48,27 +41,7 @@ def _params(task: Task) -> dict[str, Any]:
     return cast(dict[str, Any], task.metadata["params"])
 
 
-async def _sweep(tasks: list[Task], modes: tuple[Mode, ...] = ("trial", "direct")) -> None:
-    for mode in modes:
-        failed: list[tuple[str, list[str]]] = []
-        for i, task in enumerate(tasks):
-            run = await run_solver(ENV, task, mode=mode, seed=i)
-            if not run.verdict.passed:
-                failed.append((task.id, run.verdict.reasons))
-            # within the agent's default budgets: the teacher's own finish_trial ends the trial
-            assert run.trial_calls <= TRIAL_BUDGET, (task.id, run.trial_calls)
-            assert len(run.turns) <= AgentConfig().max_turns, (task.id, len(run.turns))
-        assert len(failed) <= len(tasks) // 100, (mode, failed)
-
-
-def test_env_is_registered_and_satisfies_the_protocol() -> None:
-    check_registered(ENV, "files", out_of_domain=False, versions=("v1",))
-    with pytest.raises(UserError):
-        ENV.open(seed=1, version="v2")
-
-
-def test_tasks_are_many_distinct_and_split_on_held_out_values() -> None:
-    check_tasks_distinct(ENV, "files")
+def test_tasks_split_on_held_out_values() -> None:
     train, test = ENV.tasks("train"), ENV.tasks("test")
     assert {t.metadata["kind"] for t in train} == KINDS == {t.metadata["kind"] for t in test}
     for task in test:
@@ -89,14 +62,6 @@ def test_tasks_are_many_distinct_and_split_on_held_out_values() -> None:
     assert train_cuts.isdisjoint(test_cuts)
 
 
-def test_generation_is_deterministic() -> None:
-    task = ENV.tasks("test")[3]
-    assert ENV.open(task).state() == ENV.open(task).state()
-    assert ENV.open(seed=5).state() == ENV.open(seed=5).state()
-    assert ENV.open(seed=5).state() != ENV.open(seed=6).state()
-    assert ENV.tasks("train") == ENV.tasks("train")
-
-
 async def test_snapshot_and_restore_round_trip() -> None:
     session = ENV.open(seed=3)
     before = session.snapshot()
@@ -108,6 +73,8 @@ async def test_snapshot_and_restore_round_trip() -> None:
         session.restore(before)
         assert session.state() == before
         listing = await client.call_tool("list_dir", {"path": "/"})
+        assert not listing.is_error
+        assert "etc/" in _text(listing)
         assert "backups/" in _text(listing)
         assert "new.txt" not in _text(listing)
 
@@ -176,23 +143,6 @@ async def test_tools_hide_their_conventions_until_tried() -> None:
             ("move", {"src": "/etc", "dst": "/etc/x"}),
         ):
             assert (await client.call_tool(*bad)).is_error, bad
-
-
-async def test_reference_solver_passes_a_seeded_sample() -> None:
-    sample = random.Random(7).sample(ALL_TASKS, 40)
-    await _sweep(sample[:20], ("trial",))
-    await _sweep(sample[20:], ("direct",))
-
-
-@pytest.mark.slow
-async def test_reference_solver_passes_every_task_in_both_modes() -> None:
-    await _sweep(ENV.tasks("train"))
-    await _sweep(ENV.tasks("test"))
-
-
-@pytest.mark.parametrize("mode", ["trial", "direct"])
-async def test_reference_solver_through_the_agent_loop_with_default_budgets(mode: Mode) -> None:
-    await check_agent_loop(ENV, ALL_TASKS, mode)
 
 
 def _calls_before_finish(run: SolverRun) -> list[Any]:
@@ -278,16 +228,3 @@ async def test_wrong_final_states_fail_the_verifier() -> None:
         verdict = ENV.verify(task, "done", careless.state())
         assert not verdict.passed
         assert verdict.reasons
-
-
-async def test_server_runs_over_stdio() -> None:
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "toolmaster.envs.files", "--seed", "1"]
-    )
-    with anyio.fail_after(60):
-        async with Client(params) as client:
-            tools = {t.name for t in (await client.list_tools()).tools}
-            assert {"list_dir", "read_file", "search", "delete"} <= tools
-            listing = await client.call_tool("list_dir", {"path": "/"})
-            assert not listing.is_error
-            assert "etc/" in _text(listing)

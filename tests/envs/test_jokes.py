@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import random
-import sys
 from typing import Any, cast
 
-import anyio
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client
 from mcp.types import CallToolResult, TextContent
 from pydantic import JsonValue
 from toolmaster.core import FINISH_TRIAL, Mode, Task
 from toolmaster.envs.jokes import ENV
 from toolmaster.envs.jokes._catalogue import CATEGORIES
 
-from tests.envs.common import check_agent_loop, check_registered
 from tests.envs.driver import run_solver
 
 pytestmark = pytest.mark.anyio
@@ -31,44 +27,14 @@ def _text(result: CallToolResult) -> str:
     return "\n".join(c.text for c in result.content if isinstance(c, TextContent))
 
 
-def _sample(k: int) -> list[Task]:
-    return random.Random(7).sample(ALL_TASKS, k)
-
-
-async def _sweep(tasks: list[Task]) -> None:
-    for mode in ("trial", "direct"):
-        failed = [
-            (task.id, run.verdict.reasons)
-            for i, task in enumerate(tasks)
-            if not (run := await run_solver(ENV, task, mode=mode, seed=i)).verdict.passed
-        ]
-        assert len(failed) <= len(tasks) // 100, (mode, failed)
-
-
-def test_env_is_registered_and_satisfies_the_protocol() -> None:
-    check_registered(ENV, "jokes", out_of_domain=True, versions=("v1",))
-
-
-def test_tasks_are_many_distinct_and_split_on_held_out_categories() -> None:
+def test_tasks_split_on_held_out_categories() -> None:
     train, test = ENV.tasks("train"), ENV.tasks("test")
-    assert len(train) + len(test) >= 150
-    assert len({(t.prompt, t.seed) for t in ALL_TASKS}) == len(ALL_TASKS)
-    assert len({t.id for t in ALL_TASKS}) == len(ALL_TASKS)
-    assert {t.seed for t in train}.isdisjoint({t.seed for t in test})
-    assert all(t.env == "jokes" and t.seed is not None for t in ALL_TASKS)
     held_out = {c.name for c in CATEGORIES if c.split == "test"}
     train_labels = {t.metadata.get("label") for t in train} - {None}
     test_labels = {t.metadata.get("label") for t in test} - {None}
     assert train_labels.isdisjoint(held_out)
     assert test_labels <= held_out
     assert {t.metadata["kind"] for t in test} == {"jokes", "joke_id", "count", "top"}
-
-
-def test_generation_is_deterministic() -> None:
-    task = ENV.tasks("test")[3]
-    assert ENV.open(task).state() == ENV.open(task).state()
-    assert ENV.open(seed=5).state() != ENV.open(seed=6).state()
-    assert ENV.tasks("train") == ENV.tasks("train")
 
 
 def test_topic_keywords_name_exactly_one_joke() -> None:
@@ -92,6 +58,9 @@ async def test_tools_hide_their_conventions_until_tried() -> None:
     async with Client(session.server) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert set(tools) == {"web_search", "list_categories", "joke_finder", "get_joke"}
+        listed = await client.call_tool("list_categories", {})
+        assert listed.structured_content is not None
+        assert len(listed.structured_content["categories"]) == len(CATEGORIES)
         assert all(t.annotations and t.annotations.read_only_hint for t in tools.values())
         web = tools["web_search"].annotations
         assert web is not None
@@ -122,15 +91,6 @@ async def test_web_search_never_returns_catalogue_jokes() -> None:
             assert not result.is_error
             shown = str(result.structured_content)
             assert not any(text in shown for text in texts)
-
-
-async def test_reference_solver_passes_a_seeded_sample() -> None:
-    await _sweep(_sample(40))
-
-
-@pytest.mark.slow
-async def test_reference_solver_passes_every_task() -> None:
-    await _sweep(ALL_TASKS)
 
 
 @pytest.mark.parametrize("mode", ["trial", "direct"])
@@ -199,23 +159,3 @@ def test_wrong_answers_fail() -> None:
     assert not ENV.verify(top_task, f'"{ranked[-2]["text"]}"', state).passed
     both = f"{ranked[-1]['text']} {ranked[-2]['text']}"
     assert not ENV.verify(top_task, both, state).passed
-
-
-@pytest.mark.parametrize("mode", ["trial", "direct"])
-async def test_reference_solver_through_the_agent_loop(mode: Mode) -> None:
-    """The teacher stays within the agent's default budgets and passes in the real loop."""
-    await check_agent_loop(ENV, ALL_TASKS, mode)
-
-
-async def test_stdio_server_lists_and_calls_tools() -> None:
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "toolmaster.envs.jokes", "--seed", "1"]
-    )
-    with anyio.fail_after(30):
-        async with Client(params) as client:
-            names = {t.name for t in (await client.list_tools()).tools}
-            assert "joke_finder" in names
-            result = await client.call_tool("list_categories", {})
-            assert not result.is_error
-            assert result.structured_content is not None
-            assert len(result.structured_content["categories"]) == len(CATEGORIES)

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import random
-import sys
 from datetime import date, timedelta
 from typing import Any, cast
 
-import anyio
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client
 from mcp.types import CallToolResult, TextContent
 from pydantic import JsonValue
-from toolmaster.agent import AgentConfig
 from toolmaster.core import (
     FINISH_TRIAL,
-    Mode,
     Split,
     Task,
-    UserError,
 )
 from toolmaster.envs.kit import TRIAL_BUDGET
 from toolmaster.envs.sqlbase import ENV
 from toolmaster.envs.sqlbase._world import TEST_CATEGORIES, TEST_CITIES, TRAIN_CITIES
 
-from tests.envs.common import check_agent_loop, check_registered, check_tasks_distinct
 from tests.envs.driver import run_solver
 
 pytestmark = pytest.mark.anyio
@@ -48,27 +41,7 @@ def _of_kind(kind: str, split: Split = "train") -> list[Task]:
     return [t for t in ENV.tasks(split) if t.metadata["kind"] == kind]
 
 
-async def _sweep(tasks: list[Task], modes: tuple[Mode, ...] = ("trial", "direct")) -> None:
-    for mode in modes:
-        failed: list[tuple[str, list[str]]] = []
-        for i, task in enumerate(tasks):
-            run = await run_solver(ENV, task, mode=mode, seed=i)
-            if not run.verdict.passed:
-                failed.append((task.id, run.verdict.reasons))
-            # within the agent's default budgets: the teacher's own finish_trial ends the trial
-            assert run.trial_calls <= TRIAL_BUDGET, (task.id, run.trial_calls)
-            assert len(run.turns) <= AgentConfig().max_turns, (task.id, len(run.turns))
-        assert len(failed) <= len(tasks) // 100, (mode, failed)
-
-
-def test_env_is_registered_and_satisfies_the_protocol() -> None:
-    check_registered(ENV, "sqlbase", out_of_domain=False, versions=("v1",))
-    with pytest.raises(UserError):
-        ENV.open(seed=1, version="v9")
-
-
-def test_tasks_are_many_distinct_and_split_on_held_out_values() -> None:
-    check_tasks_distinct(ENV, "sqlbase")
+def test_tasks_split_on_held_out_values() -> None:
     train, test = ENV.tasks("train"), ENV.tasks("test")
     assert {t.metadata["kind"] for t in train} == KINDS == {t.metadata["kind"] for t in test}
     params = [(t.split, cast(dict[str, Any], t.metadata["params"])) for t in ALL_TASKS]
@@ -78,14 +51,6 @@ def test_tasks_are_many_distinct_and_split_on_held_out_values() -> None:
         TEST_CATEGORIES
     )
     assert all(p["order_id"] > 150 for s, p in params if s == "test" and "order_id" in p)
-
-
-def test_generation_is_deterministic() -> None:
-    task = ENV.tasks("test")[3]
-    assert ENV.open(task).state() == ENV.open(task).state()
-    assert ENV.open(seed=5).state() == ENV.open(seed=5).state()
-    assert ENV.open(seed=5).state() != ENV.open(seed=6).state()
-    assert ENV.tasks("train") == ENV.tasks("train")
 
 
 def test_schemas_vary_between_seeds() -> None:
@@ -140,6 +105,7 @@ async def test_sql_errors_and_limits_come_back_as_data() -> None:
         assert (await client.call_tool("describe", {"table": "nowhere"})).is_error
         listing = await client.call_tool("list_tables", {})
         assert listing.structured_content is not None
+        assert "(240 rows)" in _text(listing)
         tables = [t["name"] for t in listing.structured_content["tables"]]
         orders = next(t["name"] for t in listing.structured_content["tables"] if t["rows"] == 240)
         write = await client.call_tool("query", {"sql": f"DELETE FROM {orders} WHERE 1"})
@@ -167,23 +133,6 @@ async def test_sql_errors_and_limits_come_back_as_data() -> None:
         assert slow.is_error
         assert "interrupted" in _text(slow)
         assert sorted(tables) == sorted(_tables(session.state()))
-
-
-async def test_reference_solver_passes_a_seeded_sample() -> None:
-    sample = random.Random(7).sample(ALL_TASKS, 40)
-    await _sweep(sample[:20], ("trial",))
-    await _sweep(sample[20:], ("direct",))
-
-
-@pytest.mark.slow
-async def test_reference_solver_passes_every_task_in_both_modes() -> None:
-    await _sweep(ENV.tasks("train"))
-    await _sweep(ENV.tasks("test"))
-
-
-@pytest.mark.parametrize("mode", ["trial", "direct"])
-async def test_reference_solver_through_the_agent_loop_with_default_budgets(mode: Mode) -> None:
-    await check_agent_loop(ENV, ALL_TASKS, mode)
 
 
 async def test_trial_mode_trials_makes_mistakes_and_writes_notes() -> None:
@@ -293,16 +242,3 @@ async def test_wrong_final_states_fail_the_verifier() -> None:
         verdict = ENV.verify(task, "done", session.state())
         assert not verdict.passed
         assert verdict.reasons
-
-
-async def test_server_runs_over_stdio() -> None:
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "toolmaster.envs.sqlbase", "--seed", "1"]
-    )
-    with anyio.fail_after(60):
-        async with Client(params) as client:
-            tools = {t.name for t in (await client.list_tools()).tools}
-            assert tools == {"list_tables", "describe", "query", "execute"}
-            listing = await client.call_tool("list_tables", {})
-            assert not listing.is_error
-            assert "(240 rows)" in _text(listing)

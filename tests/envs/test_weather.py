@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import random
-import sys
-from importlib.metadata import entry_points
 
-import anyio
 import pytest
-from mcp import Client, StdioServerParameters
-from toolmaster.agent import AgentConfig, reference_policy, run_env_task
-from toolmaster.core import ENTRY_POINT_GROUP, Environment, Mode, Split, Task, UserError
+from mcp import Client
+from toolmaster.core import Split, Task
 from toolmaster.envs.weather import ENV
 from toolmaster.envs.weather._tasks import generate
 from toolmaster.envs.weather._verify import pick_number
@@ -21,9 +17,6 @@ from tests.envs.driver import run_solver
 
 pytestmark = pytest.mark.anyio
 
-DEFAULTS = AgentConfig()
-TRIAL_BUDGET = DEFAULTS.max_trial_calls - 1
-"""A script ends its own trial: it stays under the agent's default trial budget."""
 
 LISBON = next(p for p in PLACES if p.label == "Lisbon, Portugal")
 
@@ -33,53 +26,16 @@ def _sample(split: Split, k: int) -> list[tuple[int, Task]]:
     return random.Random(f"sample-{split}").sample(tasks, k)
 
 
-async def _failures(tasks: list[tuple[int, Task]], mode: Mode) -> tuple[list[str], int]:
-    """The tasks the reference solver fails, and how many tool errors it met (and fixed)."""
-    failed: list[str] = []
-    errors = 0
-    for index, task in tasks:
-        run = await run_solver(ENV, task, mode=mode, seed=index)
-        errors += run.errors
-        if not run.verdict.passed:
-            failed.append(f"{task.id}: {task.prompt} -> {run.answer!r} {run.verdict.reasons}")
-        if run.trial_calls > TRIAL_BUDGET or len(run.turns) > DEFAULTS.max_turns:
-            failed.append(f"{task.id}: {run.trial_calls} trial calls, {len(run.turns)} turns")
-    return failed, errors
-
-
 # ---------------------------------------------------------------- the environment object
-
-
-def test_env_is_an_installed_environment() -> None:
-    (entry,) = entry_points(group=ENTRY_POINT_GROUP, name="weather")
-    assert entry.load() is ENV
-    assert isinstance(ENV, Environment)
-    assert ENV.name == "weather"
-    assert ENV.versions == ("v1",)
-
-
-def test_unknown_split_and_version_are_user_errors() -> None:
-    with pytest.raises(UserError, match="split"):
-        ENV.tasks("dev")  # type: ignore[arg-type]
-    with pytest.raises(UserError, match="v9"):
-        ENV.open(seed=1, version="v9")
 
 
 # ---------------------------------------------------------------- tasks
 
 
-def test_splits_have_enough_distinct_tasks() -> None:
-    train, test = ENV.tasks("train"), ENV.tasks("test")
-    assert len(train) + len(test) >= 150
-    assert len(test) >= 50
-    everything = train + test
-    assert len({t.id for t in everything}) == len(everything)
+def test_prompts_are_distinct_and_tasks_name_their_kind() -> None:
+    everything = ENV.tasks("train") + ENV.tasks("test")
     assert len({t.prompt for t in everything}) == len(everything)
-    assert {t.seed for t in train}.isdisjoint({t.seed for t in test})
     for task in everything:
-        assert task.env == "weather"
-        assert task.seed is not None
-        assert task.split in ("train", "test")
         assert task.expected["kind"] == task.metadata["kind"]
 
 
@@ -146,6 +102,9 @@ async def test_hidden_conventions_show_up_only_when_tried() -> None:
         dated = await client.call_tool("get_forecast", {"city": city, "day": day1["date"]})
         too_far = await client.call_tool("get_forecast", {"city": city, "day": 7})
         celsius = await client.call_tool("get_forecast", {"city": city, "units": "celsius"})
+        today = await client.call_tool("get_forecast", {"city": city, "units": "metric"})
+    assert today.structured_content is not None
+    assert today.structured_content["temp_max"] == world.days(city)[0]["temp_max_c"]
     assert kelvin.structured_content is not None
     assert metric.structured_content is not None
     assert kelvin.structured_content["temp_max"] == pytest.approx(day1["temp_max_c"] + 273.15)
@@ -179,23 +138,6 @@ async def test_snapshot_and_restore_undo_favourite_changes() -> None:
             for i in world.favorites
         ]
     }
-
-
-async def test_serves_over_stdio() -> None:
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "toolmaster.envs.weather", "--seed", "1"]
-    )
-    with anyio.fail_after(60):
-        async with Client(params) as client:
-            names = {t.name for t in (await client.list_tools()).tools}
-            found = await client.call_tool("find_city", {"query": "Lisbon"})
-            assert found.structured_content is not None
-            city = found.structured_content["matches"][0]["id"]
-            forecast = await client.call_tool("get_forecast", {"city": city, "units": "metric"})
-    assert "get_forecast" in names
-    assert city == build_world(1).id_of(LISBON)
-    assert forecast.structured_content is not None
-    assert forecast.structured_content["temp_max"] == build_world(1).days(city)[0]["temp_max_c"]
 
 
 # ---------------------------------------------------------------- the verifier
@@ -273,23 +215,6 @@ def test_verifier_checks_the_favourites() -> None:
 # ---------------------------------------------------------------- the reference solver
 
 
-@pytest.mark.parametrize("mode", ["trial", "direct"])
-async def test_reference_solver_passes_a_sample(mode: Mode) -> None:
-    sample = _sample("train", 24) + _sample("test", 16)
-    failed, errors = await _failures(sample, mode)
-    assert failed == []
-    assert errors >= (10 if mode == "trial" else 3)  # realistic slips, each one recovered from
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("split", ["train", "test"])
-@pytest.mark.parametrize("mode", ["trial", "direct"])
-async def test_reference_solver_passes_every_task(split: Split, mode: Mode) -> None:
-    tasks = list(enumerate(ENV.tasks(split)))
-    failed, _ = await _failures(tasks, mode)
-    assert len(failed) <= 0.01 * len(tasks), failed
-
-
 async def test_solver_trials_then_executes_without_peeking() -> None:
     for index, task in _sample("test", 7):
         run = await run_solver(Blindfolded(ENV), task, mode="trial", seed=index)  # type: ignore[arg-type]
@@ -307,24 +232,3 @@ async def test_solver_trials_then_executes_without_peeking() -> None:
         assert direct.verdict.passed, direct.verdict
         assert direct.trial_calls == 0
         assert all(c.tool != "finish_trial" for t in direct.turns for c in t.tool_calls)
-
-
-@pytest.mark.parametrize("mode", ["trial", "direct"])
-async def test_solver_fits_the_default_agent_budgets(mode: Mode) -> None:
-    policy_for = reference_policy(ENV, mode, seed=1)
-    for _, task in _sample("test", 6):
-        with anyio.fail_after(30):
-            episode = await run_env_task(ENV, task, policy_for(task), AgentConfig(mode=mode))
-        assert episode.error is None, episode.error
-        assert episode.verdict is not None
-        assert episode.verdict.passed, episode.verdict
-        if mode == "trial":
-            assert episode.notes, "the script's own finish_trial ended the trial"
-
-
-async def test_solver_is_deterministic_given_its_rng() -> None:
-    task = _task("favorite", "test")
-    first = await run_solver(ENV, task, mode="trial", seed=11)
-    again = await run_solver(ENV, task, mode="trial", seed=11)
-    assert first.turns == again.turns
-    assert first.answer == again.answer
