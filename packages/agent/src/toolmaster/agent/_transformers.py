@@ -9,7 +9,7 @@ from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from toolmaster.agent._batch import Batcher
 from toolmaster.agent._chat import render_prompt
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-__all__ = ["Generation", "TransformersPolicy"]
+__all__ = ["Generation", "InProcessPolicy", "TransformersPolicy"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,37 @@ class _Request:
     sampling: Sampling
 
 
-class TransformersPolicy:
+R = TypeVar("R")
+
+
+class InProcessPolicy(Generic[R]):
+    """What the in-process backends (transformers, vLLM) share: the prompt is the chat
+    template's rendering of the conversation and its tools, and concurrent turns are generated
+    in batches. A backend sets the tokenizer, the template and the batcher, and says how a
+    prompt becomes one of its requests."""
+
+    tokenizer: Any
+    chat_template: str | None
+    _batcher: Batcher[R, Generation]
+
+    def prompt(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> str:
+        """The prompt text this policy generates from."""
+        return render_prompt(self.tokenizer, messages, tools, chat_template=self.chat_template)
+
+    async def complete(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling
+    ) -> AssistantTurn:
+        """Generate the next assistant turn, batched with concurrent calls."""
+        started = time.perf_counter()
+        request = self._request(self.prompt(messages, tools), sampling)
+        generation = await self._batcher.submit(request)
+        return generation.turn(tools, started)
+
+    def _request(self, prompt: str, sampling: Sampling) -> R:
+        raise NotImplementedError
+
+
+class TransformersPolicy(InProcessPolicy[_Request]):
     """A transformers model and tokenizer as a `Policy`.
 
     The prompt comes from the tokenizer's chat template with the tool schemas when the template
@@ -134,17 +164,8 @@ class TransformersPolicy:
             max_batch_size=max_batch_size,
         )
 
-    def prompt(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> str:
-        """The prompt text this policy generates from."""
-        return render_prompt(self.tokenizer, messages, tools, chat_template=self.chat_template)
-
-    async def complete(
-        self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling
-    ) -> AssistantTurn:
-        """Generate the next assistant turn (in a worker thread, batched with concurrent calls)."""
-        started = time.perf_counter()
-        generation = await self._batcher.submit(_Request(self.prompt(messages, tools), sampling))
-        return generation.turn(tools, started)
+    def _request(self, prompt: str, sampling: Sampling) -> _Request:
+        return _Request(prompt, sampling)  # generated in a worker thread
 
     def generate(self, prompts: Sequence[str], sampling: Sampling) -> list[Generation]:
         """Generate completions of prompt texts as one batch (blocking)."""

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import importlib
 import logging
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from toolmaster.agent._batch import Batcher
-from toolmaster.agent._chat import render_prompt
-from toolmaster.agent._policy import AssistantTurn, FinishReason, PolicyError
-from toolmaster.agent._transformers import Generation
-from toolmaster.core import Message, PolicyInfo, Sampling, ToolSpec, UserError
+from toolmaster.agent._policy import FinishReason, PolicyError
+from toolmaster.agent._transformers import Generation, InProcessPolicy
+from toolmaster.core import PolicyInfo, Sampling, UserError
 
 __all__ = ["VLLMPolicy"]
 
@@ -41,7 +39,7 @@ class _Request:
     sampling: Sampling
 
 
-class VLLMPolicy:
+class VLLMPolicy(InProcessPolicy[_Request]):
     """A vLLM engine in this process as a `Policy`.
 
     Prompts are built as `TransformersPolicy` builds them (the tokenizer's chat template with tools,
@@ -83,20 +81,10 @@ class VLLMPolicy:
             self._generate_requests, max_batch=max_batch_size
         )
 
-    def prompt(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> str:
-        """The prompt text this policy generates from."""
-        return render_prompt(self.tokenizer, messages, tools, chat_template=self.chat_template)
-
-    async def complete(
-        self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling
-    ) -> AssistantTurn:
-        """Generate the next assistant turn, batched with concurrent calls."""
-        started = time.perf_counter()
-        ids = cast(
-            list[int], self.tokenizer.encode(self.prompt(messages, tools), add_special_tokens=False)
+    def _request(self, prompt: str, sampling: Sampling) -> _Request:
+        return _Request(
+            cast(list[int], self.tokenizer.encode(prompt, add_special_tokens=False)), sampling
         )
-        generation = await self._batcher.submit(_Request(ids, sampling))
-        return generation.turn(tools, started)
 
     def generate(
         self, prompts: Sequence[Sequence[int]], samplings: Sequence[Sampling]

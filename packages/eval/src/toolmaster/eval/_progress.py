@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Self
 
 from rich.console import Console
@@ -39,16 +38,11 @@ class RichProgress:
         self._task: TaskID | None = None
 
     def __enter__(self) -> Self:
-        self._bar.__enter__()
+        self._bar.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._bar.__exit__(exc_type, exc, tb)
+    def __exit__(self, *exc_info: object) -> None:
+        self._bar.stop()
 
     def start(self, total: int, skipped: int) -> None:
         label = self.run + (f" (resumed: {skipped} recorded)" if skipped else "")
