@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from tokenizers import Tokenizer, models
 from toolmaster.agent import (
@@ -95,7 +93,8 @@ def test_text_mode_messages(tokenizer: PreTrainedTokenizerFast) -> None:
     ]
     system = str(messages[0]["content"])
     assert system.startswith("Be brief.\n\n# Tools")
-    assert json.dumps(tool_schema(TOOLS[0]), ensure_ascii=False) in system
+    assert render_tools_prompt(TOOLS) in system
+    assert "\nget_weather(city?: string): Weather now — in °C\nlist_files()\n" in system
     assert (
         messages[3]["content"]
         == "<tool_response>\n20C\n</tool_response>\n<tool_response>\n25C\n</tool_response>"
@@ -120,3 +119,37 @@ def test_the_prompt_ends_with_the_assistant_turn(tokenizer: PreTrainedTokenizerF
 def test_a_tokenizer_without_a_template_is_a_user_error(tokenizer: PreTrainedTokenizerFast) -> None:
     with pytest.raises(UserError, match="chat template"):
         render_prompt(tokenizer, CONVERSATION[:2], TOOLS)
+
+
+def test_tools_render_as_one_line_signatures() -> None:
+    tool = ToolSpec(
+        name="get_forecast",
+        server="weather",
+        description="Daily forecast.",
+        input_schema={
+            "type": "object",
+            "title": "get_forecastArguments",
+            "properties": {
+                "city": {"title": "City", "type": "string", "description": "the city key"},
+                "day": {"anyOf": [{"type": "integer"}, {"type": "string"}], "default": 0},
+                "units": {"enum": ["metric", "imperial"], "default": None},
+                "tags": {"type": "array", "items": {"type": "string"}, "description": "labels"},
+                "window": {"type": "object", "properties": {"from": {"type": ["integer", "null"]}}},
+                "raw": {},
+            },
+            "required": ["city"],
+        },
+    )
+    assert render_tools_prompt([tool]).splitlines()[2] == (
+        'get_forecast(city: string, day?: integer|string = 0, units?: "metric"|"imperial" = null, '
+        "tags?: array[string], window?: {from: integer|null}, raw?: any): Daily forecast. "
+        "Args: city: the city key; tags: labels"
+    )
+
+
+@pytest.mark.parametrize("tools", [TOOLS, []])
+def test_the_template_lists_tools_as_text_mode_does(
+    tokenizer: PreTrainedTokenizerFast, tools: list[ToolSpec]
+) -> None:
+    prompt = render_prompt(tokenizer, CONVERSATION[:2], tools, chat_template=CHATML_TOOLS_TEMPLATE)
+    assert (render_tools_prompt(tools) in prompt) == bool(tools)

@@ -10,11 +10,14 @@ whether tools go through its template or through the system prompt.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import JsonValue
 from toolmaster.agent._parse import render_tool_calls
 from toolmaster.core import Message, ToolSpec, UserError
@@ -33,36 +36,79 @@ __all__ = [
     "tool_schema",
 ]
 
-_TOOLS_HEAD = (
-    "# Tools\n\n"
-    "You can call the functions below. Their signatures are JSON schemas inside <tools></tools>:\n"
-    "<tools>\n"
-)
+_TOOLS_HEAD = "# Tools\n<tools>\n"
 _TOOLS_TAIL = (
-    "</tools>\n\n"
-    "To call a function, write a JSON object with its name and arguments inside "
-    "<tool_call></tool_call> tags:\n"
+    "</tools>\n"
+    "Call tools with one block per call:\n"
     "<tool_call>\n"
-    '{"name": <function-name>, "arguments": <args-json-object>}\n'
-    "</tool_call>\n"
-    "You may call several functions in one reply, one block each."
+    '{"name": <tool>, "arguments": <JSON object>}\n'
+    "</tool_call>"
 )
+
+_SIGNATURES = (
+    "{%- macro tm_type(s) -%}"
+    "{%- if s is not mapping -%}any"
+    "{%- elif s.enum is defined -%}{{- s.enum | map('tojson') | join('|') -}}"
+    "{%- elif s.anyOf is defined or s.oneOf is defined -%}"
+    "{%- for o in (s.anyOf if s.anyOf is defined else s.oneOf) -%}"
+    "{%- if not loop.first -%}|{%- endif -%}{{- tm_type(o) -}}{%- endfor -%}"
+    "{%- elif s.type is defined and s.type is not string -%}{{- s.type | join('|') -}}"
+    "{%- elif s.type == 'array' -%}"
+    "array{%- if s['items'] is defined -%}[{{- tm_type(s['items']) -}}]{%- endif -%}"
+    "{%- elif s.properties is defined -%}{{- '{' -}}"
+    "{%- for key, p in s.properties.items() -%}"
+    "{%- if not loop.first -%}{{- ', ' -}}{%- endif -%}{{- key + ': ' + tm_type(p) -}}"
+    "{%- endfor -%}{{- '}' -}}"
+    "{%- elif s.type is defined -%}{{- s.type -}}"
+    "{%- else -%}any{%- endif -%}"
+    "{%- endmacro -%}"
+    "{%- macro tm_tool(tool) -%}"
+    "{%- set f = tool.function if tool.function is defined else tool -%}"
+    "{%- set p = f.parameters if f.parameters is defined and f.parameters is mapping else {} -%}"
+    "{%- set props = p.properties if p.properties is defined else {} -%}"
+    "{%- set required = p.required if p.required is defined else [] -%}"
+    "{{- f.name + '(' -}}"
+    "{%- for key, s in props.items() -%}"
+    "{%- if not loop.first -%}{{- ', ' -}}{%- endif -%}"
+    "{{- key + ('' if key in required else '?') + ': ' + tm_type(s) -}}"
+    "{%- if s is mapping and s.default is defined -%}"
+    "{{- ' = ' + s.default | tojson -}}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{{- ')' -}}"
+    "{%- if f.description -%}{{- ': ' + f.description -}}{%- endif -%}"
+    "{%- set ns = namespace(first=true) -%}"
+    "{%- for key, s in props.items() -%}"
+    "{%- if s is mapping and s.description -%}"
+    "{{- (' Args: ' if ns.first else '; ') + key + ': ' + s.description -}}"
+    "{%- set ns.first = false -%}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- endmacro -%}"
+)
+"""Jinja macros that write a tool as one line: `name(arg: type, opt?: type = default):
+description Args: arg: what it is; ...` (the JSON schema's types, enums, defaults and
+descriptions, without its boilerplate keys)."""
 
 
 def _jinja_string(text: str) -> str:
     return json.dumps(text)
 
 
+_TOOLS_SECTION = (
+    "{{- " + _jinja_string(_TOOLS_HEAD) + " -}}"
+    "{%- for tool in tools -%}{{- tm_tool(tool) -}}{{- '\\n' -}}{%- endfor -%}"
+    "{{- " + _jinja_string(_TOOLS_TAIL) + " -}}"
+)
+
 CHATML_TOOLS_TEMPLATE = (
-    "{%- set system = messages[0].content "
+    _SIGNATURES + "{%- set system = messages[0].content "
     "if messages and messages[0].role == 'system' else none -%}"
     "{%- if tools -%}"
     "{{- '<|im_start|>system\\n' -}}"
     "{%- if system -%}{{- system + '\\n\\n' -}}{%- endif -%}"
-    "{{- " + _jinja_string(_TOOLS_HEAD) + " -}}"
-    "{%- for tool in tools -%}{{- tool | tojson -}}{{- '\\n' -}}{%- endfor -%}"
-    "{{- " + _jinja_string(_TOOLS_TAIL) + " -}}"
-    "{{- '<|im_end|>\\n' -}}"
+    + _TOOLS_SECTION
+    + "{{- '<|im_end|>\\n' -}}"
     "{%- elif system is not none -%}"
     "{{- '<|im_start|>system\\n' + system + '<|im_end|>\\n' -}}"
     "{%- endif -%}"
@@ -130,9 +176,31 @@ def chat_input(
 
 
 def render_tools_prompt(tools: Sequence[ToolSpec]) -> str:
-    """The system-prompt section that lists the tools and says how to call them (text mode)."""
-    lines = "".join(json.dumps(tool_schema(tool), ensure_ascii=False) + "\n" for tool in tools)
-    return _TOOLS_HEAD + lines + _TOOLS_TAIL
+    """The system-prompt section that lists the tools and says how to call them (text mode):
+    the same Jinja as `CHATML_TOOLS_TEMPLATE`'s tools section, so the two cannot drift."""
+    return _tools_section().render(tools=[tool_schema(tool) for tool in tools])
+
+
+@functools.cache
+def _tools_section() -> jinja2.Template:
+    """The tools section, compiled as transformers compiles chat templates (a sandbox with
+    `trim_blocks`, `lstrip_blocks` and its `tojson`)."""
+    environment = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    environment.filters["tojson"] = _tojson
+    return environment.from_string(_SIGNATURES + _TOOLS_SECTION)
+
+
+def _tojson(
+    value: object,
+    ensure_ascii: bool = False,
+    indent: int | None = None,
+    separators: tuple[str, str] | None = None,
+    sort_keys: bool = False,
+) -> str:
+    """transformers' `tojson` filter for chat templates (Jinja's own escapes HTML)."""
+    return json.dumps(
+        value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys
+    )
 
 
 def text_mode_messages(
