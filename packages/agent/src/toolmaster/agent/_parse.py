@@ -106,19 +106,12 @@ def _split_tagged(text: str) -> tuple[str, list[str]]:
     outside: list[str] = []
     bodies: list[str] = []
     rest = text
-    while True:
-        start = rest.find(OPEN_TAG)
-        if start < 0:
-            outside.append(rest)
-            break
-        outside.append(rest[:start])
-        rest = rest[start + len(OPEN_TAG) :]
-        end = rest.find(CLOSE_TAG)
-        if end < 0:
-            bodies.append(rest)
-            break
-        bodies.append(rest[:end])
-        rest = rest[end + len(CLOSE_TAG) :]
+    while OPEN_TAG in rest:
+        before, _, rest = rest.partition(OPEN_TAG)
+        outside.append(before)
+        body, _, rest = rest.partition(CLOSE_TAG)  # unclosed: the body is all the rest
+        bodies.append(body)
+    outside.append(rest)
     # A stray closing tag outside any block is markup, not content.
     pieces = (piece.replace(CLOSE_TAG, "").strip() for piece in outside)
     return "\n".join(piece for piece in pieces if piece), bodies
