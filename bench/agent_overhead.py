@@ -105,6 +105,9 @@ class FreeHost:
         self.servers: list[ServerIdentity] = []
         self._results: dict[str, ToolResult] = {}
 
+    def tool(self, name: str) -> ToolSpec | None:
+        return next((t for t in self.tools if t.name == name), None)
+
     async def call(self, call: ToolCall, *, timeout: float | None = None) -> ToolResult:
         result = self._results.get(call.id)
         if result is None:
@@ -127,6 +130,9 @@ class Timed:
     @property
     def servers(self) -> Sequence[ServerIdentity]:
         return self.host.servers
+
+    def tool(self, name: str) -> ToolSpec | None:
+        return self.host.tool(name)
 
     async def call(self, call: ToolCall, *, timeout: float | None = None) -> ToolResult:
         started = time.thread_time()

@@ -89,7 +89,7 @@ async def test_trial_then_execute_records_phases_notes_and_events() -> None:
     assert events.kinds()[0] == "episode_started" and events.kinds()[-1] == "episode_finished"
     assert "phase" in events.kinds() and events.kinds().count("tool_result") == 3
     assert [e.seq for e in events.seen] == list(range(len(events.seen)))
-    # the model was offered finish_trial during the trial phase only
+    # the model was offered finish_trial (on every turn: a call of it after the trial is refused)
     assert any(m.role == "system" and "finish_trial" in (m.content or "") for m in policy.seen[0])
 
 
@@ -143,6 +143,9 @@ class Growing:
     def servers(self) -> Sequence[ServerIdentity]:
         return self.toolbox.servers
 
+    def tool(self, name: str) -> ToolSpec | None:
+        return self.toolbox.tool(name)
+
     async def call(self, call: ToolCall, *, timeout: float | None = None) -> ToolResult:
         self.called = True
         return await self.toolbox.call(call, timeout=timeout)
@@ -162,6 +165,34 @@ async def test_a_tool_gained_mid_trial_is_refused_unless_read_only() -> None:
     assert tool_messages[0] == "2"
     assert "not marked read-only" in tool_messages[1]
     assert episode.metadata["refused"] == 1
+
+
+@pytest.mark.parametrize("name", ["echo", "calc__echo"])
+async def test_trial_safety_is_decided_on_the_tool_whatever_its_name(name: str) -> None:
+    turns = [Turn(tool_calls=[call(name, text="hi")]), Turn(content="ok")]
+    episode, _, _ = await run(turns, AgentConfig(mode="trial"))
+    [result] = [m.content or "" for m in episode.messages if m.role == "tool"]
+    assert result.startswith(f"Error: Refused: `{name}` is not marked read-only")
+    assert episode.metadata["refused"] == 1 and episode.metadata["trial_calls"] == 0
+
+
+async def test_calls_after_finish_trial_in_the_same_turn_are_execution_calls() -> None:
+    turns = [
+        Turn(tool_calls=[call("add", a=1, b=1)]),
+        Turn(tool_calls=[finish(), call("echo", text="hi"), call("add", a=2, b=3)]),
+        Turn(content="5"),
+    ]
+    episode, events, _ = await run(turns, AgentConfig(mode="trial"))
+    calls = [c for m in episode.messages for c in m.tool_calls]
+    assert [c.phase for c in calls] == ["trial", "trial", "execute", "execute"]
+    assert (episode.metadata["trial_calls"], episode.metadata["execute_calls"]) == (1, 2)
+    assert episode.metadata["refused"] == 0  # echo ran: it is an execution call
+    results = [e for e in events.seen if e.kind == "tool_result"]
+    assert [e.data["phase"] for e in results] == ["trial", "trial", "execute", "execute"]
+    trial, execute = episode.phases
+    tool_ids = [m.tool_call_id for m in episode.messages[execute.start : execute.end]]
+    assert calls[2].id in tool_ids and calls[1].id not in tool_ids
+    assert trial.end == execute.start
 
 
 async def test_unsafe_trials_allowed_when_the_user_says_so() -> None:

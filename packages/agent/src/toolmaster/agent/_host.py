@@ -31,6 +31,11 @@ class ToolHost(Protocol):
     @property
     def servers(self) -> Sequence[ServerIdentity]: ...
 
+    def tool(self, name: str) -> ToolSpec | None:
+        """The tool a call of `name` reaches, by any name the host accepts for it (the Toolbox
+        also accepts `server__tool`), or None: trial safety is decided on this tool."""
+        ...
+
     async def call(self, call: ToolCall, *, timeout: float | None = None) -> ToolResult: ...
 
 

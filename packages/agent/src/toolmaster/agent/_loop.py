@@ -232,9 +232,8 @@ class Agent:
         )
 
         def lookup(name: str) -> ToolSpec | None:
-            return tools.get(name) or next(  # or a tool the host gained mid-episode
-                (t for t in self.host.tools if t.name == name), None
-            )
+            # another name form of a tool, or one the host gained mid-episode: the host says
+            return tools.get(name) or self.host.tool(name)
 
         return TrialProtocol(rules, lookup, trial=trial, sandbox=self.sandbox)
 

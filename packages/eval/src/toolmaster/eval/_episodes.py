@@ -152,6 +152,9 @@ class RecordingHost:
     def servers(self) -> Sequence[ServerIdentity]:
         return self._servers if self._servers is not None else self.toolbox.servers
 
+    def tool(self, name: str) -> ToolSpec | None:
+        return self.toolbox.tool(name)
+
     async def call(self, call: ToolCall, *, timeout: float | None = None) -> ToolResult:
         result = await self.toolbox.call(call, timeout=timeout)
         self.made.append(self._upstream(call, result))
