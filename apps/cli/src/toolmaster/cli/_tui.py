@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
+from toolmaster.cli._common import StoreOption
 from toolmaster.cli._settings import settings_of
 from toolmaster.tui import TuiConfig, run_tui
 
@@ -15,10 +15,7 @@ tui_app = typer.Typer()
 @tui_app.command("tui")
 def tui_command(
     ctx: typer.Context,
-    store: Annotated[
-        Path | None,
-        typer.Option("--store", help="Session store file (default: from the settings)."),
-    ] = None,
+    store: StoreOption = None,
     poll: Annotated[
         float, typer.Option(help="Seconds between polls of the followed episode's events.")
     ] = 0.1,
