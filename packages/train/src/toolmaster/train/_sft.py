@@ -9,10 +9,11 @@ latest one.
 
 `[sft.trl]` passes through to `trl.SFTConfig` unchanged. ToolMaster sets defaults where trl's do
 not fit: `assistant_only_loss = true`, `report_to = "none"`, the config's `seed`, and counting
-non-padding tokens (for tokens/s); on a machine without CUDA `use_cpu` is set and `bf16` defaults
-to false (trl's default, bf16 autocast, makes CPU training several times slower where the CPU has
-no bf16 units). Evaluation on the
-held-out split runs at the end (and during training if `eval_strategy` asks).
+non-padding tokens (for tokens/s); on a machine without CUDA `use_cpu` is set. `bf16 = "auto"`
+(the default) trains with bf16 autocast where the GPU or CPU has bf16 units and in fp32 elsewhere
+(trl's default, bf16 always, makes training several times slower on CPUs without them); on the
+CPU the LM head runs on the loss positions only (`toolmaster.train._sft_speed`). Evaluation on
+the held-out split runs at the end (and during training if `eval_strategy` asks).
 
 Packing is refused unless it is valid: packed episodes share one row, so attention must not cross
 from one episode into the next (flash-attention's varlen kernels, `attn_implementation =
@@ -40,6 +41,7 @@ from toolmaster.train._data import (
 )
 from toolmaster.train._models import LoadedModel, load_model
 from toolmaster.train._provenance import write_provenance
+from toolmaster.train._sft_speed import bf16_supported, restrict_lm_head
 
 if TYPE_CHECKING:
     from datasets import DatasetDict
@@ -72,6 +74,8 @@ class SFTResult:
     tokens: int
     """Non-padding tokens trained on."""
     train_seconds: float
+    precision: str = "fp32"
+    """`bf16` or `fp16` (autocast over fp32 weights, or half-precision weights) or `fp32`."""
 
     @property
     def tokens_per_s(self) -> float:
@@ -105,7 +109,9 @@ def sft_config(config: TrainConfig, output_dir: Path, *, has_eval: bool) -> Any:
     options.setdefault("include_num_input_tokens_seen", "non_padding")
     if not torch.cuda.is_available():
         options["use_cpu"] = True
-        options.setdefault("bf16", False)  # trl's default autocasts to bf16: slow on most CPUs
+    if options.get("bf16", "auto") == "auto":
+        device = "cpu" if options.get("use_cpu") else "cuda"
+        options["bf16"] = not options.get("fp16") and bf16_supported(device)
     if not has_eval:
         options["eval_strategy"] = "no"
     _check_packing(config, options)
@@ -172,6 +178,8 @@ def run_sft(
         processing_class=loaded.tokenizer,
         peft_config=_peft_config(config),
     )
+    if args.device.type == "cpu":  # trl projects every position there (_sft_speed)
+        restrict_lm_head(trainer.model.get_base_model() if config.lora else trainer.model)
     _warn_truncated(trainer, args)
     before = _eval_loss(trainer) if evaluate_before and has_eval else None
     try:
@@ -191,9 +199,18 @@ def run_sft(
         eval_loss_before=before,
         tokens=int(trainer.state.num_input_tokens_seen),
         train_seconds=float(output.metrics.get("train_runtime", 0.0)),
+        precision=_precision(args, loaded.model),
     )
     _save(trainer, loaded, config, result, stats)
     return result
+
+
+def _precision(args: Any, model: Any) -> str:
+    """The precision the matmuls ran in: autocast's, else the weights'."""
+    weights = str(model.dtype).removeprefix("torch.")
+    if args.bf16 or weights == "bfloat16":
+        return "bf16"
+    return "fp16" if args.fp16 or weights == "float16" else "fp32"
 
 
 def _eval_loss(trainer: Any) -> float | None:
@@ -250,6 +267,7 @@ def _save(
                 "tokens": result.tokens,
                 "train_seconds": result.train_seconds,
                 "tokens_per_s": result.tokens_per_s,
+                "precision": result.precision,
             },
         },
     )
