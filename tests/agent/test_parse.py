@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import JsonValue
-from toolmaster.agent import CallStyle, parse_tool_calls, render_tool_calls
+from toolmaster.agent import CallStyle, ParsedReply, parse_tool_calls, render_tool_calls
 from toolmaster.core import ToolCall, ToolSpec
 
 TOOLS = [
@@ -297,3 +298,37 @@ def test_fuzz_round_trip_arguments_as_strings(calls: list[ToolCall]) -> None:
     ]
     parsed = parse_tool_calls("\n".join(blocks), None)
     assert [(c.tool, c.arguments) for c in parsed.calls] == [(c.tool, c.arguments) for c in calls]
+
+
+PIECES = ["```", "``", " ", "\t", "\n", "json", "<tool_call>", "</tool_call>", "{", "}", "[", "]"]
+PIECES += ['"', ":", ",", "\\", '"name"', '"arguments"', '"f"', "1", "null", "NaN", "1e999", "é"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PIECES), max_size=80).map("".join) | st.text(max_size=200))
+def test_the_parser_never_raises(text: str) -> None:
+    reply = parse_tool_calls(text, TOOLS)
+    assert isinstance(reply, ParsedReply)
+    assert {call.tool for call in reply.calls} <= {tool.name for tool in TOOLS}
+    assert all(error.startswith("call ") for error in reply.errors)
+
+
+ADVERSARIAL = {  # each took quadratic or worse time (or raised) in some parser before this one
+    "fence then spaces": lambda n: "```" + " " * n + "a```x",
+    "fenced call then spaces": lambda n: "<tool_call>```json" + " \t" * n + "```x</tool_call>",
+    "open tags": lambda n: "<tool_call>" * n,
+    "close tags": lambda n: "</tool_call>" * n,
+    "fences": lambda n: "```" * n,
+    "nested arrays": lambda n: "<tool_call>" + "[" * n,
+    "nested objects": lambda n: '{"name": "f", "arguments": ' + '{"a": ' * n + "1" + "}" * n + "}",
+}
+
+
+@pytest.mark.timeout(60)  # a guard, not a measurement: quadratic time here takes hours
+@pytest.mark.parametrize("build", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
+def test_the_parser_is_linear_on_adversarial_replies(build: Callable[[int], str]) -> None:
+    for n in (256, 1_000, 30_000):
+        text = build(n)
+        reply = parse_tool_calls(text, TOOLS)
+        assert isinstance(reply, ParsedReply)
+        assert not reply.calls or reply.errors == []

@@ -11,20 +11,23 @@ Tolerated: whitespace and newlines anywhere, Markdown code fences around the JSO
 given as a JSON string (the OpenAI wire form) or named `"parameters"`, a call object wrapped as
 `{"type": "function", "function": {...}}`, and a last `<tool_call>` without its closing tag (output
 cut at a stop string or at the token limit). Refused, each as one format error meant to be shown to
-the model, never as an exception: invalid JSON, a missing or empty name, arguments that are not an
-object, and (when the tool list is given) a name that is not a tool.
+the model, never as an exception: invalid JSON, JSON nested too deeply, a missing or empty name,
+arguments that are not an object, and (when the tool list is given) a name that is not a tool.
+
+Parsing never raises and takes time linear in the reply's length (no backtracking regular
+expression: whatever a model writes cannot stall the event loop that every episode shares).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
-from pydantic import JsonValue
+from pydantic import JsonValue, ValidationError
 from toolmaster.core import ToolCall, ToolSpec
 
 __all__ = ["CallStyle", "ParsedReply", "parse_tool_calls", "render_tool_calls"]
@@ -38,7 +41,8 @@ CLOSE_TAG = "</tool_call>"
 CALL_EXAMPLE = '<tool_call>{"name": "tool_name", "arguments": {"arg": "value"}}</tool_call>'
 
 _CALL_KEYS = frozenset({"name", "arguments", "parameters", "id", "type", "function"})
-_FENCE = re.compile(r"\A```[A-Za-z0-9_-]*[ \t]*\n?(?P<body>.*?)\n?[ \t]*```\Z", re.DOTALL)
+_FENCE = "```"
+_LANGUAGE = frozenset(string.ascii_letters + string.digits + "_-")
 _SNIPPET = 160
 
 
@@ -118,9 +122,22 @@ def _split_tagged(text: str) -> tuple[str, list[str]]:
 
 
 def _unfence(text: str) -> str:
+    """The body of a Markdown code fence around the whole text (without its language tag), or
+    the text itself; stripped. One pass over the text."""
     stripped = text.strip()
-    match = _FENCE.match(stripped)
-    return match.group("body").strip() if match else stripped
+    if len(stripped) < 2 * len(_FENCE) or not (
+        stripped.startswith(_FENCE) and stripped.endswith(_FENCE)
+    ):
+        return stripped
+    inner = stripped[len(_FENCE) : -len(_FENCE)]
+    start = 0
+    while start < len(inner) and inner[start] in _LANGUAGE:
+        start += 1
+    while start < len(inner) and inner[start] in " \t":
+        start += 1
+    if start < len(inner) and inner[start] == "\n":
+        start += 1
+    return inner[start:].strip()
 
 
 def _reject_constant(name: str) -> object:
@@ -203,9 +220,12 @@ def call_from_object(
         if isinstance(candidate, _BadCallError):
             raise candidate
         name, arguments = _validate(candidate, known)
+        return ToolCall(id=call_id, tool=name, arguments=arguments)
     except _BadCallError as exc:
         return _error_message(number, source, str(exc))
-    return ToolCall(id=call_id, tool=name, arguments=arguments)
+    except ValidationError as exc:  # arguments JSON cannot hold, e.g. nested past its limit
+        reason = exc.errors()[0]["msg"] if exc.errors() else str(exc)
+        return _error_message(number, source, f"the arguments are not valid ({reason})")
 
 
 def _validate(candidate: object, known: set[str] | None) -> tuple[str, dict[str, JsonValue]]:
