@@ -21,6 +21,8 @@ from pydantic import JsonValue
 from toolmaster.agent import AssistantTurn, PolicyFactory, reference_policy
 from toolmaster.core import (
     FINISH_TRIAL,
+    Boundary,
+    Episode,
     Message,
     Mode,
     PolicyInfo,
@@ -173,3 +175,28 @@ def faulty_policies(env: LookupEnv, mode: Mode, *, seed: int = 0) -> PolicyFacto
         return reference(task)
 
     return make
+
+
+BAD = "lookup-5"
+"""The task that breaks in the batch tests."""
+
+BREAKS: dict[str, tuple[Faults, Boundary, str]] = {
+    "policy-build": (Faults(build=frozenset({BAD})), "policy", "KeyError"),
+    "policy-complete": (Faults(complete=frozenset({BAD})), "policy", "TypeError"),
+    "env-open": (Faults(open=frozenset({BAD})), "server", "KeyError"),
+    # the SDK answers a handler's exception with a JSON-RPC internal error
+    "server-listing": (Faults(listing=frozenset({BAD})), "server", "Internal server error"),
+    "verifier": (Faults(verify=frozenset({BAD})), "verifier", "TypeError"),
+}
+"""Each way one task of the batch breaks: its faults, the boundary the failure belongs to and
+what its message names."""
+
+
+def broken_among_passed(episodes: Sequence[Episode], bad: str) -> Episode:
+    """The episode of task `bad`, once every other episode of the batch is checked passed."""
+    others = [e for e in episodes if e.task.id != bad]
+    assert len(others) == len(episodes) - 1 == TASKS - 1
+    assert all(e.error is None for e in others), [e.error for e in others if e.error]
+    assert all(e.verdict is not None and e.verdict.passed for e in others)
+    (broken,) = [e for e in episodes if e.task.id == bad]
+    return broken

@@ -11,20 +11,17 @@ import pytest
 from toolmaster.agent import AgentConfig, Attempt, Recorder, failed_episode, run_env_tasks
 from toolmaster.core import AsyncStore, Episode, Store, Task
 
-from tests.agent.faulty import TASKS, Faults, LookupEnv, faulty_policies
+from tests.agent.faulty import (
+    BAD,
+    BREAKS,
+    TASKS,
+    Faults,
+    LookupEnv,
+    broken_among_passed,
+    faulty_policies,
+)
 
 pytestmark = pytest.mark.anyio
-
-BAD = "lookup-5"
-BROKEN = frozenset({BAD})
-
-CASES = {
-    "policy-build": (Faults(build=BROKEN), "policy", "KeyError"),
-    "policy-complete": (Faults(complete=BROKEN), "policy", "TypeError"),
-    "env-open": (Faults(open=BROKEN), "server", "KeyError"),
-    "server-listing": (Faults(listing=BROKEN), "server", "Internal server error"),
-    "verifier": (Faults(verify=BROKEN), "verifier", "TypeError"),
-}
 
 
 async def run_batch(faults: Faults, store: Store) -> list[Episode]:
@@ -41,23 +38,15 @@ async def run_batch(faults: Faults, store: Store) -> list[Episode]:
         )
 
 
-def others_passed(episodes: list[Episode]) -> None:
-    others = [e for e in episodes if e.task.id != BAD]
-    assert len(others) == TASKS - 1
-    assert all(e.error is None for e in others), [e.error for e in others if e.error]
-    assert all(e.verdict is not None and e.verdict.passed for e in others)
-
-
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", list(BREAKS))
 async def test_one_broken_episode_is_recorded_and_the_other_15_pass(
     case: str, tmp_path: Path
 ) -> None:
-    faults, boundary, error = CASES[case]
+    faults, boundary, error = BREAKS[case]
     with Store(tmp_path / "s.db") as store:
         episodes = await run_batch(faults, store)
         assert [e.task.id for e in episodes] == [f"lookup-{i}" for i in range(TASKS)]
-        others_passed(episodes)
-        (bad,) = [e for e in episodes if e.task.id == BAD]
+        bad = broken_among_passed(episodes, BAD)
         assert bad.error is not None, bad
         assert bad.error.boundary == boundary
         assert error in bad.error.message
@@ -69,9 +58,8 @@ async def test_a_tool_that_raises_is_a_tool_error_the_model_sees(tmp_path: Path)
     """A tool's own exception is its answer (MCP's `isError`), not the end of the episode:
     the model sees it and may correct course; it is counted as a tool error."""
     with Store(tmp_path / "s.db") as store:
-        episodes = await run_batch(Faults(tool=BROKEN), store)
-        others_passed(episodes)
-        (bad,) = [e for e in episodes if e.task.id == BAD]
+        episodes = await run_batch(Faults(tool=frozenset({BAD})), store)
+        bad = broken_among_passed(episodes, BAD)
     assert bad.error is None
     assert bad.verdict is not None and not bad.verdict.passed
     tool_texts = [m.content or "" for m in bad.messages if m.role == "tool" and m.name == "lookup"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 from toolmaster.agent import Policy
-from toolmaster.core import Environment, Episode, Mode, Store
+from toolmaster.core import Environment, Mode, Store
 from toolmaster.eval import _suites
 from toolmaster.eval._runner import EvalConfig, EvalPolicy
 from toolmaster.eval._suites import BundledSuite, Selection
@@ -23,35 +23,23 @@ from toolmaster.eval.bfcl import (
     run_entries,
 )
 
-from tests.agent.faulty import TASKS, BrokenPolicy, Faults, LookupEnv, faulty_policies
+from tests.agent.faulty import (
+    BAD,
+    BREAKS,
+    TASKS,
+    BrokenPolicy,
+    LookupEnv,
+    broken_among_passed,
+    faulty_policies,
+)
 from tests.eval.common import run
 
-BAD = "lookup-5"
-BROKEN = frozenset({BAD})
 
-CASES = {
-    "policy-build": (Faults(build=BROKEN), "policy", "KeyError"),
-    "policy-complete": (Faults(complete=BROKEN), "policy", "TypeError"),
-    "env-open": (Faults(open=BROKEN), "server", "KeyError"),
-    "server-listing": (Faults(listing=BROKEN), "server", "Internal server error"),
-    "verifier": (Faults(verify=BROKEN), "verifier", "TypeError"),
-}
-
-
-def others_passed(episodes: list[Episode], bad: str) -> Episode:
-    others = [e for e in episodes if e.task.id != bad]
-    assert len(others) == TASKS - 1
-    assert all(e.error is None for e in others), [e.error for e in others if e.error]
-    assert all(e.verdict is not None and e.verdict.passed for e in others)
-    (broken,) = [e for e in episodes if e.task.id == bad]
-    return broken
-
-
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", list(BREAKS))
 def test_eval_records_one_broken_episode_and_the_other_15_pass(
     case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    faults, boundary, error = CASES[case]
+    faults, boundary, error = BREAKS[case]
     env = LookupEnv(faults)
 
     def get_environment(name: str) -> Environment:  # the registry, with the lookup env in it
@@ -77,7 +65,7 @@ def test_eval_records_one_broken_episode_and_the_other_15_pass(
         assert result.planned == TASKS and len(result.episodes) == TASKS
         recorded = [episode for _, episode in run_episodes(store, ["r"])]
     assert len(recorded) == TASKS
-    broken = others_passed(recorded, BAD)
+    broken = broken_among_passed(recorded, BAD)
     assert broken.error is not None
     assert broken.error.boundary == boundary
     assert error in broken.error.message
@@ -127,7 +115,7 @@ async def test_bfcl_records_one_broken_entry_and_the_other_15_pass(case: str) ->
     with anyio.fail_after(120):
         episodes = await run_entries(entries, policy_for, config)
     assert [e.task.id for e in episodes] == [e.id for e in entries]
-    broken = others_passed(episodes, BFCL_BAD)
+    broken = broken_among_passed(episodes, BFCL_BAD)
     assert broken.error is not None
     assert broken.error.boundary == boundary
     assert error in broken.error.message
