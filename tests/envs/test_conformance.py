@@ -52,7 +52,7 @@ MIN_ERRORS: dict[str, dict[Mode, int]] = {
     "shop": {"trial": 10, "direct": 3},
     "weather": {"trial": 10, "direct": 3},
 }
-"""Tool errors the teacher meets (and recovers from) on the 40-task sample, where an environment
+"""Tool errors the teacher meets (and recovers from) on the 30-task sample, where an environment
 promises more than one: realistic slips."""
 
 MIN_TEST_TASKS = {"shop": 50, "weather": 50}
@@ -70,7 +70,7 @@ def _every(env: Environment) -> list[Task]:
     return [*env.tasks("train"), *env.tasks("test")]
 
 
-def _sample(env: Environment, k: int = 40) -> list[Task]:
+def _sample(env: Environment, k: int = 30) -> list[Task]:
     return random.Random(7).sample(_every(env), k)
 
 
@@ -200,7 +200,7 @@ async def test_serves_the_task_state_over_stdio(env: Environment) -> None:
 
 
 def test_verify_rejects_no_answer_and_a_wrong_one(env: Environment) -> None:
-    for task in random.Random(5).sample(_every(env), 20):
+    for task in random.Random(5).sample(_every(env), 10):
         state = env.open(task).state()
         for answer in (None, "", "zzz: 123456789 of nothing at all"):
             verdict = env.verify(task, answer, state)
@@ -277,5 +277,5 @@ async def test_teacher_is_deterministic_given_its_rng(env: Environment) -> None:
     again = await run_solver(env, task, mode="trial", seed=3)
     assert first.turns == again.turns
     assert first.answer == again.answer
-    others = [await run_solver(env, task, mode="trial", seed=s) for s in range(4, 10)]
+    others = [await run_solver(env, task, mode="trial", seed=s) for s in (4, 5)]
     assert any(run.turns != first.turns for run in others)
