@@ -320,7 +320,9 @@ ADVERSARIAL = {  # each took quadratic or worse time (or raised) in some parser 
     "close tags": lambda n: "</tool_call>" * n,
     "fences": lambda n: "```" * n,
     "nested arrays": lambda n: "<tool_call>" + "[" * n,
-    "nested objects": lambda n: '{"name": "f", "arguments": ' + '{"a": ' * n + "1" + "}" * n + "}",
+    "nested objects": lambda n: (
+        '{"name": "list_files", "arguments": ' + '{"a": ' * n + "1" + "}" * n + "}"
+    ),
 }
 
 
