@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import httpx2
@@ -69,36 +70,20 @@ def make_target(
     if isinstance(spec, HttpServerSpec):
         headers = {k: v.get_secret_value() for k, v in spec.headers.items()}
         return Target(_http(spec.url, headers))
+    stdio = partial(_stdio, tail=tail, limit=max_message_bytes, on_exit=on_exit)
     if isinstance(spec, StdioServerSpec):
         env = {k: v.get_secret_value() for k, v in spec.env.items()}
-        return Target(
-            _stdio(
-                spec.command,
-                spec.args,
-                env,
-                cwd=spec.cwd,
-                tail=tail,
-                limit=max_message_bytes,
-                on_exit=on_exit,
-            )
+        params = StdioServerParameters(
+            command=spec.command, args=list(spec.args), env=env, cwd=spec.cwd
         )
+        return Target(stdio(params))
     if spec.transport == "stdio":
         args = ["-m", f"toolmaster.envs.{spec.environment}", "--seed", str(spec.seed)]
         if spec.version is not None:
             args += ["--version", spec.version]
         if spec.task is not None:
             args += ["--task", spec.task]
-        return Target(
-            _stdio(
-                sys.executable,
-                args,
-                {},
-                cwd=None,
-                tail=tail,
-                limit=max_message_bytes,
-                on_exit=on_exit,
-            )
-        )
+        return Target(stdio(StdioServerParameters(command=sys.executable, args=args, env={})))
     session = env_session or _open_bundled(spec)
     return Target(session.server, session)
 
@@ -120,24 +105,15 @@ def _open_bundled(spec: BundledServerSpec) -> EnvSession:
 
 
 def _stdio(
-    command: str,
-    args: Sequence[str],
-    env: dict[str, str],
-    *,
-    cwd: str | None,
-    tail: StderrTail,
-    limit: int,
-    on_exit: Callable[[], None],
+    params: StdioServerParameters, *, tail: StderrTail, limit: int, on_exit: Callable[[], None]
 ) -> AbstractAsyncContextManager[Any]:
     if sys.platform == "win32":  # pragma: no cover (the SDK's transport handles Windows jobs)
-        return stdio_client(
-            StdioServerParameters(command=command, args=list(args), env=env, cwd=cwd)
-        )
+        return stdio_client(params)
     return stdio_transport(
-        command,
-        list(args),
-        env=env,
-        cwd=cwd,
+        params.command,
+        params.args,
+        env=params.env or {},
+        cwd=None if params.cwd is None else str(params.cwd),
         tail=tail,
         max_message_bytes=limit,
         on_exit=on_exit,
