@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import anyio
 import pytest
-from toolmaster.agent import Agent, AgentConfig, AssistantTurn, ScriptedPolicy
+from toolmaster.agent import (
+    Agent,
+    AgentConfig,
+    AssistantTurn,
+    OpenAIConfig,
+    OpenAIPolicy,
+    ScriptedPolicy,
+)
 from toolmaster.agent._runner import Recorder, reference_policy, run_env_task, run_env_tasks
 from toolmaster.core import (
     FINISH_TRIAL,
@@ -193,6 +201,24 @@ async def test_calls_after_finish_trial_in_the_same_turn_are_execution_calls() -
     tool_ids = [m.tool_call_id for m in episode.messages[execute.start : execute.end]]
     assert calls[2].id in tool_ids and calls[1].id not in tool_ids
     assert trial.end == execute.start
+
+
+async def test_feedback_on_invalid_calls_follows_the_results_of_the_valid_ones() -> None:
+    turns = [
+        AssistantTurn(
+            tool_calls=[call("add", "c1", a=1, b=2)], format_errors=["call 2 was not run: bad"]
+        ),
+        Turn(content="3"),
+    ]
+    episode, _, _ = await run(turns, AgentConfig(mode="direct"))
+    roles = [m.role for m in episode.messages]
+    assert roles == ["system", "user", "assistant", "tool", "user", "assistant"]
+    assert episode.messages[4].content == "Invalid tool call: call 2 was not run: bad"
+    async with OpenAIPolicy(OpenAIConfig(base_url="http://127.0.0.1:9/v1", model="m")) as policy:
+        body = policy.request_body(episode.messages, [], Sampling())
+    wire = cast(list[dict[str, object]], body["messages"])
+    assert [m["role"] for m in wire[2:4]] == ["assistant", "tool"]  # what strict servers demand
+    assert episode.metadata["format_errors"] == 1
 
 
 async def test_unsafe_trials_allowed_when_the_user_says_so() -> None:

@@ -82,6 +82,7 @@ async def test_malformed_native_arguments_are_format_errors() -> None:
     assert turn.tool_calls == []
     (error,) = turn.format_errors
     assert '"arguments" is a string that is not valid JSON' in error
+    assert "<tool_call>" not in error  # native calling: no text-mode markup to imitate
 
 
 class _FailingFirst(httpx.AsyncBaseTransport):

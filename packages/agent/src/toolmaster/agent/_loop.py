@@ -303,6 +303,7 @@ class Agent:
             calls, calls_data = await self._record_turn(run, turn)
             if not calls:
                 if turn.format_errors:
+                    await self._feedback(run, turn.format_errors)
                     continue
                 run.answer = turn.content
                 if next_user is None or not await self._follow_up(run, next_user):
@@ -320,6 +321,8 @@ class Agent:
                     result = await self.host.call(call, timeout=config.call_timeout_s)
                     run.tools_s += time.perf_counter() - started
                 await self._record_result(run, move, result)
+            if turn.format_errors:  # after the results: tool messages follow their calls
+                await self._feedback(run, turn.format_errors)
             spent = run.prompt_tokens + run.completion_tokens
             if config.max_tokens is not None and spent >= config.max_tokens:
                 run.fail(
@@ -335,8 +338,8 @@ class Agent:
     async def _record_turn(
         self, run: _Run, turn: AssistantTurn
     ) -> tuple[list[ToolCall], list[JsonValue]]:
-        """Append the assistant message (and feedback on invalid calls). Its stamped calls, and
-        their JSON as the event of the message has it (none without events)."""
+        """Append the assistant message. Its stamped calls, and their JSON as the event of the
+        message has it (none without events)."""
         phase = run.protocol.phase
         calls = self._stamp_calls(run, turn)
         message = Message.trusted(  # made of the validated parts of the turn
@@ -353,14 +356,14 @@ class Agent:
             data = message.json_data()
             calls_data = cast("list[JsonValue]", data["tool_calls"])
             await run.emit("assistant", {"message": data, "phase": phase})
-        if turn.format_errors:
-            run.format_errors += len(turn.format_errors)
-            run.messages.append(_text("user", format_feedback(turn.format_errors)))
-            await run.emit(
-                "error",
-                {"boundary": "policy", "kind": "format", "errors": list(turn.format_errors)},
-            )
         return calls, calls_data
+
+    @staticmethod
+    async def _feedback(run: _Run, errors: Sequence[str]) -> None:
+        """Tell the model which of its calls were invalid (after the valid calls' results)."""
+        run.format_errors += len(errors)
+        run.messages.append(_text("user", format_feedback(errors)))
+        await run.emit("error", {"boundary": "policy", "kind": "format", "errors": list(errors)})
 
     async def _follow_up(self, run: _Run, next_user: NextUser) -> bool:
         """Append the next user message if `next_user` gives one (a trial still running ends

@@ -14,7 +14,7 @@ import anyio
 import httpx
 from pydantic import JsonValue
 from toolmaster.agent._chat import chat_input, text_mode_messages
-from toolmaster.agent._parse import call_from_object, parse_tool_calls
+from toolmaster.agent._parse import NATIVE_CALL_EXAMPLE, call_from_object, parse_tool_calls
 from toolmaster.agent._policy import AssistantTurn, FinishReason, PolicyError
 from toolmaster.core import Message, PolicyInfo, Sampling, ToolCall, ToolSpec, Usage
 
@@ -228,4 +228,5 @@ def _native_call(number: int, item: dict[str, JsonValue], known: set[str]) -> To
         call_id=call_id if isinstance(call_id, str) and call_id else f"call_{number - 1}",
         known=known,
         source=json.dumps(candidate, ensure_ascii=False),
+        example=NATIVE_CALL_EXAMPLE,
     )

@@ -38,7 +38,11 @@ CallStyle = Literal["hermes", "json", "fenced_json"]
 
 OPEN_TAG = "<tool_call>"
 CLOSE_TAG = "</tool_call>"
-CALL_EXAMPLE = '<tool_call>{"name": "tool_name", "arguments": {"arg": "value"}}</tool_call>'
+CALL_EXAMPLE = (
+    'Write each call as <tool_call>{"name": "tool_name", "arguments": {"arg": "value"}}</tool_call>'
+)
+NATIVE_CALL_EXAMPLE = "Call a tool by its name with its arguments as one JSON object."
+"""How to call a tool, for a model whose server parses its tool calls (native tool calling)."""
 
 _CALL_KEYS = frozenset({"name", "arguments", "parameters", "id", "type", "function"})
 _FENCE = "```"
@@ -210,11 +214,18 @@ def _collect(
 
 
 def call_from_object(
-    candidate: object, *, number: int, call_id: str, known: set[str] | None, source: str
+    candidate: object,
+    *,
+    number: int,
+    call_id: str,
+    known: set[str] | None,
+    source: str,
+    example: str = CALL_EXAMPLE,
 ) -> ToolCall | str:
     """A decoded call object as a `ToolCall`, or the format error to show the model.
 
-    `number` (from 1) and `source` (the text it came from) only serve the error message.
+    `number` (from 1), `source` (the text it came from) and `example` (how to write a call, in
+    the model's calling convention) only serve the error message.
     """
     try:
         if isinstance(candidate, _BadCallError):
@@ -222,10 +233,10 @@ def call_from_object(
         name, arguments = _validate(candidate, known)
         return ToolCall(id=call_id, tool=name, arguments=arguments)
     except _BadCallError as exc:
-        return _error_message(number, source, str(exc))
+        return _error_message(number, source, str(exc), example)
     except ValidationError as exc:  # arguments JSON cannot hold, e.g. nested past its limit
         reason = exc.errors()[0]["msg"] if exc.errors() else str(exc)
-        return _error_message(number, source, f"the arguments are not valid ({reason})")
+        return _error_message(number, source, f"the arguments are not valid ({reason})", example)
 
 
 def _validate(candidate: object, known: set[str] | None) -> tuple[str, dict[str, JsonValue]]:
@@ -268,8 +279,8 @@ def _json_type(value: object) -> str:
     return "an object"
 
 
-def _error_message(number: int, source: str, reason: str) -> str:
+def _error_message(number: int, source: str, reason: str, example: str) -> str:
     snippet = " ".join(source.split())
     if len(snippet) > _SNIPPET:
         snippet = snippet[: _SNIPPET - 3] + "..."
-    return f"call {number} ({snippet!r}) was not run: {reason}. Write each call as {CALL_EXAMPLE}"
+    return f"call {number} ({snippet!r}) was not run: {reason}. {example}"
