@@ -44,6 +44,7 @@ from toolmaster.core._migrations import SCHEMA_VERSION
 from toolmaster.core._query import EpisodeQuery, EpisodeSummary, VerdictFilter
 from toolmaster.core._sqlite import Synchronous
 from toolmaster.core._store import Store, TextSink, default_store_path
+from toolmaster.core._text import terminal_safe
 from toolmaster.core._tools import (
     ErrorKind,
     Phase,
@@ -105,5 +106,6 @@ __all__ = [
     "environments",
     "get_environment",
     "new_id",
+    "terminal_safe",
     "utcnow",
 ]
