@@ -82,10 +82,12 @@ async def test_a_taught_model_calls_the_tool(taught: TransformersPolicy) -> None
     assert turn.latency_s > 0
 
 
+@pytest.mark.parametrize("engine", [True, False])
 async def test_greedy_equals_a_bare_generate(
-    model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast
+    model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast, engine: bool
 ) -> None:
-    policy = TransformersPolicy(model, tokenizer)
+    policy = TransformersPolicy(model, tokenizer, compute_dtype=None, engine=engine)
+    assert (policy.engine is not None) == engine
     turn = await policy.complete(ASK, TOOLS, GREEDY)
     tokens = bare_generate(model, tokenizer, policy.prompt(ASK, TOOLS), GREEDY.max_tokens)
     assert turn.raw == tokenizer.decode(tokens, skip_special_tokens=True)
@@ -134,10 +136,10 @@ class _Recording(TransformersPolicy):
         return super().generate(prompts, sampling)
 
 
-async def test_concurrent_calls_are_batched(
+async def test_concurrent_calls_are_batched_by_generate(
     model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast
 ) -> None:
-    policy = _Recording(model, tokenizer, max_batch_size=8)
+    policy = _Recording(model, tokenizer, max_batch_size=8, engine=False)
     policy.batches = []
     single = await policy.complete(ASK, TOOLS, GREEDY)
     conversations = [ASK, [Message(role="user", content="Weather?")], ASK, ASK]
@@ -158,10 +160,33 @@ async def test_concurrent_calls_are_batched(
     assert turns[0].usage == single.usage
 
 
+async def test_concurrent_calls_join_the_engine_batch(
+    model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast
+) -> None:
+    policy = TransformersPolicy(model, tokenizer, max_batch_size=8, compute_dtype=None)
+    assert policy.engine is not None
+    single = await policy.complete(ASK, TOOLS, GREEDY)
+    conversations = [ASK, [Message(role="user", content="Weather?")], ASK, ASK]
+    turns: dict[int, AssistantTurn] = {}
+
+    async def one(index: int) -> None:
+        turns[index] = await policy.complete(conversations[index], TOOLS, GREEDY)
+
+    with anyio.fail_after(120):
+        async with anyio.create_task_group() as group:
+            for index in range(len(conversations)):
+                group.start_soon(one, index)
+    assert policy.engine.largest_batch > 1
+    prompt = policy.prompt(conversations[1], TOOLS)
+    assert turns[1].usage.prompt_tokens == len(tokenizer.encode(prompt, add_special_tokens=False))
+    assert turns[0].usage == single.usage
+    assert turns[0].raw == turns[2].raw == turns[3].raw
+
+
 async def test_a_lora_adapter_is_loaded(
     tmp_path: Path, model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast
 ) -> None:
-    from peft import LoraConfig, get_peft_model
+    from peft import LoraConfig, PeftModel, get_peft_model
 
     base = build_model(tokenizer)
     get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"])).save_pretrained(
@@ -169,9 +194,35 @@ async def test_a_lora_adapter_is_loaded(
     )
     policy = TransformersPolicy(build_model(tokenizer), tokenizer, adapter=tmp_path)
     assert policy.info.adapter == str(tmp_path)
+    assert policy.engine is not None  # merged into the weights
     turn = await policy.complete(ASK, TOOLS, GREEDY)
     plain = await TransformersPolicy(model, tokenizer).complete(ASK, TOOLS, GREEDY)
     assert turn.raw == plain.raw  # a fresh LoRA adapter starts as the identity
+    unmerged = TransformersPolicy(build_model(tokenizer), tokenizer, adapter=tmp_path, engine=False)
+    assert isinstance(unmerged.model, PeftModel)
+
+
+async def test_a_trained_lora_adapter_merged_gives_the_unmerged_tokens(
+    tmp_path: Path, tokenizer: PreTrainedTokenizerFast
+) -> None:
+    from peft import LoraConfig, get_peft_model
+
+    peft = get_peft_model(
+        build_model(tokenizer), LoraConfig(r=4, target_modules=["q_proj", "v_proj"])
+    )
+    with torch.no_grad():
+        for name, parameter in peft.named_parameters():
+            if "lora_B" in name:
+                parameter.normal_(std=0.5)  # a fresh adapter is the identity: make it act
+    peft.save_pretrained(tmp_path)
+    merged = TransformersPolicy(
+        build_model(tokenizer), tokenizer, adapter=tmp_path, compute_dtype=None
+    )
+    unmerged = TransformersPolicy(build_model(tokenizer), tokenizer, adapter=tmp_path, engine=False)
+    bare = await TransformersPolicy(build_model(tokenizer), tokenizer).complete(ASK, TOOLS, GREEDY)
+    turn = await merged.complete(ASK, TOOLS, GREEDY)
+    assert turn.raw == (await unmerged.complete(ASK, TOOLS, GREEDY)).raw
+    assert turn.raw != bare.raw
 
 
 def test_it_is_a_policy(model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast) -> None:

@@ -1,22 +1,25 @@
-"""Micro-batching of concurrent requests to a blocking generate function, with anyio.
+"""Batching of concurrent requests to blocking generation, with anyio.
 
-Requests that arrive while a batch runs wait and go together in the next one. No background task:
-the first waiting caller runs the batch (in a worker thread) for everyone in it.
+`Batcher` (micro-batching): requests that arrive while a batch runs wait and go together in the
+next one. `ContinuousBatcher`: requests join a running engine's batch at its next step and leave
+it when they finish. No background task in either: a waiting caller runs the work (in a worker
+thread) for everyone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar, cast
+from typing import Generic, Protocol, TypeVar, cast
 
 import anyio
 import anyio.to_thread
 
-__all__ = ["Batcher"]
+__all__ = ["Batcher", "ContinuousBatcher", "Engine"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+J = TypeVar("J")
 
 
 @dataclass
@@ -79,3 +82,48 @@ class Batcher(Generic[T, R]):
             return
         for slot, result in zip(batch, results, strict=True):
             slot.result, slot.done = result, True
+
+
+class Engine(Protocol[J]):
+    """A continuous-batching engine: `add` queues work (from any thread) and returns its job;
+    `run` (blocking, one thread at a time) steps until at least one job finishes and returns the
+    finished ones; `cancel` drops a job at the next step."""
+
+    def run(self) -> list[J]: ...
+
+    def cancel(self, job: J) -> None: ...
+
+
+class ContinuousBatcher(Generic[J]):
+    """Drives an `Engine` from anyio tasks, with no background task: while a job is unfinished,
+    one of the waiting callers runs the engine (in a worker thread) until some job finishes, then
+    wakes everyone; a caller whose job finished returns at once, and another takes over the
+    driving. New jobs join the running batch at the engine's next step."""
+
+    def __init__(self, engine: Engine[J]) -> None:
+        self._engine = engine
+        self._driving = False
+        self._wakeups: list[anyio.Event] = []
+
+    async def wait(self, job: J, finished: Callable[[J], bool]) -> None:
+        """Wait until `finished(job)`, driving the engine when no one else does; a cancelled
+        caller's job is cancelled in the engine."""
+        try:
+            while not finished(job):
+                if self._driving:
+                    wakeup = anyio.Event()
+                    self._wakeups.append(wakeup)
+                    await wakeup.wait()
+                    continue
+                self._driving = True
+                try:
+                    await anyio.to_thread.run_sync(self._engine.run)
+                finally:
+                    self._driving = False
+                    wakeups, self._wakeups = self._wakeups, []
+                    for wakeup in wakeups:
+                        wakeup.set()
+        except BaseException:
+            if not finished(job):
+                self._engine.cancel(job)
+            raise

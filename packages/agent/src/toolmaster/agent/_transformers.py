@@ -9,10 +9,13 @@ from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
-from toolmaster.agent._batch import Batcher
+from toolmaster.agent._batch import Batcher, ContinuousBatcher
 from toolmaster.agent._chat import render_prompt
+from toolmaster.agent._decode import LeanCausalLM, auto_dtype, lean_unsupported
+from toolmaster.agent._engine import DecodeEngine, EngineJob
+from toolmaster.agent._kvcache import CacheStats, PrefixStore
 from toolmaster.agent._policy import AssistantTurn, FinishReason, PolicyError
 from toolmaster.core import Message, PolicyInfo, Sampling, ToolSpec, Usage, UserError
 
@@ -88,9 +91,17 @@ class TransformersPolicy(InProcessPolicy[_Request]):
     The prompt comes from the tokenizer's chat template with the tool schemas when the template
     supports tools, else from the text-mode rendering (tools in the system prompt); `chat_template`
     overrides the tokenizer's. Calls are parsed from `<tool_call>` blocks or bare JSON.
-    Temperature 0 is greedy decoding; a `seed` makes sampling reproducible. Concurrent calls with
-    the same sampling settings are generated as one left-padded batch of up to `max_batch_size`
-    (1, the default, generates one at a time: batching changes numerics slightly).
+    Temperature 0 is greedy decoding; a `seed` makes sampling reproducible.
+
+    Llama-family models (Llama, SmolLM2, Qwen2) run on the decode engine: the key-value cache of
+    each conversation is kept between its turns (up to `kv_cache_bytes` in all, least recently
+    used dropped first), so a turn feeds only its new tokens; concurrent calls join a running
+    batch of up to `max_batch_size` sequences and leave it when they finish; the weights are
+    packed in `compute_dtype` ("auto": bf16 on CPUs with AVX512_BF16 or AMX and on GPUs with
+    bf16, else the model's dtype; None: the model's dtype). A LoRA `adapter` is merged into the
+    weights. Other models, or `engine=False`, use `model.generate` on left-padded batches of
+    concurrent calls with equal sampling. `max_batch_size` 1 (the default) generates one sequence
+    at a time: batching changes numerics slightly.
     """
 
     def __init__(
@@ -103,12 +114,19 @@ class TransformersPolicy(InProcessPolicy[_Request]):
         adapter: str | Path | None = None,
         chat_template: str | None = None,
         max_batch_size: int = 1,
+        compute_dtype: torch.dtype | Literal["auto"] | None = "auto",
+        kv_cache_bytes: int = 1 << 30,
+        engine: bool | None = None,
     ) -> None:
+        if engine is None:
+            engine = lean_unsupported(model) is None
         if adapter is not None:
             from peft import PeftModel  # noqa: PLC0415 (heavy, only with an adapter)
 
             peft: Any = PeftModel
-            model = cast("PreTrainedModel", peft.from_pretrained(model, str(adapter)))
+            loaded: Any = peft.from_pretrained(model, str(adapter))
+            # merged for inference: the engine then runs the plain architecture
+            model = cast("PreTrainedModel", loaded.merge_and_unload() if engine else loaded)
         self.model = model.eval()
         self.tokenizer = tokenizer
         # transformers is only partly typed: calls go through these untyped views
@@ -128,6 +146,40 @@ class TransformersPolicy(InProcessPolicy[_Request]):
         self._batcher: Batcher[_Request, Generation] = Batcher(
             self._generate_requests, max_batch=max_batch_size
         )
+        self.engine: DecodeEngine | None = None
+        """The decode engine, when this model runs on it."""
+        if engine:
+            self.engine = self._engine(compute_dtype, kv_cache_bytes, max_batch_size)
+            self._driver = ContinuousBatcher(self.engine)
+
+    def _engine(
+        self, dtype: torch.dtype | Literal["auto"] | None, kv_cache_bytes: int, max_batch: int
+    ) -> DecodeEngine:
+        device = self._model.device
+        if dtype == "auto":
+            dtype = auto_dtype(device)
+        chosen: torch.dtype = dtype or self._model.dtype
+
+        def pack() -> LeanCausalLM:
+            logger.info("decode engine: %s on %s", chosen, device)
+            return LeanCausalLM(self.model, chosen)
+
+        return DecodeEngine(
+            pack,
+            end_ids=self._eos_ids,
+            cut_ids=[self._pad_id],
+            decode=self._decode_tail,
+            store=PrefixStore(max_bytes=kv_cache_bytes),
+            max_batch=max_batch,
+        )
+
+    def _decode_tail(self, tokens: list[int]) -> str:
+        return cast(str, self._tokenizer.decode(tokens, skip_special_tokens=True))
+
+    @property
+    def cache_stats(self) -> CacheStats | None:
+        """What the key-value cache store reused and prefilled (None without the engine)."""
+        return self.engine.store.stats if self.engine is not None else None
 
     @classmethod
     def from_pretrained(
@@ -141,6 +193,8 @@ class TransformersPolicy(InProcessPolicy[_Request]):
         name: str | None = None,
         max_batch_size: int = 1,
         local_files_only: bool = True,
+        compute_dtype: torch.dtype | Literal["auto"] | None = "auto",
+        kv_cache_bytes: int = 1 << 30,
     ) -> TransformersPolicy:
         """Load a model and its tokenizer from a folder (or, with `local_files_only=False`, from
         the Hugging Face Hub)."""
@@ -162,13 +216,46 @@ class TransformersPolicy(InProcessPolicy[_Request]):
             adapter=adapter,
             chat_template=chat_template,
             max_batch_size=max_batch_size,
+            compute_dtype=compute_dtype,
+            kv_cache_bytes=kv_cache_bytes,
         )
 
     def _request(self, prompt: str, sampling: Sampling) -> _Request:
         return _Request(prompt, sampling)  # generated in a worker thread
 
+    async def complete(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling
+    ) -> AssistantTurn:
+        """Generate the next assistant turn: on the decode engine (joining its running batch),
+        else batched with concurrent calls."""
+        if self.engine is None:
+            return await super().complete(messages, tools, sampling)
+        started = time.perf_counter()
+        ids = self._encode(self.prompt(messages, tools))
+        job = self.engine.add(ids, sampling)
+        await self._driver.wait(job, _finished)
+        return self._result(job, ids, sampling).turn(tools, started)
+
+    def _encode(self, prompt: str) -> list[int]:
+        return cast(list[int], self._tokenizer.encode(prompt, add_special_tokens=False))
+
+    def _result(self, job: EngineJob, ids: list[int], sampling: Sampling) -> Generation:
+        if job.error is not None:
+            raise job.error
+        return self._finish(job.generated, len(ids), sampling)
+
     def generate(self, prompts: Sequence[str], sampling: Sampling) -> list[Generation]:
         """Generate completions of prompt texts as one batch (blocking)."""
+        if self.engine is not None:
+            encoded = [self._encode(p) for p in prompts]
+            jobs = [self.engine.add(ids, sampling) for ids in encoded]
+            while not all(job.finished for job in jobs):
+                self.engine.run()
+            return [self._result(j, ids, sampling) for j, ids in zip(jobs, encoded, strict=True)]
+        return self._generate_padded(prompts, sampling)
+
+    def _generate_padded(self, prompts: Sequence[str], sampling: Sampling) -> list[Generation]:
+        """`model.generate` on the left-padded batch of prompts."""
         import torch  # noqa: PLC0415
 
         encoded: list[list[int]] = [
@@ -232,6 +319,10 @@ class TransformersPolicy(InProcessPolicy[_Request]):
             results.update(zip(indices, generated, strict=True))
         logger.debug("generated a batch of %d", len(requests))
         return [results[i] for i in range(len(requests))]
+
+
+def _finished(job: EngineJob) -> bool:
+    return job.finished
 
 
 def _eos_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> list[int]:
