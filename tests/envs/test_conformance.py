@@ -123,7 +123,6 @@ def test_splits_are_many_distinct_seeded_and_disjoint(env: Environment) -> None:
             assert task.seed is not None
             assert task.id.startswith(f"{env.name}/{split}/")
             assert str(task.metadata.get("version", env.versions[0])) in env.versions
-            json.dumps(task.model_dump(mode="json"))
 
 
 def test_tasks_and_states_are_deterministic(env: Environment) -> None:
