@@ -221,6 +221,24 @@ async def test_feedback_on_invalid_calls_follows_the_results_of_the_valid_ones()
     assert episode.metadata["format_errors"] == 1
 
 
+class Raising(Growing):
+    """A host whose calls raise (a buggy server adapter)."""
+
+    async def call(self, call: ToolCall, *, timeout: float | None = None) -> ToolResult:
+        raise KeyError(call.tool)
+
+
+async def test_a_host_that_raises_fails_the_episode_at_the_server_boundary() -> None:
+    turns = [Turn(tool_calls=[call("add", a=1, b=1)]), Turn(content="2")]
+    with anyio.fail_after(20):
+        async with Toolbox([memory_spec("calc", calc_server())]) as toolbox:
+            host = Raising(toolbox)
+            episode = await Agent(ScriptedPolicy(turns), host, AgentConfig()).run(TASK)
+    assert episode.error is not None
+    assert (episode.error.boundary, episode.error.kind) == ("server", "exception")
+    assert "KeyError('add')" in episode.error.message
+
+
 async def test_unsafe_trials_allowed_when_the_user_says_so() -> None:
     turns = [Turn(tool_calls=[call("echo", text="hi")]), Turn(content="ok")]
     episode, _, _ = await run(turns, AgentConfig(mode="trial", allow_unsafe_trials=True))

@@ -179,9 +179,9 @@ def test_a_reference_rollout_earns_the_formula_of_the_verifiers_verdict(
     assert len(log.calls) == played.calls
     assert parts.total == pytest.approx(expected_total(log.verdict, played, mode, config))
     if mode == "trial":
-        assert log.finished_trial and log.notes and log.trial_calls > 0
+        assert log.protocol.finished_trial and log.protocol.notes and log.protocol.trial_calls > 0
     else:
-        assert log.trial_calls == 0 and FINISH_TRIAL not in dir(instance)
+        assert log.protocol.trial_calls == 0 and FINISH_TRIAL not in dir(instance)
 
 
 def test_each_reset_opens_a_fresh_state(hubs: list[RolloutHub]) -> None:
@@ -234,7 +234,8 @@ def test_the_trial_budget_ends_the_trial_by_itself(hubs: list[RolloutHub]) -> No
     tool.list_favorites()
     log = instance.toolmaster.log
     assert log is not None
-    assert (log.trial_calls, log.phase, log.finished_trial) == (2, "execute", False)
+    protocol = log.protocol
+    assert (protocol.trial_calls, protocol.phase, protocol.finished_trial) == (2, "execute", False)
     assert [c.phase for c, _ in log.calls] == ["trial", "trial", "execute"]
     parts = instance.toolmaster.judge([{"role": "assistant", "content": "no idea"}], RewardConfig())
     assert parts.trial == 0.5  # trialed, but no notes: the budget cut the trial off
@@ -491,7 +492,7 @@ def test_grpo_rollouts_call_the_server_and_are_rewarded_by_the_verifier(
             state: Any = session.world.sandbox
             assert env.verify(log.task, log.answer, state.state()) == log.verdict
             trialed = any(c.phase == "trial" and r.error_kind != "refused" for c, r in log.calls)
-            noted = log.finished_trial and bool(log.notes)
+            noted = log.protocol.finished_trial and bool(log.protocol.notes)
             reward = RewardConfig()
             expected.append(
                 reward.outcome * log.verdict.score

@@ -81,6 +81,10 @@ class AgentConfig:
     sampling: Sampling = field(default_factory=Sampling)
 
 
+class _HostError(Exception):
+    """The tool host raised instead of returning a result."""
+
+
 @dataclass
 class _Run:
     """The mutable state of one episode while it runs."""
@@ -203,7 +207,9 @@ class Agent:
             await self._play(run, tools, next_user)
         except PolicyError as exc:
             run.fail(EpisodeError(boundary="policy", kind="error", message=str(exc)))
-        except Exception as exc:  # a bug in a server adapter or here: recorded, never fatal
+        except _HostError as exc:
+            run.fail(EpisodeError(boundary="server", kind="exception", message=str(exc)))
+        except Exception as exc:  # a bug here: recorded, never fatal
             logger.exception("episode %s failed in the runtime", run.episode_id)
             run.fail(EpisodeError(boundary="runtime", kind="exception", message=repr(exc)))
         run.close_phase(run.protocol.phase)
@@ -317,9 +323,7 @@ class Agent:
                 move = run.protocol.step(call)
                 result = move.answer
                 if result is None:
-                    started = time.perf_counter()
-                    result = await self.host.call(call, timeout=config.call_timeout_s)
-                    run.tools_s += time.perf_counter() - started
+                    result = await self._call(run, call)
                 await self._record_result(run, move, result)
             if turn.format_errors:  # after the results: tool messages follow their calls
                 await self._feedback(run, turn.format_errors)
@@ -377,6 +381,17 @@ class Agent:
         run.tools.clear()
         run.tools.update((t.name, t) for t in self.host.tools)
         return True
+
+    async def _call(self, run: _Run, call: ToolCall) -> ToolResult:
+        """Send a call to the host. A host reports a tool's faults as results; one that raises
+        (a bug in a server adapter) fails the episode at the server boundary."""
+        started = time.perf_counter()
+        try:
+            return await self.host.call(call, timeout=self.config.call_timeout_s)
+        except Exception as exc:
+            raise _HostError(f"the tool host raised {exc!r} on {call.tool}") from exc
+        finally:
+            run.tools_s += time.perf_counter() - started
 
     async def _complete(self, run: _Run, offered: list[ToolSpec]) -> AssistantTurn:
         started = time.perf_counter()

@@ -141,8 +141,8 @@ def _log_rollouts(rollouts: Sequence[Rollout], log_metric: Callable[[str, float]
         return
     count = len(logs)
     log_metric("rollout/passed", sum(bool(g.verdict and g.verdict.passed) for g in logs) / count)
-    log_metric("rollout/trial_calls", sum(g.trial_calls for g in logs) / count)
-    log_metric("rollout/noted", sum(bool(g.notes) for g in logs) / count)
+    log_metric("rollout/trial_calls", sum(g.protocol.trial_calls for g in logs) / count)
+    log_metric("rollout/noted", sum(bool(g.protocol.notes) for g in logs) / count)
     log_metric("rollout/execute_errors", sum(g.execute_errors for g in logs) / count)
     log_metric("rollout/answered", sum(g.answer is not None for g in logs) / count)
 

@@ -33,7 +33,6 @@ from toolmaster.agent import Sandbox, TrialProtocol, TrialRules
 from toolmaster.core import (
     FINISH_TRIAL,
     Mode,
-    Phase,
     Task,
     ToolCall,
     ToolResult,
@@ -123,22 +122,6 @@ class RolloutLog:
     counts: CallCounts | None = None
     """The calls the model wrote (attempted, valid), counted from its completion."""
     parts: RewardParts | None = None
-
-    @property
-    def phase(self) -> Phase:
-        return self.protocol.phase
-
-    @property
-    def trial_calls(self) -> int:
-        return self.protocol.trial_calls
-
-    @property
-    def notes(self) -> str | None:
-        return self.protocol.notes
-
-    @property
-    def finished_trial(self) -> bool:
-        return self.protocol.finished_trial
 
 
 class RolloutHub:
@@ -283,7 +266,7 @@ class Rollout:
         session, log = self._live()
         protocol = log.protocol
         call = ToolCall(
-            id=f"call_{len(log.calls)}", tool=tool, arguments=dict(arguments), phase=log.phase
+            id=f"call_{len(log.calls)}", tool=tool, arguments=dict(arguments), phase=protocol.phase
         )
         move = protocol.step(call)
         result = move.answer
@@ -322,7 +305,7 @@ class Rollout:
             score=log.verdict.score if log.verdict is not None else 0.0,
             calls=calls,
             trialed=trialed,
-            noted=log.finished_trial and bool((log.notes or "").strip()),
+            noted=log.protocol.finished_trial and bool((log.protocol.notes or "").strip()),
             execute_errors=log.execute_errors,
         )
 
