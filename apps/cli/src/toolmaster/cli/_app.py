@@ -22,7 +22,7 @@ from toolmaster.cli._synth import synth_app
 from toolmaster.cli._tools import tools_app
 from toolmaster.cli._train import train_app
 from toolmaster.cli._tui import tui_app
-from toolmaster.core import ToolMasterError
+from toolmaster.core import ToolMasterError, terminal_safe
 
 app = typer.Typer(
     name="toolmaster",
@@ -78,5 +78,5 @@ def main(argv: Sequence[str] | None = None) -> None:
         app(args=None if argv is None else list(argv), prog_name="toolmaster")
     except ToolMasterError as exc:
         message = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        typer.echo(f"error: {message}", err=True)
+        typer.echo(f"error: {terminal_safe(message)}", err=True)
         raise SystemExit(2) from None

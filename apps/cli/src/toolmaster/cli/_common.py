@@ -1,5 +1,6 @@
-"""What several commands share: the session store they name, the training configs of
-`toolmaster train` and `toolmaster data`, and groups of options.
+"""What several commands share: how text from outside (tools, models, stores) is shown, the
+session store they name, the training configs of `toolmaster train` and `toolmaster data`, and
+groups of options.
 
 The training library (`toolmaster.train`) is imported inside the helpers, so `toolmaster --help`
 stays fast.
@@ -13,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+from rich.markup import escape
 from toolmaster.cli._settings import settings_of
-from toolmaster.core import Mode, Store, UserError
+from toolmaster.core import Mode, Store, UserError, terminal_safe
 
 if TYPE_CHECKING:
     from toolmaster.train import TrainConfig
@@ -22,6 +24,14 @@ if TYPE_CHECKING:
 Choice = TypeVar("Choice", bound=str)
 
 MODES: tuple[Mode, ...] = ("trial", "direct")
+
+
+def shown(value: object) -> str:
+    """`value` as text to put in Rich markup: markup escaped and control characters made inert
+    (`terminal_safe`), so that what tools, models and stores hold prints as it is and never
+    drives the terminal. Every printer of the CLI shows outside text through it (or through
+    `terminal_safe` where no markup is parsed)."""
+    return escape(terminal_safe(str(value)))
 
 
 def one_of(flag: str, value: str, choices: Sequence[Choice]) -> Choice:

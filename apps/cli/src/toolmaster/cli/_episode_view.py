@@ -1,4 +1,5 @@
-"""An episode as a person reads it: a header, then the messages phase by phase."""
+"""An episode as a person reads it: a header, then the messages phase by phase. What the episode
+holds is shown as text (`terminal_safe`): a tool's or a model's escape sequences are not obeyed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
-from toolmaster.core import Episode, Message
+from toolmaster.core import Episode, Message, terminal_safe
 
 _SHORT = 1200
 """Contents longer than this many characters are shortened unless `--full` is given."""
@@ -18,7 +19,7 @@ def render_episode(console: Console, episode: Episode, *, full: bool = False) ->
     """Print `episode` to `console`: who did what, in which phase, and how it was judged."""
     for label, value in _header(episode):
         line = Text(f"{label:<9} ", style="bold")
-        line.append(value)
+        line.append(terminal_safe(value))
         console.print(line)
     for label, messages in _sections(episode):
         console.print(Rule(label, align="left"))
@@ -26,7 +27,7 @@ def render_episode(console: Console, episode: Episode, *, full: bool = False) ->
             _message(console, message, full)
     if episode.notes is not None:
         console.print(Rule("experience notes (finish_trial)", align="left"))
-        console.print(Text(_shorten(episode.notes, full)))
+        console.print(Text(terminal_safe(_shorten(episode.notes, full))))
 
 
 def _header(episode: Episode) -> list[tuple[str, str]]:
@@ -99,19 +100,20 @@ def _sections(episode: Episode) -> list[tuple[str, list[Message]]]:
 
 def _message(console: Console, message: Message, full: bool) -> None:
     if message.role == "tool":
-        head = Text(f"  <- {message.name or 'tool'}", style="cyan")
-        head.append(f" [{message.tool_call_id}]" if message.tool_call_id else "", style="dim")
+        head = Text(f"  <- {terminal_safe(message.name or 'tool')}", style="cyan")
+        call_id = terminal_safe(message.tool_call_id or "")
+        head.append(f" [{call_id}]" if call_id else "", style="dim")
         console.print(head)
-        console.print(Text(_indent(_shorten(message.content or "", full), 6)))
+        console.print(Text(terminal_safe(_indent(_shorten(message.content or "", full), 6))))
         return
     if message.content:
         line = Text(f"{message.role}: ", style="bold")
-        line.append(_shorten(message.content, full))
+        line.append(terminal_safe(_shorten(message.content, full)))
         console.print(line)
     for call in message.tool_calls:
-        line = Text(f"  -> {call.tool}", style="magenta")
-        line.append(f" [{call.id}] ", style="dim")
-        line.append(_shorten(json.dumps(call.arguments, ensure_ascii=False), full))
+        line = Text(f"  -> {terminal_safe(call.tool)}", style="magenta")
+        line.append(f" [{terminal_safe(call.id)}] ", style="dim")
+        line.append(terminal_safe(_shorten(json.dumps(call.arguments, ensure_ascii=False), full)))
         console.print(line)
 
 

@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
-from toolmaster.cli._common import open_store
-from toolmaster.core import Experience, Store, UserError
+from toolmaster.cli._common import open_store, shown
+from toolmaster.core import Experience, Store, UserError, terminal_safe
 
 memory_app = typer.Typer(
     help="Experience memory: notes from trials, per server, tool and schema version.",
@@ -46,11 +45,11 @@ def list_memory(
     for item in items:
         first = item.notes.strip().splitlines()[0] if item.notes.strip() else ""
         table.add_row(
-            item.key.server,
-            item.key.tool,
+            shown(item.key.server),
+            shown(item.key.tool),
             item.key.schema_hash,
             item.created_at.strftime("%Y-%m-%d %H:%M"),
-            escape(first[:80]),
+            shown(first[:80]),
         )
     Console().print(table)
 
@@ -73,10 +72,11 @@ def show_memory(
     console = Console(highlight=False)
     for item in items:
         console.print(
-            f"[bold]{item.key.server}/{item.key.tool}[/] schema {item.key.schema_hash} · "
-            f"learnt {item.created_at:%Y-%m-%d %H:%M} · episode {item.episode_id or '-'}"
+            f"[bold]{shown(item.key.server)}/{shown(item.key.tool)}[/] "
+            f"schema {item.key.schema_hash} · learnt {item.created_at:%Y-%m-%d %H:%M} · "
+            f"episode {item.episode_id or '-'}"
         )
-        console.print(escape(item.notes), end="\n\n")
+        console.print(shown(item.notes), end="\n\n")
 
 
 @memory_app.command("forget")
@@ -92,4 +92,4 @@ def forget_memory(
         items = _find(opened, tool, server)
         for item in items:
             opened.forget_experience(item.key)
-    typer.echo(f"forgot {len(items)} version(s) of {tool}")
+    typer.echo(terminal_safe(f"forgot {len(items)} version(s) of {tool}"))

@@ -13,9 +13,8 @@ import anyio
 import typer
 from pydantic import JsonValue
 from rich.console import Console
-from rich.markup import escape
 from toolmaster.agent import Agent, AgentConfig, Recorder, result_text, run_env_task
-from toolmaster.cli._common import StoreOption, mode_of, store_file, with_options
+from toolmaster.cli._common import StoreOption, mode_of, shown, store_file, with_options
 from toolmaster.cli._policies import PolicyFlags, PolicyOption, backend_options, policy_factory
 from toolmaster.core import (
     AsyncStore,
@@ -56,44 +55,44 @@ class Printer:
     def _on_episode_started(self, data: dict[str, JsonValue]) -> None:
         self.phase = "trial" if data.get("trial") else "execute"
         tools = data.get("tools")
-        self.console.print(f"[bold]task[/] {escape(str(data.get('prompt', '')))}")
+        self.console.print(f"[bold]task[/] {shown(data.get('prompt', ''))}")
         if isinstance(tools, list):
-            self.console.print(f"[bold]tools[/] {', '.join(map(str, tools))}")
+            self.console.print(f"[bold]tools[/] {shown(', '.join(map(str, tools)))}")
         self.console.print(f"\n[bold magenta]── {self.phase} phase ──[/]")
 
     def _on_assistant(self, data: dict[str, JsonValue]) -> None:
         message = Message.model_validate(data["message"])
         if message.content:
-            self.console.print(f"[cyan]model[/] {escape(self._cut(message.content))}")
+            self.console.print(f"[cyan]model[/] {shown(self._cut(message.content))}")
 
     def _on_tool_call(self, data: dict[str, JsonValue]) -> None:
         call = ToolCall.model_validate(data["call"])
         args = self._cut(json.dumps(call.arguments, ensure_ascii=False))
         style = "yellow" if self.phase == "trial" else "green"
-        self.console.print(f"[{style}]{self.phase} →[/] {call.tool}({escape(args)})")
+        self.console.print(f"[{style}]{self.phase} →[/] {shown(call.tool)}({shown(args)})")
 
     def _on_tool_result(self, data: dict[str, JsonValue]) -> None:
         result = ToolResult.model_validate(data["result"])
         mark = "[red]✗[/]" if result.is_error else "←"
-        self.console.print(f"  {mark} {escape(self._cut(result_text(result)))}")
+        self.console.print(f"  {mark} {shown(self._cut(result_text(result)))}")
 
     def _on_phase(self, data: dict[str, JsonValue]) -> None:
         self.phase = "execute"
         why = " (trial budget spent)" if data.get("forced") else ""
         self.console.print(f"\n[bold magenta]── execute phase{why} ──[/]")
         if data.get("notes"):
-            self.console.print(f"[magenta]notes[/] {escape(str(data['notes']))}")
+            self.console.print(f"[magenta]notes[/] {shown(data['notes'])}")
 
     def _on_verdict(self, data: dict[str, JsonValue]) -> None:
         verdict = Verdict.model_validate(data["verdict"])
         passed = "[green]passed[/]" if verdict.passed else "[red]failed[/]"
-        reasons = escape("; ".join(verdict.reasons))
+        reasons = shown("; ".join(verdict.reasons))
         self.console.print(f"\n[bold]verdict[/] {passed} score={verdict.score:g} {reasons}")
 
     def _on_episode_finished(self, data: dict[str, JsonValue]) -> None:
-        self.console.print(f"[bold]answer[/] {escape(str(data.get('answer')))}")
+        self.console.print(f"[bold]answer[/] {shown(data.get('answer'))}")
         if data.get("error"):
-            self.console.print(f"[red]error[/] {escape(json.dumps(data['error']))}")
+            self.console.print(f"[red]error[/] {shown(json.dumps(data['error']))}")
 
     def _cut(self, text: str) -> str:
         text = " ".join(text.split())
@@ -150,7 +149,7 @@ def run_command(
             if config is None or prompt is None:
                 raise UserError('give --config FILE "task", or --env NAME --task ID')
             episode = anyio.run(_run_servers, config, prompt, setup)
-    console.print(f"[dim]recorded as {episode.id} in {path}[/]")
+    console.print(f"[dim]recorded as {episode.id} in {shown(path)}[/]")
     if episode.error is not None or (episode.verdict is not None and not episode.verdict.passed):
         raise typer.Exit(1)
 

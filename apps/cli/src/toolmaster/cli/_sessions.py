@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from toolmaster.cli._common import open_store, option, with_options
+from toolmaster.cli._common import open_store, option, shown, with_options
 from toolmaster.cli._episode_view import render_episode
 from toolmaster.cli._settings import settings_of
 from toolmaster.core import (
@@ -177,9 +177,9 @@ def _table(rows: list[EpisodeSummary]) -> Table:
         table.add_row(
             row.id[:12],
             row.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            row.task_id,
-            row.env or "-",
-            row.policy,
+            shown(row.task_id),
+            shown(row.env or "-"),
+            shown(row.policy),
             row.mode,
             verdict,
             "-" if wall is None else f"{wall:.1f}s",

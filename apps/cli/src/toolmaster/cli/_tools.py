@@ -13,9 +13,9 @@ import anyio
 import typer
 from pydantic import JsonValue
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
-from toolmaster.core import ServerIdentity, ToolCall, ToolResult, ToolSpec, UserError
+from toolmaster.cli._common import shown
+from toolmaster.core import ServerIdentity, ToolCall, ToolResult, ToolSpec, UserError, terminal_safe
 from toolmaster.mcp import ServerSpec, Toolbox, servers_from_file
 
 ServersOption = Annotated[
@@ -121,8 +121,8 @@ def tools_command(
                 continue
             version = f" {identity.server_version}" if identity.server_version else ""
             console.print(
-                f"[bold]{escape(identity.name)}[/] ({identity.transport}): "
-                f"{escape(identity.server_name or '?')}{escape(version)}"
+                f"[bold]{shown(identity.name)}[/] ({identity.transport}): "
+                f"{shown(identity.server_name or '?')}{shown(version)}"
             )
         table = Table(show_lines=True)
         for column in ("tool", "server", "parameters (* required)", "hints", "description"):
@@ -130,15 +130,16 @@ def tools_command(
         for tool in tools:
             description = tool.description.strip()
             table.add_row(
-                escape(tool.name),
-                escape(tool.server),
-                escape(_parameters(tool)),
+                shown(tool.name),
+                shown(tool.server),
+                shown(_parameters(tool)),
                 _hints(tool),
-                escape(description if len(description) <= 300 else description[:299] + "…"),
+                shown(description if len(description) <= 300 else description[:299] + "…"),
             )
         console.print(table)
     for name, reason in errors.items():
-        typer.echo(f"error: server {name!r} could not be connected: {reason}", err=True)
+        message = f"error: server {name!r} could not be connected: {reason}"
+        typer.echo(terminal_safe(message), err=True)
     if errors:
         raise typer.Exit(1)
 
@@ -190,12 +191,12 @@ def call_command(
     else:
         text = result.text
         if text:
-            typer.echo(text)
+            typer.echo(terminal_safe(text))
         if result.structured_content is not None and not text:
             typer.echo(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
         others = [b for b in result.content if b.get("type") != "text"]
         if others:
-            kinds = ", ".join(str(b.get("type")) for b in others)
+            kinds = terminal_safe(", ".join(str(b.get("type")) for b in others))
             typer.echo(f"({len(others)} non-text block(s): {kinds}; use --json to see them)")
     if result.is_error:
         detail = f"error ({result.error_kind}) after {result.latency_s:.3f}s"

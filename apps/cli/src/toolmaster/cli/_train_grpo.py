@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from toolmaster.cli._common import resolve_config
+from toolmaster.cli._common import resolve_config, shown
 from toolmaster.core import Store, UserError
 
 grpo_app = typer.Typer()
@@ -61,7 +61,9 @@ def grpo_command(
         grpo = loaded.grpo.model_copy(update={"trl": {**loaded.grpo.trl, "max_steps": max_steps}})
         loaded = loaded.model_copy(update={"grpo": grpo})
     console = Console(highlight=False)
-    console.print(f"[bold]GRPO[/] {loaded.name} ({path}): {loaded.description}")
+    console.print(
+        f"[bold]GRPO[/] {shown(loaded.name)} ({shown(path)}): {shown(loaded.description)}"
+    )
     from toolmaster.train import run_grpo  # noqa: PLC0415 (torch, trl: seconds to import)
 
     with ExitStack() as stack:

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from toolmaster.cli._common import ConfigArgument, TrainStoreOption, episodes_store, load_config
+from toolmaster.cli._common import (
+    ConfigArgument,
+    TrainStoreOption,
+    episodes_store,
+    load_config,
+    shown,
+)
 from toolmaster.core import Store
 
 if TYPE_CHECKING:
@@ -34,7 +40,7 @@ def sft_command(
     save the adapter or model, its tokenizer and provenance.json to OUTPUT_DIR/final."""
     loaded = load_config(config)
     console = Console(highlight=False)
-    console.print(f"[bold]SFT[/] {loaded.name}: {loaded.description}")
+    console.print(f"[bold]SFT[/] {shown(loaded.name)}: {shown(loaded.description)}")
     from toolmaster.train import run_sft  # noqa: PLC0415 (torch, trl: seconds to import)
 
     if loaded.data.dataset_dir is not None:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -15,6 +16,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 from toolmaster.core import EpisodeQuery, EpisodeSummary, VerdictFilter
 from toolmaster.tui._data import Context
 from toolmaster.tui._replay import ReplayScreen
+from toolmaster.tui._widgets import plain
 
 _VERDICTS: list[tuple[str, VerdictFilter]] = [
     ("passed", "passed"),
@@ -79,7 +81,7 @@ class BrowserScreen(Screen[None]):
         self.env_select: Select[str] = Select([], prompt="env: all", id="env")
         self.policy_select: Select[str] = Select([], prompt="policy: all", id="policy")
         self.verdict_select: Select[str] = Select(_VERDICTS, prompt="verdict: all", id="verdict")
-        self.table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
+        self.table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filters"):
@@ -145,14 +147,14 @@ class BrowserScreen(Screen[None]):
         marks = f", {len(self.marked)} marked" if self.marked else ""
         self.query_one("#count", Static).update(f" {shown} episodes{marks}")
 
-    def _cells(self, row: EpisodeSummary) -> tuple[str, ...]:
+    def _cells(self, row: EpisodeSummary) -> tuple[str | Text, ...]:
         score = "" if row.score is None else f" {row.score:.2g}"
         mark = {"passed": "✓", "failed": "✗", "unjudged": "-"}[row.verdict]
         return (
             "●" if row.id in self.marked else " ",
             row.id[:8],
-            row.task_id,
-            row.policy,
+            plain(row.task_id),
+            plain(row.policy),
             row.mode,
             mark + score,
             row.started_at.strftime("%m-%d %H:%M"),

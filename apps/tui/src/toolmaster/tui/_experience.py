@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -12,7 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 from toolmaster.core import Experience
 from toolmaster.tui._data import Context
 from toolmaster.tui._model import one_line
-from toolmaster.tui._widgets import Pane
+from toolmaster.tui._widgets import Pane, plain
 
 
 class ExperienceScreen(Screen[None]):
@@ -32,7 +33,7 @@ class ExperienceScreen(Screen[None]):
         super().__init__()
         self.ctx = ctx
         self.items: list[Experience] = []
-        self.table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
+        self.table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -64,11 +65,11 @@ class ExperienceScreen(Screen[None]):
         for item in items:
             key = item.key
             table.add_row(
-                key.server,
-                key.tool,
+                plain(key.server),
+                plain(key.tool),
                 key.schema_hash[:8],
                 item.created_at.strftime("%m-%d %H:%M"),
-                one_line(item.notes, 30),
+                plain(one_line(item.notes, 30)),
             )
         if not items:
             self.query_one("#notes", Pane).update("memory is empty: run a trial to fill it")
@@ -78,7 +79,7 @@ class ExperienceScreen(Screen[None]):
         if 0 <= event.cursor_row < len(self.items):
             item = self.items[event.cursor_row]
             self.query_one("#notes", Pane).update(
-                f"{item.key.tool} (episode {(item.episode_id or '?')[:8]})\n{item.notes}"
+                plain(f"{item.key.tool} (episode {(item.episode_id or '?')[:8]})\n{item.notes}")
             )
 
     def action_reload(self) -> None:

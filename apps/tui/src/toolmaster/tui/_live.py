@@ -24,6 +24,7 @@ from toolmaster.tui._widgets import (
     Timeline,
     ToolRow,
     outcome_text,
+    plain,
     status_text,
     tools_text,
 )
@@ -196,7 +197,7 @@ class LiveScreen(Screen[None]):
                 and (self.view.finished)
             )
             mark = Text("✓ " if done else "● ", style="green" if done else "bold yellow")
-            options.append(Option(mark + Text(f"{episode_id[:8]} {task}"), id=episode_id))
+            options.append(Option(mark + plain(f"{episode_id[:8]} {task}"), id=episode_id))
         listing.set_options(reversed(options))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

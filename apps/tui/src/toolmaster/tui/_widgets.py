@@ -1,4 +1,8 @@
-"""Widgets shared by the live view and the replay: the timeline, the counters, the tools."""
+"""Widgets shared by the live view and the replay: the timeline, the counters, the tools.
+
+What came from outside (tool names and results, model output, the store's values) is shown
+through `plain` or `terminal_safe`: as text, with no markup parsed and control characters inert,
+so a tool's escape sequences never reach the terminal."""
 
 from __future__ import annotations
 
@@ -7,11 +11,16 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
-from toolmaster.core import ToolSpec
+from toolmaster.core import ToolSpec, terminal_safe
 from toolmaster.tui._model import EpisodeView, Step
 
 _PHASE_STYLE = {"trial": "yellow", "execute": "green"}
 _MARK = {"trial": "T", "execute": "E"}
+
+
+def plain(text: str, style: str = "") -> Text:
+    """Outside text as it reads: no markup parsed, control characters inert."""
+    return Text(terminal_safe(text), style=style)
 
 
 def step_text(step: Step, *, expanded: bool = False) -> Text:
@@ -19,32 +28,33 @@ def step_text(step: Step, *, expanded: bool = False) -> Text:
     colour = _PHASE_STYLE.get(step.phase or "", "white")
     mark = _MARK.get(step.phase or "", " ")
     text = Text()
+    summary = terminal_safe(step.summary)
     if step.kind == "header":
-        return Text(step.summary, style=f"bold {colour}")
+        return Text(summary, style=f"bold {colour}")
     if step.kind == "task":
         text.append("task ", style="bold")
-        text.append(step.summary.removeprefix("task "))
+        text.append(summary.removeprefix("task "))
     elif step.kind == "call":
         text.append(f"{mark}▸ ", style=f"bold {colour}")
-        text.append(step.summary, style=colour)
+        text.append(summary, style=colour)
     elif step.kind == "result":
         text.append(f"{mark} ", style=colour)
         text.append("✗ " if step.is_error else "← ", style="red" if step.is_error else "dim")
-        text.append(step.summary, style="red" if step.is_error else "")
+        text.append(summary, style="red" if step.is_error else "")
     elif step.kind == "notes":
         text.append("✎ ", style="bold magenta")
-        text.append(step.summary, style="magenta")
+        text.append(summary, style="magenta")
     elif step.kind == "verdict":
         text.append("★ ", style="bold")
-        text.append(step.summary, style="bold red" if step.is_error else "bold green")
+        text.append(summary, style="bold red" if step.is_error else "bold green")
     elif step.kind == "error":
-        text.append("! " + step.summary, style="red")
+        text.append("! " + summary, style="red")
     else:
         text.append(f"{mark} ", style=colour)
-        text.append(step.summary, style="cyan")
+        text.append(summary, style="cyan")
     if expanded and step.detail:
         text.append("\n")
-        text.append(step.detail, style="dim" if step.kind != "result" else "")
+        text.append(terminal_safe(step.detail), style="dim" if step.kind != "result" else "")
     return text
 
 
@@ -105,7 +115,7 @@ class ToolRow:
 def tools_text(server: str | None, rows: list[ToolRow]) -> Text:
     """The servers-and-tools panel: `R` read-only, `D` destructive, `★` experience stored."""
     text = Text()
-    text.append(f"server {server or '?'}\n", style="bold")
+    text.append(f"server {terminal_safe(server or '?')}\n", style="bold")
     if not rows:
         text.append("(tools unknown)", style="dim")
     for row in rows:
@@ -117,7 +127,7 @@ def tools_text(server: str | None, rows: list[ToolRow]) -> Text:
             text.append("D", style="red")
         else:
             text.append("·", style="dim")
-        text.append(f" {row.spec.name}\n")
+        text.append(f" {terminal_safe(row.spec.name)}\n")
     text.append("★ known R read-only\nD destructive", style="dim")
     return text
 
@@ -130,7 +140,7 @@ def status_text(view: EpisodeView | None, label: str) -> Text:
         text.append(" no episode yet — r starts a run, s browses sessions", style="dim")
         return text
     state = "done" if view.finished else "running"
-    text.append(f" {view.episode_id[:8]} {view.task_id} ", style="bold")
+    text.append(f" {view.episode_id[:8]} {terminal_safe(view.task_id)} ", style="bold")
     text.append(f"{state} ", style="green" if view.finished else "bold yellow")
     text.append(f"{view.phase} ", style=_PHASE_STYLE[view.phase])
     text.append(f"trial {view.trial_calls} exec {view.execute_calls} ")
@@ -144,7 +154,7 @@ def outcome_text(view: EpisodeView | None) -> Text:
     if view is None:
         return text
     text.append("notes ", style="bold magenta")
-    text.append(view.notes or "—", style="magenta" if view.notes else "dim")
+    text.append(terminal_safe(view.notes or "—"), style="magenta" if view.notes else "dim")
     text.append("\n")
     if view.verdict is not None:
         word = "passed" if view.verdict.passed else "failed"
@@ -152,9 +162,9 @@ def outcome_text(view: EpisodeView | None) -> Text:
             f"verdict {word} score={view.verdict.score:g} ",
             style="bold green" if view.verdict.passed else "bold red",
         )
-        text.append("; ".join(view.verdict.reasons), style="dim")
+        text.append(terminal_safe("; ".join(view.verdict.reasons)), style="dim")
     elif view.error is not None:
-        text.append(f"error {view.error}", style="red")
+        text.append(f"error {terminal_safe(view.error)}", style="red")
     else:
         text.append("verdict —", style="dim")
     return text
