@@ -294,11 +294,12 @@ class Store:
         """Import episodes from JSONL lines (a file object in text or binary mode works);
         episodes with ids already stored are replaced. Every line is checked before anything
         is written, then all are written in one transaction: on a bad line `ImportFormatError`
-        names it and the store is unchanged. Returns how many episodes were imported."""
-        rows = [_episode_row(episode) for episode in parse_lines(lines)]
+        names it and the store is unchanged. Returns how many episodes it stored: lines that
+        repeat an id count once (the last of them is kept)."""
+        episodes = list(parse_lines(lines))
         with self._writing() as conn:
-            conn.executemany(_PUT_EPISODE, rows)
-        return len(rows)
+            conn.executemany(_PUT_EPISODE, [_episode_row(episode) for episode in episodes])
+        return len({episode.id for episode in episodes})
 
     # ------------------------------------------------------------------ internals
 
