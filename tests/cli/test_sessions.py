@@ -246,3 +246,18 @@ def test_usage_mistakes_are_reported_by_click(capsys: pytest.CaptureFixture[str]
     result = run_main(capsys, "sessions", "list", "--mode", "sideways")
     assert result.code == 2
     assert "Invalid value for '--mode'" in result.err
+
+
+def test_import_reports_the_episodes_it_stored_not_the_lines(db: Path, tmp_path: Path) -> None:
+    episode = make_episode(60)
+    again = episode.model_copy(update={"answer": "the second line wins"})
+    lines = episode.model_dump_json() + "\n" + again.model_dump_json() + "\n"
+    other = tmp_path / "twice.db"
+    result = runner.invoke(app, ["sessions", "import", "-", "--store", str(other)], input=lines)
+    assert result.exit_code == 0, result.output
+    assert f"imported 1 episode into {other}" in result.stderr
+    with Store(other) as store:
+        assert store.count() == 1
+        stored = store.get_episode(episode.id)
+        assert stored is not None
+        assert stored.answer == "the second line wins"

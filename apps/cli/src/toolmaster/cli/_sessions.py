@@ -269,4 +269,5 @@ def import_sessions(
             except OSError as exc:
                 raise UserError(f"cannot read {file}: {exc.strerror or exc}") from exc
         target = opened.path
-    typer.echo(f"imported {count} episodes into {target}", err=True)
+    # Lines that repeat an id are one episode in the store: `count` says what it holds now.
+    typer.echo(f"imported {count} episode{'' if count == 1 else 's'} into {target}", err=True)
