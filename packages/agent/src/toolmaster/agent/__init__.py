@@ -28,6 +28,7 @@ from toolmaster.agent._embedded import (
 )
 from toolmaster.agent._failure import Attempt, failed_episode
 from toolmaster.agent._host import EventSink, ExperienceStore, Sandbox, ToolHost
+from toolmaster.agent._kvcache import CacheStats
 from toolmaster.agent._loop import Agent, AgentConfig, NextUser, Verifier
 from toolmaster.agent._openai import OpenAIConfig, OpenAIPolicy, ToolMode
 from toolmaster.agent._parse import CallStyle, ParsedReply, parse_tool_calls, render_tool_calls
@@ -69,6 +70,7 @@ __all__ = [
     "AgentConfig",
     "AssistantTurn",
     "Attempt",
+    "CacheStats",
     "CallStyle",
     "ChatInput",
     "EmbeddedPolicy",
