@@ -3,6 +3,7 @@ MCP servers, lists their tools and calls them with every failure returned as dat
 
 from toolmaster.mcp._config import parse_server, servers_from_dict, servers_from_file
 from toolmaster.mcp._events import Subscriber, ToolEvent, ToolEventKind
+from toolmaster.mcp._failures import HttpRefusals, connect_reason
 from toolmaster.mcp._perturb import Perturbation
 from toolmaster.mcp._perturb_steps import (
     PERTURBATION_KINDS,
@@ -36,6 +37,7 @@ __all__ = [
     "Envelope",
     "ErrorStyle",
     "GroupArgs",
+    "HttpRefusals",
     "HttpServerSpec",
     "InProcessServerSpec",
     "MisleadingHint",
@@ -53,6 +55,7 @@ __all__ = [
     "ToolEventKind",
     "ToolPerturbation",
     "Toolbox",
+    "connect_reason",
     "parse_kinds",
     "parse_server",
     "servers_from_dict",

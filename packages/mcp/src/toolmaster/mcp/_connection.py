@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
 import anyio
 import anyio.abc
@@ -18,9 +18,10 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 from toolmaster.core import EnvSession, ErrorKind, ServerIdentity, ToolCall, ToolResult
+from toolmaster.mcp._failures import HttpRefusals, connect_reason
 from toolmaster.mcp._listing import list_all_tools
 from toolmaster.mcp._results import to_tool_result
-from toolmaster.mcp._spec import ServerSpec
+from toolmaster.mcp._spec import HttpServerSpec, ServerSpec
 from toolmaster.mcp._stdio import MessageTooLarge, StderrTail
 from toolmaster.mcp._targets import make_target, transport_of
 
@@ -82,6 +83,7 @@ class Connection:
         self._secrets = spec.secret_values()
         self._in_process = self.identity.transport == "memory"
         self._tail = StderrTail(spec.name)
+        self._refusals = HttpRefusals()
         self._tg: anyio.abc.TaskGroup | None = None
         self._lock = anyio.Lock()
         self._stop = anyio.Event()
@@ -108,6 +110,7 @@ class Connection:
         self._stopped = anyio.Event()
         self.error = None
         self._tail.clear()
+        self._refusals = HttpRefusals()
         tg.start_soon(self._run, ready, self._stop, self._stopped)
         await ready.wait()
         if self.client is None:
@@ -162,6 +165,7 @@ class Connection:
                 max_message_bytes=self._max_message_bytes,
                 on_exit=died,
                 env_session=self.env_session,
+                refusals=self._refusals,
             )
             self.env_session = target.env_session
             client = Client(
@@ -214,12 +218,8 @@ class Connection:
         self.client = client
 
     def _describe(self, exc: BaseException) -> str:
-        while isinstance(exc, BaseExceptionGroup):
-            exc = cast("BaseExceptionGroup[BaseException]", exc).exceptions[0]
-        if isinstance(exc, FileNotFoundError):
-            text = f"command not found: {exc.filename or self.spec}"
-        else:
-            text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        url = self.spec.url if isinstance(self.spec, HttpServerSpec) else None
+        text = connect_reason(exc, url=url, refused=self._refusals.status)
         if stderr := self._tail.text():
             text += f"\n--- server stderr (last lines) ---\n{stderr}"
         return self.scrub(text)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import httpx2
 from toolmaster.core import EnvSession, Task, UserError, get_environment
+from toolmaster.mcp._failures import HttpRefusals
 from toolmaster.mcp._spec import (
     BundledServerSpec,
     HttpServerSpec,
@@ -58,18 +59,19 @@ def make_target(
     max_message_bytes: int,
     on_exit: Callable[[], None],
     env_session: EnvSession | None = None,
+    refusals: HttpRefusals | None = None,
 ) -> Target:
     """A fresh target for one connection attempt (transports are single-use).
 
     `env_session` is the bundled session of an earlier attempt, reused so that a reconnection
-    of an in-process environment keeps its state. Raises `UserError` for an unknown bundled
-    environment or task.
+    of an in-process environment keeps its state; `refusals` notes an HTTP server's 401 or 403.
+    Raises `UserError` for an unknown bundled environment or task.
     """
     if isinstance(spec, InProcessServerSpec):
         return Target(spec.server)
     if isinstance(spec, HttpServerSpec):
         headers = {k: v.get_secret_value() for k, v in spec.headers.items()}
-        return Target(_http(spec.url, headers))
+        return Target(_http(spec.url, headers, refusals or HttpRefusals()))
     stdio = partial(_stdio, tail=tail, limit=max_message_bytes, on_exit=on_exit)
     if isinstance(spec, StdioServerSpec):
         env = {k: v.get_secret_value() for k, v in spec.env.items()}
@@ -121,9 +123,10 @@ def _stdio(
 
 
 @asynccontextmanager
-async def _http(url: str, headers: dict[str, str]) -> AsyncGenerator[Any]:
+async def _http(url: str, headers: dict[str, str], refusals: HttpRefusals) -> AsyncGenerator[Any]:
+    hooks = {"response": [refusals]}
     async with (
-        httpx2.AsyncClient(headers=headers, timeout=_HTTP_TIMEOUT) as http,
+        httpx2.AsyncClient(headers=headers, timeout=_HTTP_TIMEOUT, event_hooks=hooks) as http,
         streamable_http_client(url, http_client=http) as streams,
     ):
         yield streams
