@@ -14,8 +14,8 @@ from toolmaster.cli._app import app
 from toolmaster.core import Store
 from typer.testing import CliRunner
 
+from tests.cli._http_servers import scripted_model
 from tests.cli._isolation import isolate
-from tests.cli._scripted_model import scripted_model
 from tests.mcp.servers.hostile_server import HOSTILE_SERVER, HOSTILE_TOOL
 
 runner = CliRunner()

@@ -15,13 +15,16 @@ import httpx2
 import typer
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
-from toolmaster.core import Split, Task, UserError, get_environment
+from toolmaster.core import Split, Task, ToolMasterError, UserError, get_environment, terminal_safe
 from toolmaster.mcp import (
     BundledServerSpec,
+    HttpRefusals,
     HttpServerSpec,
     PerturbationProxy,
+    ServerConnectError,
     ServerSpec,
     StdioServerSpec,
+    connect_reason,
     parse_kinds,
     servers_from_file,
 )
@@ -39,6 +42,9 @@ _HELP = (
 
 
 mutate_app = typer.Typer()
+
+_HTTP_TIMEOUT = httpx2.Timeout(30.0, read=300.0)
+"""The MCP SDK's own HTTP client timeouts (a long tool call may take minutes)."""
 
 
 @mutate_app.command("mutate", help=_HELP, context_settings={"ignore_unknown_options": True})
@@ -78,15 +84,21 @@ def mutate(
 ) -> None:
     try:
         chosen = parse_kinds(kinds)
-        target = _upstream(command or [], config, server, url)
+        label, target = _upstream(command or [], config, server, url)
         serve = partial(_run, seed=seed, kinds=chosen, show=show, name=name, timeout=timeout)
-        anyio.run(serve, target)
+        anyio.run(serve, label, target)
     except UserError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {terminal_safe(str(error))}", err=True)
         raise typer.Exit(2) from None
+    except ServerConnectError as error:  # as `toolmaster tools` says it, and exits 1 as it does
+        for upstream, reason in error.failures.items():
+            message = f"error: server {upstream!r} could not be connected: {reason}"
+            typer.echo(terminal_safe(message), err=True)
+        raise typer.Exit(1) from None
 
 
 async def _run(
+    label: str,
     target: Any,
     *,
     seed: int,
@@ -95,22 +107,39 @@ async def _run(
     name: str | None,
     timeout: float | None,
 ) -> None:
-    async with _client(target) as upstream:
-        proxy = await PerturbationProxy.create(
-            upstream, seed=seed, kinds=kinds, name=name, call_timeout_s=timeout
-        )
-        if show:
-            sys.stdout.write(proxy.plan.model_dump_json(indent=2) + "\n")
-            sys.stdout.flush()
-            return
-        await proxy.run_stdio()
+    """Connect the upstream and serve its variant (or print the plan). A failure before the
+    upstream has listed its tools is a `ServerConnectError` with the Toolbox's one-line reason."""
+    refusals = HttpRefusals()
+    connected = False
+    try:
+        async with _client(target, refusals) as upstream:
+            proxy = await PerturbationProxy.create(
+                upstream, seed=seed, kinds=kinds, name=name, call_timeout_s=timeout
+            )
+            connected = True
+            if show:
+                sys.stdout.write(proxy.plan.model_dump_json(indent=2) + "\n")
+                sys.stdout.flush()
+                return
+            await proxy.run_stdio()
+    except ToolMasterError:
+        raise
+    except Exception as exc:
+        if connected:
+            raise
+        url = target.url if isinstance(target, HttpServerSpec) else None
+        reason = connect_reason(exc, url=url, refused=refusals.status)
+        raise ServerConnectError({label: reason}) from exc
 
 
 @asynccontextmanager
-async def _client(target: Any) -> AsyncGenerator[Client]:
+async def _client(target: Any, refusals: HttpRefusals) -> AsyncGenerator[Client]:
     if isinstance(target, HttpServerSpec):
         headers = {key: value.get_secret_value() for key, value in target.headers.items()}
-        async with httpx2.AsyncClient(headers=headers) as http:
+        hooks = {"response": [refusals]}
+        async with httpx2.AsyncClient(
+            headers=headers, timeout=_HTTP_TIMEOUT, event_hooks=hooks
+        ) as http:
             transport = streamable_http_client(target.url, http_client=http)
             async with Client(transport) as client:
                 yield client
@@ -119,8 +148,11 @@ async def _client(target: Any) -> AsyncGenerator[Client]:
         yield client
 
 
-def _upstream(command: list[str], config: Path | None, server: str | None, url: str | None) -> Any:
-    """What `mcp.Client` connects to for the upstream the flags name."""
+def _upstream(
+    command: list[str], config: Path | None, server: str | None, url: str | None
+) -> tuple[str, Any]:
+    """The upstream the flags name, as its name in messages and what `mcp.Client` connects to
+    (an HTTP upstream as its spec, so that its 401s are noted)."""
     given = [bool(command), config is not None, url is not None]
     if sum(given) != 1:
         raise UserError(
@@ -131,11 +163,13 @@ def _upstream(command: list[str], config: Path | None, server: str | None, url: 
         raise UserError("--server picks an entry of --config; give --config FILE too")
     if command:
         # Like any command wrapper, the upstream inherits this process's environment.
-        return StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
+        params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
+        return command[0], params
     if url is not None:
-        return url
+        return url, HttpServerSpec(name="upstream", url=url)
     assert config is not None
-    return _spec_target(_pick(servers_from_file(config, environ=os.environ), server, config))
+    spec = _pick(servers_from_file(config, environ=os.environ), server, config)
+    return spec.name, _spec_target(spec)
 
 
 def _pick(specs: list[ServerSpec], server: str | None, config: Path) -> ServerSpec:
@@ -159,7 +193,7 @@ def _spec_target(spec: ServerSpec) -> Any:
             command=spec.command, args=list(spec.args), env=env, cwd=spec.cwd
         )
     if isinstance(spec, HttpServerSpec):
-        return spec if spec.headers else spec.url
+        return spec
     if isinstance(spec, BundledServerSpec):
         return _bundled(spec)
     raise UserError(f"server {spec.name!r} cannot be reached from the command line")
