@@ -11,11 +11,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 from toolmaster.core import EpisodeQuery, EpisodeSummary, VerdictFilter
 from toolmaster.tui._data import Context
 from toolmaster.tui._replay import ReplayScreen
+from toolmaster.tui._screen import ContextScreen
 from toolmaster.tui._widgets import plain
 
 _VERDICTS: list[tuple[str, VerdictFilter]] = [
@@ -55,7 +56,7 @@ class ExportScreen(ModalScreen[Path | None]):
         self.dismiss(None)
 
 
-class BrowserScreen(Screen[None]):
+class BrowserScreen(ContextScreen[None]):
     """A table of recorded episodes with filters by environment, policy and verdict."""
 
     DEFAULT_CSS = """
@@ -73,8 +74,7 @@ class BrowserScreen(Screen[None]):
     ]
 
     def __init__(self, ctx: Context) -> None:
-        super().__init__()
-        self.ctx = ctx
+        super().__init__(ctx)
         self.rows: list[EpisodeSummary] = []
         self.marked: set[str] = set()
         self.last_export: tuple[Path, int] | None = None

@@ -8,15 +8,15 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from toolmaster.core import Experience
 from toolmaster.tui._data import Context
 from toolmaster.tui._model import one_line
+from toolmaster.tui._screen import ContextScreen
 from toolmaster.tui._widgets import Pane, plain
 
 
-class ExperienceScreen(Screen[None]):
+class ExperienceScreen(ContextScreen[None]):
     """One row per remembered tool version; the highlighted row's notes in full below."""
 
     DEFAULT_CSS = """
@@ -30,10 +30,9 @@ class ExperienceScreen(Screen[None]):
     ]
 
     def __init__(self, ctx: Context) -> None:
-        super().__init__()
-        self.ctx = ctx
-        self.items: list[Experience] = []
+        super().__init__(ctx)
         self.table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
+        self.items: list[Experience] = []
 
     def compose(self) -> ComposeResult:
         yield Static(

@@ -13,12 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from toolmaster.core import EpisodeQuery, Event, UserError, get_environment, utcnow
 from toolmaster.tui._data import Context
 from toolmaster.tui._model import EpisodeView
+from toolmaster.tui._screen import ContextScreen
 from toolmaster.tui._widgets import (
     Pane,
     Timeline,
@@ -32,7 +32,7 @@ from toolmaster.tui._widgets import (
 logger = logging.getLogger(__name__)
 
 
-class LiveScreen(Screen[None]):
+class LiveScreen(ContextScreen[None]):
     """Follows the newest running episode (or the one picked in the episode list)."""
 
     DEFAULT_CSS = """
@@ -51,8 +51,7 @@ class LiveScreen(Screen[None]):
     """The episode shown in the timeline."""
 
     def __init__(self, ctx: Context) -> None:
-        super().__init__()
-        self.ctx = ctx
+        super().__init__(ctx)
         self.view: EpisodeView | None = None
         self.live: dict[str, str] = {}
         """Episode id -> task id of every stream seen running."""

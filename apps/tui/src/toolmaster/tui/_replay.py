@@ -9,15 +9,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 from toolmaster.core import Event
 from toolmaster.tui._data import Context
 from toolmaster.tui._model import events_from_episode, view_of
+from toolmaster.tui._screen import ContextScreen
 from toolmaster.tui._widgets import Pane, Timeline, ToolRow, outcome_text, status_text, tools_text
 
 
-class ReplayScreen(Screen[None]):
+class ReplayScreen(ContextScreen[None]):
     """A recorded episode, shown up to the current step; n / p move one step."""
 
     DEFAULT_CSS = """
@@ -37,8 +37,7 @@ class ReplayScreen(Screen[None]):
     """Index of the last event shown; -1 before loading."""
 
     def __init__(self, ctx: Context, episode_id: str) -> None:
-        super().__init__()
-        self.ctx = ctx
+        super().__init__(ctx)
         self.episode_id = episode_id
         self.events: list[Event] = []
 

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select
 from toolmaster.core import Mode, environments
 from toolmaster.tui._data import Context, PolicyName
+from toolmaster.tui._screen import ContextScreen
 
 TASKS_SHOWN = 40
 """Test-split tasks offered per environment."""
@@ -33,7 +34,7 @@ class RunRequest:
     mode: Mode
 
 
-class StartRunScreen(ModalScreen[RunRequest | None]):
+class StartRunScreen(ContextScreen[RunRequest | None], ModalScreen[RunRequest | None]):
     """The run form; enter on Start (or ctrl+s) runs it, escape cancels."""
 
     DEFAULT_CSS = """
@@ -48,8 +49,7 @@ class StartRunScreen(ModalScreen[RunRequest | None]):
     ]
 
     def __init__(self, ctx: Context) -> None:
-        super().__init__()
-        self.ctx = ctx
+        super().__init__(ctx)
         self.names = sorted(environments())
         self.env_select: Select[str] = Select(
             [(n, n) for n in self.names], value=self.names[0], allow_blank=False, id="env"
