@@ -5,17 +5,19 @@ from __future__ import annotations
 import os
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from toolmaster.cli._common import resolve_config, shown
+from toolmaster.cli._common import resolve_config, shown, with_options
+from toolmaster.cli._train_output import output_options
 from toolmaster.core import Store, UserError
 
 grpo_app = typer.Typer()
 
 
 @grpo_app.command("grpo")
+@with_options(output_options("grpo"), after="init")
 def grpo_command(
     config: Annotated[
         str, typer.Argument(help="A config file, or the name of one in configs/train/.")
@@ -29,13 +31,6 @@ def grpo_command(
             "adapter)."
         ),
     ] = None,
-    output_dir: Annotated[
-        Path | None,
-        typer.Option(help="Where checkpoints and the result go (default: OUTPUT_DIR/grpo)."),
-    ] = None,
-    resume: Annotated[
-        bool, typer.Option(help="Continue from the last checkpoint in the output folder.")
-    ] = False,
     max_steps: Annotated[
         int | None, typer.Option(help="Override [grpo.trl] max_steps (quick tries).")
     ] = None,
@@ -47,6 +42,7 @@ def grpo_command(
             "tui`. Default: rollouts are not recorded."
         ),
     ] = None,
+    **output: Any,
 ) -> None:
     """Train with GRPO: each rollout runs a task on a fresh MCP session of a bundled environment
     (or of the servers of [[grpo.servers]]), the model's tool calls reach the real servers, and
@@ -68,14 +64,7 @@ def grpo_command(
 
     with ExitStack() as stack:
         opened = stack.enter_context(Store(store)) if store is not None else None
-        result = run_grpo(
-            loaded,
-            output_dir=output_dir,
-            init=init,
-            resume=resume,
-            environ=dict(os.environ),
-            store=opened,
-        )
+        result = run_grpo(loaded, init=init, environ=dict(os.environ), store=opened, **output)
     rewards = [float(h["reward"]) for h in result.log_history if "reward" in h]
     console.print(
         f"{result.global_step} steps, {result.rollouts} rollouts on fresh MCP sessions, "

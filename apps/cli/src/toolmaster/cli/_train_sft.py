@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -13,7 +12,9 @@ from toolmaster.cli._common import (
     episodes_store,
     load_config,
     shown,
+    with_options,
 )
+from toolmaster.cli._train_output import output_options
 from toolmaster.core import Store
 
 if TYPE_CHECKING:
@@ -23,18 +24,9 @@ sft_app = typer.Typer()
 
 
 @sft_app.command("sft")
+@with_options(output_options("sft"), after="store")
 def sft_command(
-    ctx: typer.Context,
-    config: ConfigArgument,
-    *,
-    store: TrainStoreOption = None,
-    output_dir: Annotated[
-        Path | None,
-        typer.Option(help="Checkpoints and the result (default: the config's output_dir)."),
-    ] = None,
-    resume: Annotated[
-        bool, typer.Option(help="Continue from the latest checkpoint in the output folder.")
-    ] = False,
+    ctx: typer.Context, config: ConfigArgument, *, store: TrainStoreOption = None, **output: Any
 ) -> None:
     """Fine-tune on recorded episodes (trl SFTTrainer, LoRA or full, assistant-only loss) and
     save the adapter or model, its tokenizer and provenance.json to OUTPUT_DIR/final."""
@@ -44,10 +36,10 @@ def sft_command(
     from toolmaster.train import run_sft  # noqa: PLC0415 (torch, trl: seconds to import)
 
     if loaded.data.dataset_dir is not None:
-        result = run_sft(loaded, output_dir=output_dir, resume=resume)
+        result = run_sft(loaded, **output)
     else:
         with Store(episodes_store(ctx, store, loaded)) as opened:
-            result = run_sft(loaded, store=opened, output_dir=output_dir, resume=resume)
+            result = run_sft(loaded, store=opened, **output)
     _report(console, result, embedded=loaded.model.name_or_path == "embedded")
 
 
