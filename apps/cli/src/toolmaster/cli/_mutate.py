@@ -43,6 +43,15 @@ _HELP = (
 
 mutate_app = typer.Typer()
 
+# The upstream: a command after `--`, or one of these.
+ConfigOption = Annotated[
+    Path | None, typer.Option(help="An mcpServers JSON file that lists the upstream.")
+]
+ServerOption = Annotated[
+    str | None, typer.Option(help="Which server of --config (needed if it lists several).")
+]
+UrlOption = Annotated[str | None, typer.Option(help="A streamable HTTP upstream.")]
+
 _HTTP_TIMEOUT = httpx2.Timeout(30.0, read=300.0)
 """The MCP SDK's own HTTP client timeouts (a long tool call may take minutes)."""
 
@@ -65,13 +74,9 @@ def mutate(
             "misleading, reorder, error_wording, drift; `rename` (both renames) or `all`."
         ),
     ] = "all",
-    config: Annotated[
-        Path | None, typer.Option(help="An mcpServers JSON file that lists the upstream.")
-    ] = None,
-    server: Annotated[
-        str | None, typer.Option(help="Which server of --config (needed if it lists several).")
-    ] = None,
-    url: Annotated[str | None, typer.Option(help="A streamable HTTP upstream.")] = None,
+    config: ConfigOption = None,
+    server: ServerOption = None,
+    url: UrlOption = None,
     show: Annotated[
         bool, typer.Option("--show", help="Print the perturbation plan as JSON and exit.")
     ] = False,
