@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from toolmaster.cli._common import option, with_options
 from toolmaster.cli._repro._mini import (
     PROFILES,
     EvalPolicyName,
@@ -66,7 +68,35 @@ def _run(plan: Callable[[], list[Stage]], out: Path, redo: list[str] | None, dry
     )
 
 
+def _override(name: str, help_text: str) -> inspect.Parameter:
+    """A `with_overrides` knob: a whole number, 1 or more, unset (the profile's) unless given."""
+    return option(name, Annotated[int | None, _count(help_text)])
+
+
+OVERRIDES = [
+    _override("synth_tasks_per_env", "Train tasks per environment the teacher runs."),
+    _override("sft_steps", "Steps of both SFT arms."),
+    _override("grpo_steps", "GRPO steps."),
+    _override(
+        "grpo_completion", "Tokens the model may generate in one GRPO rollout, over all its turns."
+    ),
+    _override(
+        "eval_tasks_per_env",
+        "Test tasks per environment in every evaluation (with no --eval-limit: no limit).",
+    ),
+    _override("eval_limit", "Tasks per suite."),
+    _override(
+        "max_turns",
+        "Model turns per episode, evaluations and GRPO rollouts (the teacher's trial episodes "
+        "take 7-12; docs/results/mini.md).",
+    ),
+    _override("max_trial_calls", "Trial calls per episode, evaluations and GRPO."),
+]
+"""The knobs of `with_overrides`, its keywords, for `with_options`."""
+
+
 @repro_app.command("mini")
+@with_options(OVERRIDES, after="threads")
 def mini_command(
     *,
     quick: Annotated[
@@ -88,45 +118,13 @@ def mini_command(
     threads: Annotated[
         int | None, _count("OMP_NUM_THREADS for every stage (1 is faster on a busy machine).")
     ] = None,
-    synth_tasks_per_env: Annotated[
-        int | None, _count("Train tasks per environment the teacher runs.")
-    ] = None,
-    sft_steps: Annotated[int | None, _count("Steps of both SFT arms.")] = None,
-    grpo_steps: Annotated[int | None, _count("GRPO steps.")] = None,
-    grpo_completion: Annotated[
-        int | None, _count("Tokens the model may generate in one GRPO rollout, over all its turns.")
-    ] = None,
-    eval_tasks_per_env: Annotated[
-        int | None,
-        _count("Test tasks per environment in every evaluation (with no --eval-limit: no limit)."),
-    ] = None,
-    eval_limit: Annotated[int | None, _count("Tasks per suite.")] = None,
-    max_turns: Annotated[
-        int | None,
-        _count(
-            "Model turns per episode, evaluations and GRPO rollouts (the teacher's trial "
-            "episodes take 7-12; docs/results/mini.md)."
-        ),
-    ] = None,
-    max_trial_calls: Annotated[
-        int | None, _count("Trial calls per episode, evaluations and GRPO.")
-    ] = None,
     redo: RedoOption = None,
     dry_run: DryRunOption = False,
+    **overrides: Any,
 ) -> None:
     """The paper in miniature on this CPU (docs/results/mini.md)."""
     chosen: ProfileName = profile or ("quick" if quick else "default")
-    sizes = with_overrides(
-        PROFILES[chosen],
-        synth_tasks_per_env=synth_tasks_per_env,
-        sft_steps=sft_steps,
-        grpo_steps=grpo_steps,
-        grpo_completion=grpo_completion,
-        eval_tasks_per_env=eval_tasks_per_env,
-        eval_limit=eval_limit,
-        max_turns=max_turns,
-        max_trial_calls=max_trial_calls,
-    )
+    sizes = with_overrides(PROFILES[chosen], **overrides)
     default_results = "mini-check" if chosen == "quick" else "mini"
     options = MiniOptions(
         profile=chosen,
