@@ -49,14 +49,22 @@ AdapterOption = Annotated[
 BatchOption = Annotated[int, typer.Option(help="Generation batch size of the embedded model.")]
 
 
-def backend_options(*, batch: int) -> list[inspect.Parameter]:
-    """--base-url, --model, --api-key-env, --tool-mode, --adapter and --batch (default `batch`),
-    for `with_options`: the flags of `PolicyFlags` besides --policy."""
+def openai_options() -> list[inspect.Parameter]:
+    """--base-url, --model, --api-key-env and --tool-mode, for `with_options`: the flags of
+    `PolicyFlags` that an OpenAI-compatible server's policy reads."""
     return [
         option("base_url", BaseUrlOption),
         option("model", ModelOption),
         option("api_key_env", ApiKeyEnvOption),
         option("tool_mode", ToolModeOption, "native"),
+    ]
+
+
+def backend_options(*, batch: int) -> list[inspect.Parameter]:
+    """`openai_options`, then --adapter and --batch (default `batch`), for `with_options`: the
+    flags of `PolicyFlags` besides --policy."""
+    return [
+        *openai_options(),
         option("adapter", AdapterOption),
         option("batch", BatchOption, batch),
     ]

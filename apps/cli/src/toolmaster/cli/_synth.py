@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 import typer
@@ -13,15 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from toolmaster.agent import AgentConfig
-from toolmaster.cli._common import mode_of, one_of, store_file
-from toolmaster.cli._policies import (
-    ApiKeyEnvOption,
-    BaseUrlOption,
-    ModelOption,
-    PolicyFlags,
-    ToolModeOption,
-    policy_factory,
-)
+from toolmaster.cli._common import mode_of, one_of, store_file, with_options
+from toolmaster.cli._policies import PolicyFlags, openai_options, policy_factory
 from toolmaster.core import AsyncStore, Episode, Sampling, Split, Store, UserError
 
 if TYPE_CHECKING:
@@ -33,6 +26,7 @@ SPLITS: tuple[Split, ...] = ("train", "test")
 
 
 @synth_app.command("synth")
+@with_options(openai_options(), after="policy")
 def synth_command(
     ctx: typer.Context,
     *,
@@ -70,10 +64,6 @@ def synth_command(
             "OpenAI-compatible server: --base-url, --model).",
         ),
     ] = "reference",
-    base_url: BaseUrlOption = None,
-    model: ModelOption = None,
-    api_key_env: ApiKeyEnvOption = None,
-    tool_mode: ToolModeOption = "native",
     temperature: Annotated[
         float, typer.Option(help="Sampling temperature of a model teacher.")
     ] = 0.7,
@@ -84,16 +74,14 @@ def synth_command(
         bool, typer.Option(help="Also record event streams (follow the run in the TUI).")
     ] = True,
     store: Annotated[Path | None, typer.Option(help="Session store file.")] = None,
+    **server: Any,
 ) -> None:
     """Run a teacher over bundled train tasks (trial and/or direct mode, several samples per
     task), verify and record every episode, and print per-environment pass rates. Passed
     episodes are the ones training keeps."""
     from toolmaster.train import SynthConfig  # noqa: PLC0415 (fast --help)
 
-    flags = PolicyFlags(
-        policy=policy, base_url=base_url, model=model, api_key_env=api_key_env, tool_mode=tool_mode
-    )
-    teacher = _teacher(flags)
+    teacher = _teacher(PolicyFlags(policy, **server))
     config = SynthConfig(
         run=run or f"synth-{teacher.name}",
         environments=env or [],
