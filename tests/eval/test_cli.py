@@ -55,10 +55,11 @@ def test_eval_report_and_compare_two_runs(tmp_path: Path) -> None:
     assert runner.invoke(app, other).exit_code == 0
     out = tmp_path / "both"
     report = runner.invoke(app, ["eval", "report", "cli", "other", "--out", str(out),
-                                 "--resamples", "100"])  # fmt: skip
+                                 "--confidence", "0.9"])  # fmt: skip
     assert report.exit_code == 0, report.output
     assert {p.name for p in out.iterdir()} == {
         "report.md", "report.json", "pass_rate.png", "trials_success.png",
+        "paired_difference.png",
     }  # fmt: skip
     compare = runner.invoke(app, ["eval", "compare", "cli", "other"])
     assert compare.exit_code == 0, compare.output
@@ -118,7 +119,7 @@ def test_a_spec_files_task_suite_paths_are_relative_to_it(tmp_path: Path) -> Non
         (["eval", "run", "--tasks-per-env", "0", "--policy", "reference"], "tasks_per_env"),
         (["eval", "run", "--spec", "missing.toml"], "cannot read spec file"),
         (["eval", "report", "nope", "--out", "x"], "no episodes of run(s) nope"),
-        (["eval", "report", "nope", "--out", "x", "--confidence", "2"], "bad bootstrap"),
+        (["eval", "report", "nope", "--out", "x", "--confidence", "2"], "bad --confidence"),
         (["eval", "compare", "one"], "compare needs two or more runs"),
     ],
 )

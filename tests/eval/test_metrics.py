@@ -1,57 +1,17 @@
-"""Metrics: the bootstrap interval's properties and every formula on episodes built by hand."""
+"""Metrics: every formula on episodes built by hand, the pass-rate interval, the pairing of
+trial and direct episodes by task."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from toolmaster.core import EpisodeError, Timings
-from toolmaster.eval._metrics import Bootstrap, bootstrap_ci, summarise, trial_bins
+from toolmaster.eval._intervals import Intervals, mcnemar_exact, paired_ci, wilson_ci
+from toolmaster.eval._metrics import paired_differences, summarise, trial_bins
 from toolmaster.eval._tags import TaggedEpisode, tagged
 
 from tests.eval.common import START, episode, tag
-
-
-def test_bootstrap_is_deterministic_for_a_seed() -> None:
-    values = [(i * 7 % 11) / 10 for i in range(30)]  # scores, so intervals vary finely
-    assert bootstrap_ci(values, Bootstrap(seed=7)) == bootstrap_ci(values, Bootstrap(seed=7))
-    assert bootstrap_ci(values, Bootstrap(seed=7)) != bootstrap_ci(values, Bootstrap(seed=8))
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.sampled_from([0.0, 1.0]), min_size=1, max_size=60), st.integers(0, 99))
-def test_bootstrap_interval_covers_the_mean_within_zero_and_one(
-    values: list[float], seed: int
-) -> None:
-    interval = bootstrap_ci(values, Bootstrap(resamples=500, seed=seed))
-    assert interval is not None
-    low, high = interval
-    mean = sum(values) / len(values)
-    assert 0.0 <= low <= mean <= high <= 1.0
-
-
-@pytest.mark.parametrize(("value", "expected"), [(0.0, (0.0, 0.0)), (1.0, (1.0, 1.0))])
-def test_bootstrap_of_all_failures_or_all_passes_is_a_point(
-    value: float, expected: tuple[float, float]
-) -> None:
-    assert bootstrap_ci([value] * 25) == expected
-
-
-def test_bootstrap_of_nothing_is_none_and_wider_for_fewer_episodes() -> None:
-    assert bootstrap_ci([]) is None
-    small = bootstrap_ci([1.0, 0.0] * 5)
-    large = bootstrap_ci([1.0, 0.0] * 200)
-    assert small is not None
-    assert large is not None
-    assert small[1] - small[0] > large[1] - large[0]
-    assert large[0] == pytest.approx(0.5, abs=0.06)
-
-
-def test_bootstrap_settings_are_checked() -> None:
-    with pytest.raises(ValueError, match="confidence"):
-        Bootstrap(confidence=1.5)
 
 
 def test_group_metrics_follow_their_formulas() -> None:
@@ -70,6 +30,7 @@ def test_group_metrics_follow_their_formulas() -> None:
     assert group.episodes == 3
     assert group.passed == 1
     assert group.pass_rate == pytest.approx(1 / 3)
+    assert group.pass_ci == wilson_ci(1, 3)
     assert group.mean_score == pytest.approx((1.0 + 0.25 + 0.0) / 3)
     assert group.trial_calls == pytest.approx(2 / 3)
     assert group.execute_calls == pytest.approx(1.0)
@@ -102,7 +63,60 @@ def test_a_group_without_calls_has_no_error_rates() -> None:
     (group,) = summarise([TaggedEpisode(tag(), episode(passed=False))])
     assert group.tool_error_rate is None
     assert group.format_error_rate is None
-    assert group.pass_ci == (0.0, 0.0)
+    low, high = group.pass_ci or (1.0, 1.0)  # 0 of 1: Wilson [0, 79.3%], not a point
+    assert (low, round(high, 3)) == (0.0, 0.793)
+
+
+def test_the_pass_interval_follows_the_confidence() -> None:
+    items = [TaggedEpisode(tag(), episode(passed=i < 3, task=f"t{i}")) for i in range(4)]
+    (wide,) = summarise(items, Intervals(confidence=0.99))
+    (narrow,) = summarise(items, Intervals(confidence=0.8))
+    assert wide.pass_ci == wilson_ci(3, 4, 0.99)
+    assert narrow.pass_ci == wilson_ci(3, 4, 0.8)
+
+
+def both(
+    outcomes: dict[str, tuple[bool | None, bool | None]], setting: str = "clean"
+) -> list[TaggedEpisode]:
+    """Episodes of tasks in trial and direct mode: task -> (trial passed, direct passed);
+    None leaves that mode out."""
+    items: list[TaggedEpisode] = []
+    for task, pair in outcomes.items():
+        for mode, result in zip(("trial", "direct"), pair, strict=True):
+            if result is not None:
+                items.append(TaggedEpisode(tag(setting), episode(passed=result, mode=mode,
+                                                                 task=task)))  # fmt: skip
+    return items
+
+
+def test_trial_and_direct_are_paired_by_task() -> None:
+    outcomes = {"a": (True, True), "b": (True, False), "c": (True, False), "d": (False, True),
+                "e": (False, False), "f": (True, None), "g": (None, False)}  # fmt: skip
+    (row,) = paired_differences(both(outcomes))
+    assert (row.run, row.suite, row.setting, row.policy) == ("r", "s", "clean", "model")
+    assert (row.pairs, row.both, row.trial_only, row.direct_only, row.neither) == (5, 1, 2, 1, 1)
+    assert row.unpaired == 2  # f and g ran in one mode only
+    assert row.trial_rate == pytest.approx(3 / 5)
+    assert row.direct_rate == pytest.approx(2 / 5)
+    assert row.difference == pytest.approx(1 / 5)
+    assert row.ci == paired_ci(1, 2, 1, 1)
+    assert row.p_value == mcnemar_exact(2, 1)
+
+
+def test_pairs_stay_within_their_setting_and_sample() -> None:
+    items = [*both({"a": (True, False)}), *both({"a": (False, False)}, setting="renamed")]
+    resampled = tag().model_copy(update={"sample": 1})
+    items.append(TaggedEpisode(resampled, episode(passed=True, mode="trial", task="a")))
+    clean, renamed = paired_differences(items)
+    assert (clean.setting, clean.pairs, clean.trial_only, clean.unpaired) == ("clean", 1, 1, 1)
+    assert (renamed.setting, renamed.pairs, renamed.neither) == ("renamed", 1, 1)
+
+
+def test_no_pairs_without_both_modes() -> None:
+    assert paired_differences(both({"a": (True, None), "b": (False, None)})) == []
+    (row,) = paired_differences(both({"a": (True, None), "b": (None, False)}))
+    assert (row.pairs, row.unpaired) == (0, 2)
+    assert (row.difference, row.ci, row.p_value, row.trial_rate) == (None, None, None, None)
 
 
 def test_trial_bins_count_passes_by_trial_calls() -> None:

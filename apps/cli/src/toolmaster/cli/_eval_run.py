@@ -22,7 +22,7 @@ from toolmaster.cli._policies import PolicyFlags, backend_options, policy_factor
 from toolmaster.core import Mode, Store, UserError
 
 if TYPE_CHECKING:
-    from toolmaster.eval import Bootstrap, EvalConfig, EvalPolicy
+    from toolmaster.eval import EvalConfig, EvalPolicy, Intervals
 
 runs_app = typer.Typer()
 
@@ -196,30 +196,37 @@ def run_command(
         _write(path, [config.run], report, None, console)
 
 
-def _bootstrap(resamples: int, confidence: float, seed: int) -> Bootstrap:
-    from toolmaster.eval import Bootstrap  # noqa: PLC0415
+def _intervals(confidence: float) -> Intervals:
+    from toolmaster.eval import Intervals  # noqa: PLC0415
 
     try:
-        return Bootstrap(resamples=resamples, confidence=confidence, seed=seed)
+        return Intervals(confidence=confidence)
     except ValidationError as exc:
-        raise UserError(f"bad bootstrap settings: {exc.errors()[0]['msg']}") from None
+        raise UserError(f"bad --confidence: {exc.errors()[0]['msg']}") from None
 
 
 def _write(
-    path: Path, runs: list[str], out: Path, boot: Bootstrap | None, console: Console
+    path: Path, runs: list[str], out: Path, intervals: Intervals | None, console: Console
 ) -> None:
-    from toolmaster.eval import build_report, results_table, write_report  # noqa: PLC0415
+    from toolmaster.eval import (  # noqa: PLC0415
+        build_report,
+        paired_table,
+        results_table,
+        write_report,
+    )
 
     with Store(path) as opened:
-        built = build_report(opened, runs, boot)
+        built = build_report(opened, runs, intervals)
     files = write_report(built, out)
     console.print(results_table(built))
+    if built.paired:
+        console.print(paired_table(built))
     console.print(f"report: {', '.join(str(f) for f in files)}")
 
 
-ResamplesOption = Annotated[int, typer.Option(help="Bootstrap resamples.")]
-ConfidenceOption = Annotated[float, typer.Option(help="Confidence level of the intervals.")]
-SeedOption = Annotated[int, typer.Option(help="Bootstrap seed.")]
+ConfidenceOption = Annotated[
+    float, typer.Option(help="Confidence level of the Wilson and paired intervals.")
+]
 
 
 @runs_app.command("report")
@@ -229,13 +236,12 @@ def report_command(
     *,
     out: Annotated[Path, typer.Option(help="Folder for report.md, report.json and plots.")],
     store: StoreOption = None,
-    resamples: ResamplesOption = 2000,
     confidence: ConfidenceOption = 0.95,
-    seed: SeedOption = 0,
 ) -> None:
-    """Write report.md, report.json, pass_rate.png and trials_success.png for runs."""
-    boot = _bootstrap(resamples, confidence, seed)
-    _write(store_file(ctx, store), runs, out, boot, Console(highlight=False))
+    """Write report.md, report.json, pass_rate.png, paired_difference.png and
+    trials_success.png for runs."""
+    chosen = _intervals(confidence)
+    _write(store_file(ctx, store), runs, out, chosen, Console(highlight=False))
 
 
 @runs_app.command("compare")
@@ -245,18 +251,16 @@ def compare_command(
     *,
     out: Annotated[Path | None, typer.Option(help="Also write the full report here.")] = None,
     store: StoreOption = None,
-    resamples: ResamplesOption = 2000,
     confidence: ConfidenceOption = 0.95,
-    seed: SeedOption = 0,
 ) -> None:
     """Print the pass rates of runs side by side (and write their report with --out)."""
     from toolmaster.eval import build_report, comparison_table, write_report  # noqa: PLC0415
 
     if len(runs) < 2:
         raise UserError("compare needs two or more runs")
-    boot = _bootstrap(resamples, confidence, seed)
+    chosen = _intervals(confidence)
     with Store(store_file(ctx, store)) as opened:
-        built = build_report(opened, runs, boot)
+        built = build_report(opened, runs, chosen)
     console = Console(highlight=False)
     console.print(comparison_table(built))
     if out is not None:

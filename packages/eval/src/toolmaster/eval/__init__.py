@@ -1,10 +1,17 @@
 """ToolMaster evaluation: suites (seen, unseen, perturbed and evolved tools, task files),
-a concurrent resumable runner, metrics with bootstrap intervals, and reports (md, png, json).
+a concurrent resumable runner, metrics with Wilson intervals and paired trial-minus-direct
+comparisons, and reports (md, png, json).
 
 BFCL multi-turn lives in `toolmaster.eval.bfcl` (it needs the `bfcl` extra); see docs/bfcl.md.
 """
 
-from toolmaster.eval._metrics import Bootstrap, GroupMetrics, bootstrap_ci, summarise
+from toolmaster.eval._intervals import Intervals, mcnemar_exact, paired_ci, wilson_ci
+from toolmaster.eval._metrics import (
+    GroupMetrics,
+    PairedDifference,
+    paired_differences,
+    summarise,
+)
 from toolmaster.eval._progress import RichProgress
 from toolmaster.eval._report import Report, build_report, write_report
 from toolmaster.eval._runner import (
@@ -19,13 +26,18 @@ from toolmaster.eval._runner import (
 )
 from toolmaster.eval._settings import SETTINGS, Setting
 from toolmaster.eval._suites import BundledSuite, Case, Selection, TaskFileSuite, builtin_suite
-from toolmaster.eval._tables import comparison_table, results_table, settings_table, suites_table
+from toolmaster.eval._tables import (
+    comparison_table,
+    paired_table,
+    results_table,
+    settings_table,
+    suites_table,
+)
 from toolmaster.eval._tags import EvalTag, TaggedEpisode, known_runs, run_episodes
 from toolmaster.eval._translate import PlanPolicy
 
 __all__ = [
     "SETTINGS",
-    "Bootstrap",
     "Budgets",
     "BundledSuite",
     "Case",
@@ -33,6 +45,8 @@ __all__ = [
     "EvalPolicy",
     "EvalTag",
     "GroupMetrics",
+    "Intervals",
+    "PairedDifference",
     "PlanPolicy",
     "Progress",
     "Report",
@@ -42,12 +56,15 @@ __all__ = [
     "Setting",
     "TaggedEpisode",
     "TaskFileSuite",
-    "bootstrap_ci",
     "build_report",
     "builtin_suite",
     "comparison_table",
     "known_runs",
+    "mcnemar_exact",
     "new_run_id",
+    "paired_ci",
+    "paired_differences",
+    "paired_table",
     "plan_cases",
     "results_table",
     "run_episodes",
@@ -55,5 +72,6 @@ __all__ = [
     "settings_table",
     "suites_table",
     "summarise",
+    "wilson_ci",
     "write_report",
 ]

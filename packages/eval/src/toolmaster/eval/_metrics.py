@@ -4,9 +4,7 @@ For a group of n episodes (the newest per key; see `toolmaster.eval._tags`):
 
 - `pass_rate` = (episodes whose verdict passed) / n. An episode without a verdict (it failed
   before it was judged) counts as not passed.
-- `pass_ci` = the percentile bootstrap interval of the pass rate: `resamples` resamples of the
-  n pass indicators with replacement (numpy's `default_rng(seed)`), the mean of each, and the
-  (1 - confidence) / 2 and (1 + confidence) / 2 quantiles of those means.
+- `pass_ci` = the Wilson score interval of the pass rate (`toolmaster.eval._intervals`).
 - `mean_score` = mean of `verdict.score` (0 without a verdict).
 - `trial_calls`, `execute_calls` = mean per episode of the calls that reached a server in each
   phase (`metadata.trial_calls`, `metadata.execute_calls`).
@@ -20,6 +18,12 @@ For a group of n episodes (the newest per key; see `toolmaster.eval._tags`):
 - `errors` = episodes that ended with an `EpisodeError`, and how many per boundary.
 
 Means are None for an empty group.
+
+Trial against direct (`paired_differences`), per (run, suite, setting, policy): the episodes are
+paired by task (the same task id, and sample, in both modes); each pair is a 2x2 count (passed
+in both, in trial only, in direct only, in neither), and the difference of the pass rates
+trial minus direct gets Newcombe's paired interval and the exact McNemar test. Settings are not
+pooled: the same task appears in every setting, so its pairs would not be independent.
 """
 
 from __future__ import annotations
@@ -27,53 +31,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, JsonValue
 from toolmaster.core import Episode
+from toolmaster.eval._intervals import Intervals, mcnemar_exact, paired_ci, wilson_ci
 from toolmaster.eval._settings import SETTINGS
 from toolmaster.eval._tags import TaggedEpisode
-
-_CHUNK = 1_000_000
-"""Resampled values drawn at once (bounds memory for big groups)."""
 
 TRIAL_BINS: tuple[tuple[int, int | None], ...] = (
     (0, 0), (1, 1), (2, 2), (3, 3), (4, 5), (6, 9), (10, None),
 )  # fmt: skip
 """Trial-call counts grouped for the trials-against-success view: [low, high], None: open."""
-
-
-class Bootstrap(BaseModel):
-    """How confidence intervals are computed."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    resamples: int = Field(default=2000, ge=1)
-    confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
-    seed: int = 0
-
-
-def bootstrap_ci(
-    values: Sequence[float], bootstrap: Bootstrap | None = None
-) -> tuple[float, float] | None:
-    """The percentile bootstrap interval of the mean of `values` (None when there are none).
-    Deterministic for a seed; [0, 0] for all zeros and [1, 1] for all ones."""
-    if not values:
-        return None
-    boot = bootstrap or Bootstrap()
-    data = np.asarray(values, dtype=np.float64)
-    n = data.size
-    rng = np.random.default_rng(boot.seed)
-    per_chunk = max(1, _CHUNK // n)
-    means: list[np.ndarray] = []
-    left = boot.resamples
-    while left > 0:
-        size = min(per_chunk, left)
-        picks = rng.integers(0, n, size=(size, n))
-        means.append(data[picks].mean(axis=1))
-        left -= size
-    tail = (1.0 - boot.confidence) / 2.0
-    low, high = np.quantile(np.concatenate(means), [tail, 1.0 - tail])
-    return float(low), float(high)
 
 
 class GroupMetrics(BaseModel):
@@ -100,6 +67,35 @@ class GroupMetrics(BaseModel):
     wall_s: float | None
     errors: int
     errors_by_boundary: dict[str, int]
+
+
+class PairedDifference(BaseModel):
+    """Trial minus direct on the same tasks, for one (run, suite, setting, policy)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run: str
+    suite: str
+    setting: str
+    policy: str
+    pairs: int
+    """Tasks (with their sample) evaluated in both modes."""
+    both: int
+    """Pairs that passed in both modes."""
+    trial_only: int
+    direct_only: int
+    neither: int
+    unpaired: int
+    """Episodes left out: their task was evaluated in one mode only."""
+    trial_rate: float | None
+    """Pass rate in trial mode over the pairs (None without pairs)."""
+    direct_rate: float | None
+    difference: float | None
+    """`trial_rate - direct_rate`."""
+    ci: tuple[float, float] | None
+    """Newcombe's hybrid score interval of the difference."""
+    p_value: float | None
+    """Exact McNemar test, two-sided: `trial_only` against `direct_only`."""
 
 
 class TrialBin(BaseModel):
@@ -135,10 +131,11 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def group_metrics(
-    key: tuple[str, str, str, str, str], episodes: Sequence[Episode], bootstrap: Bootstrap
+    key: tuple[str, str, str, str, str], episodes: Sequence[Episode], intervals: Intervals
 ) -> GroupMetrics:
     """The metrics of one group of episodes."""
     wins = [1.0 if passed(e) else 0.0 for e in episodes]
+    won = sum(1 for e in episodes if passed(e))
     made = sum(_count(e, "trial_calls") + _count(e, "execute_calls") for e in episodes)
     emitted = sum(len(m.tool_calls) for e in episodes for m in e.messages if m.role == "assistant")
     malformed = sum(_count(e, "format_errors") for e in episodes)
@@ -155,9 +152,9 @@ def group_metrics(
         policy=policy,
         mode=mode,
         episodes=len(episodes),
-        passed=int(sum(wins)),
+        passed=won,
         pass_rate=_mean(wins),
-        pass_ci=bootstrap_ci(wins, bootstrap),
+        pass_ci=wilson_ci(won, len(episodes), intervals.confidence),
         mean_score=_mean([e.verdict.score if e.verdict else 0.0 for e in episodes]),
         trial_calls=_mean([_count(e, "trial_calls") for e in episodes]),
         execute_calls=_mean([_count(e, "execute_calls") for e in episodes]),
@@ -172,21 +169,72 @@ def group_metrics(
 
 
 def summarise(
-    items: Iterable[TaggedEpisode], bootstrap: Bootstrap | None = None
+    items: Iterable[TaggedEpisode], intervals: Intervals | None = None
 ) -> list[GroupMetrics]:
     """Metrics per (run, suite, setting, policy, mode), sorted by those keys."""
     groups: dict[tuple[str, str, str, str, str], list[Episode]] = defaultdict(list)
     for tag, episode in items:
         groups[(tag.run, tag.suite, tag.setting, tag.policy, episode.mode)].append(episode)
-    boot = bootstrap or Bootstrap()
-    return [group_metrics(key, groups[key], boot) for key in sorted(groups, key=_order)]
+    chosen = intervals or Intervals()
+    return [group_metrics(key, groups[key], chosen) for key in sorted(groups, key=_order)]
 
 
-def _order(key: tuple[str, str, str, str, str]) -> tuple[object, ...]:
+def _order(key: tuple[str, ...]) -> tuple[object, ...]:
     names = list(SETTINGS)
-    run, suite, setting, policy, mode = key
+    run, suite, setting, *rest = key
     rank = names.index(setting) if setting in names else len(names)
-    return (run, suite, rank, setting, policy, mode)
+    return (run, suite, rank, setting, *rest)
+
+
+def paired_differences(
+    items: Iterable[TaggedEpisode], intervals: Intervals | None = None
+) -> list[PairedDifference]:
+    """Trial minus direct per (run, suite, setting, policy) that has episodes in both modes,
+    paired by (task id, sample); sorted like `summarise`."""
+    chosen = intervals or Intervals()
+    groups: dict[tuple[str, str, str, str], dict[tuple[str, int], dict[str, bool]]] = {}
+    for tag, episode in items:
+        key = (tag.run, tag.suite, tag.setting, tag.policy)
+        unit = groups.setdefault(key, {}).setdefault((episode.task.id, tag.sample), {})
+        unit[episode.mode] = passed(episode)
+    rows: list[PairedDifference] = []
+    for key in sorted(groups, key=_order):
+        units = groups[key].values()
+        if not any("trial" in u for u in units) or not any("direct" in u for u in units):
+            continue
+        rows.append(_paired(key, [u for u in units if len(u) == 2], len(units), chosen))
+    return rows
+
+
+def _paired(
+    key: tuple[str, str, str, str],
+    pairs: Sequence[dict[str, bool]],
+    units: int,
+    intervals: Intervals,
+) -> PairedDifference:
+    counts = {(True, True): 0, (True, False): 0, (False, True): 0, (False, False): 0}
+    for pair in pairs:
+        counts[(pair["trial"], pair["direct"])] += 1
+    a, b, c, d = counts.values()
+    n = len(pairs)
+    run, suite, setting, policy = key
+    return PairedDifference(
+        run=run,
+        suite=suite,
+        setting=setting,
+        policy=policy,
+        pairs=n,
+        both=a,
+        trial_only=b,
+        direct_only=c,
+        neither=d,
+        unpaired=units - n,
+        trial_rate=_ratio(a + b, n),
+        direct_rate=_ratio(a + c, n),
+        difference=_ratio(b - c, n),
+        ci=paired_ci(a, b, c, d, intervals.confidence),
+        p_value=mcnemar_exact(b, c) if n else None,
+    )
 
 
 def trial_bins(items: Iterable[TaggedEpisode]) -> list[TrialBin]:

@@ -1,9 +1,11 @@
 """Reports: the metrics of one or more runs as `report.md`, `report.json` and PNG plots.
 
 `build_report` reads the runs' episodes from the store and computes everything;
-`write_report` writes the files. With several runs, a comparison table puts their pass rates
-side by side per (suite, setting, policy, mode), with the difference of the last run against
-the first.
+`write_report` writes the files. Pass rates carry their Wilson interval; where a run has both
+modes, trial minus direct is compared on the same tasks (Newcombe's paired interval, exact
+McNemar test; `toolmaster.eval._intervals`). With several runs, a comparison table puts their
+pass rates side by side per (suite, setting, policy, mode), with the difference of the last run
+against the first.
 """
 
 from __future__ import annotations
@@ -14,21 +16,29 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 from toolmaster.core import Store, UserError, utcnow
+from toolmaster.eval._intervals import Intervals, format_p
 from toolmaster.eval._metrics import (
-    Bootstrap,
     GroupMetrics,
+    PairedDifference,
     TrialBin,
+    paired_differences,
     summarise,
     trial_bins,
 )
-from toolmaster.eval._plots import bin_label, plot_pass_rates, plot_trials_success
+from toolmaster.eval._plots import (
+    bin_label,
+    plot_paired_differences,
+    plot_pass_rates,
+    plot_trials_success,
+)
 from toolmaster.eval._tags import TaggedEpisode, run_episodes
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 NONE = "-"
 """What a table shows for a value that does not exist (no episodes, no calls)."""
 PASS_RATE_PNG = "pass_rate.png"  # noqa: S105 (a file name)
 TRIALS_PNG = "trials_success.png"
+PAIRED_PNG = "paired_difference.png"
 
 
 class RunInfo(BaseModel):
@@ -68,14 +78,16 @@ class Report(BaseModel):
 
     version: int = REPORT_VERSION
     generated_at: datetime = Field(default_factory=utcnow)
-    bootstrap: Bootstrap
+    intervals: Intervals
     runs: list[RunInfo]
     groups: list[GroupMetrics]
+    paired: list[PairedDifference]
+    """Trial minus direct on the same tasks, per (run, suite, setting, policy)."""
     trial_bins: list[TrialBin]
     comparison: list[Comparison]
 
 
-def build_report(store: Store, runs: Sequence[str], bootstrap: Bootstrap | None = None) -> Report:
+def build_report(store: Store, runs: Sequence[str], intervals: Intervals | None = None) -> Report:
     """The report of `runs` (in that order). A run with no episodes is a `UserError`."""
     if not runs:
         raise UserError("name at least one run")
@@ -86,14 +98,17 @@ def build_report(store: Store, runs: Sequence[str], bootstrap: Bootstrap | None 
             f"no episodes of run(s) {', '.join(missing)} in {store.path}; "
             "`toolmaster eval runs` lists the runs there"
         )
-    boot = bootstrap or Bootstrap()
-    groups = summarise(items, boot)
+    chosen = intervals or Intervals()
+    groups = summarise(items, chosen)
+    paired = paired_differences(items, chosen)
     order = {run: i for i, run in enumerate(runs)}
     groups.sort(key=lambda g: order[g.run])  # stable: keeps the sorted order within a run
+    paired.sort(key=lambda p: order[p.run])
     return Report(
-        bootstrap=boot,
+        intervals=chosen,
         runs=[_run_info(run, items) for run in runs],
         groups=groups,
+        paired=paired,
         trial_bins=trial_bins(items),
         comparison=compare(groups, runs) if len(runs) > 1 else [],
     )
@@ -130,16 +145,18 @@ def compare(groups: Sequence[GroupMetrics], runs: Sequence[str]) -> list[Compari
 
 
 def write_report(report: Report, out: Path) -> list[Path]:
-    """Write `report.md`, `report.json` and the plots into `out` (made if missing)."""
+    """Write `report.md`, `report.json` and the three plots into `out` (made if missing)."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"cannot make report folder {out}: {exc.strerror or exc}") from None
     plot_pass_rates(report.groups, out / PASS_RATE_PNG)
     plot_trials_success(report.trial_bins, out / TRIALS_PNG)
+    plot_paired_differences(report.paired, out / PAIRED_PNG, many_runs=len(report.runs) > 1)
     (out / "report.json").write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
     (out / "report.md").write_text(render_markdown(report), encoding="utf-8")
-    return [out / name for name in ("report.md", "report.json", PASS_RATE_PNG, TRIALS_PNG)]
+    names = ("report.md", "report.json", PASS_RATE_PNG, TRIALS_PNG, PAIRED_PNG)
+    return [out / name for name in names]
 
 
 def _pct(value: float | None) -> str:
@@ -154,8 +171,13 @@ def _ci(interval: tuple[float, float] | None) -> str:
     return NONE if interval is None else f"{100 * interval[0]:.1f}-{100 * interval[1]:.1f}"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    right = ["---" if i < 4 else "---:" for i in range(len(header))]
+def diff_ci(interval: tuple[float, float] | None) -> str:
+    """A paired difference's interval in points: `[-12.5, +30.0]`."""
+    return NONE if interval is None else f"[{100 * interval[0]:+.1f}, {100 * interval[1]:+.1f}]"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], text: int = 4) -> list[str]:
+    right = ["---" if i < text else "---:" for i in range(len(header))]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(right) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
@@ -171,6 +193,22 @@ def group_row(g: GroupMetrics) -> list[str]:
     ]  # fmt: skip
 
 
+def paired_row(p: PairedDifference) -> list[str]:
+    """One row of the trial-minus-direct table."""
+    return [
+        p.suite, p.setting, p.policy, str(p.pairs), _pct(p.trial_rate), _pct(p.direct_rate),
+        NONE if p.difference is None else f"{100 * p.difference:+.1f}", diff_ci(p.ci),
+        str(p.both), str(p.trial_only), str(p.direct_only), str(p.neither), str(p.unpaired),
+        format_p(p.p_value),
+    ]  # fmt: skip
+
+
+PAIRED_COLUMNS = (
+    "suite", "setting", "policy", "pairs", "trial", "direct", "Δ", "CI", "both", "trial only",
+    "direct only", "neither", "unpaired", "McNemar p",
+)  # fmt: skip
+
+
 RESULT_COLUMNS = (
     "suite", "setting", "policy", "mode", "n", "pass", "CI", "score", "trial calls",
     "exec calls", "tool err", "fmt err", "turns", "tokens", "wall s", "errors",
@@ -179,7 +217,7 @@ RESULT_COLUMNS = (
 
 def render_markdown(report: Report) -> str:
     """`report.md`: the tables and the plots."""
-    level = round(100 * report.bootstrap.confidence)
+    level = f"{100 * report.intervals.confidence:g}%"
     lines = ["# ToolMaster evaluation report", ""]
     lines += [
         f"- run `{run.run}`: {run.episodes} episodes; suites {', '.join(run.suites)}; "
@@ -187,8 +225,7 @@ def render_markdown(report: Report) -> str:
         for run in report.runs
     ]
     note = (
-        f"CI: {level}% percentile bootstrap of the pass rate "
-        f"({report.bootstrap.resamples} resamples, seed {report.bootstrap.seed}). "
+        f"CI: the {level} Wilson score interval of the pass rate (percent). "
         "Calls, turns, tokens and wall seconds are means per episode; the error rates "
         "are shares of calls (definitions: docs/eval.md)."
     )
@@ -196,6 +233,7 @@ def render_markdown(report: Report) -> str:
     for run in report.runs:
         rows = [group_row(g) for g in report.groups if g.run == run.run]
         lines += [f"## Results: `{run.run}`", "", *_table(RESULT_COLUMNS, rows), ""]
+    lines += _paired_section(report, level)
     if report.comparison:
         names = [r.run for r in report.runs]
         header = ["suite", "setting", "policy", "mode", *[f"`{n}`" for n in names], "Δ"]
@@ -213,5 +251,26 @@ def render_markdown(report: Report) -> str:
     lines += ["## Trial calls against success", ""]
     lines += [*_table(["run", "policy", "mode", "trial calls", "n", "pass"], bins), ""]
     lines += [f"![pass rate by setting]({PASS_RATE_PNG})", "",
+              f"![trial minus direct, paired by task]({PAIRED_PNG})", "",
               f"![trial calls against success]({TRIALS_PNG})", ""]  # fmt: skip
     return "\n".join(lines)
+
+
+def _paired_section(report: Report, level: str) -> list[str]:
+    """Trial minus direct on the same tasks, one table per run that has both modes."""
+    if not report.paired:
+        return []
+    note = (
+        "Each task (and sample) run in both modes is a pair. Δ: trial pass rate minus direct "
+        f"pass rate over the pairs, in points; CI: its {level} Newcombe hybrid score interval "
+        "for paired proportions (Newcombe 1998, method 10); both / trial only / direct only / "
+        "neither: pairs by which modes passed; unpaired: tasks run in one mode only, left out; "
+        "McNemar p: exact two-sided McNemar test on the discordant pairs."
+    )
+    lines: list[str] = []
+    for run in report.runs:
+        rows = [paired_row(p) for p in report.paired if p.run == run.run]
+        if rows:
+            lines += [f"## Trial minus direct, paired by task: `{run.run}`", "", note, ""]
+            lines += [*_table(PAIRED_COLUMNS, rows, text=3), ""]
+    return lines

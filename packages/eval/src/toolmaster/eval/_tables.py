@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from rich import box
 from rich.table import Table
 from toolmaster.core import environments
-from toolmaster.eval._report import NONE, Report, group_row
+from toolmaster.eval._intervals import format_p
+from toolmaster.eval._report import NONE, Report, diff_ci, group_row
 from toolmaster.eval._settings import SETTINGS
 from toolmaster.eval._suites import builtin_suites
 
@@ -42,8 +43,8 @@ def _rate(value: float | None) -> str:
 
 
 def results_table(report: Report) -> Table:
-    """Every group of the report, one row each: pass rate and interval, mean trial and
-    execution calls, episodes that ended with an error (report.md has every column)."""
+    """Every group of the report, one row each: pass rate and its Wilson interval, mean trial
+    and execution calls, episodes that ended with an error (report.md has every column)."""
     many = len(report.runs) > 1
     columns = ["run"] if many else []
     columns += ["suite", "setting", "policy", "mode", "n", "pass", "CI", "trial", "exec", "err"]
@@ -58,6 +59,22 @@ def results_table(report: Report) -> Table:
         )
     runs = ", ".join(r.run for r in report.runs)
     return _table(f"ToolMaster evaluation: {runs}", columns, rows)
+
+
+def paired_table(report: Report) -> Table:
+    """Trial minus direct on the same tasks: pairs, the difference in points, its Newcombe
+    interval, the discordant pairs and the exact McNemar p (report.md has every column)."""
+    many = len(report.runs) > 1
+    columns = ["run"] if many else []
+    columns += ["suite", "setting", "policy", "pairs", "Δ", "CI", "trial only", "direct only", "p"]
+    rows = [
+        ([p.run] if many else [])
+        + [p.suite, p.setting, p.policy, str(p.pairs),
+           NONE if p.difference is None else f"{100 * p.difference:+.0f}", diff_ci(p.ci),
+           str(p.trial_only), str(p.direct_only), format_p(p.p_value)]
+        for p in report.paired
+    ]  # fmt: skip
+    return _table("trial minus direct, paired by task (points)", columns, rows)
 
 
 def comparison_table(report: Report) -> Table:

@@ -3,7 +3,7 @@
 `toolmaster eval report` compares runs per (suite, setting, policy, mode); the arms differ in
 mode, so its comparison table is sparse. This summary puts the five arms in columns:
 
-- pass rate with its bootstrap interval and n, per suite and setting;
+- pass rate with its 95% Wilson interval and n, per suite and setting;
 - per arm and suite, pooled over the clean setting and over the five perturbed ones: pass rate,
   interval, trial and execution calls, tool-error and format-error rates, turns, tokens, wall
   seconds and episodes that ended in an error (the metrics of docs/eval.md).
@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from toolmaster.core import Store
-from toolmaster.eval import Bootstrap, GroupMetrics, TaggedEpisode, run_episodes, summarise
+from toolmaster.eval import GroupMetrics, TaggedEpisode, run_episodes, summarise
 
 __all__ = ["write_summary"]
 
@@ -89,13 +89,12 @@ def write_summary(
     with Store(store_path) as store:
         items = run_episodes(store, list(runs.values()))
     arm_of = {run: arm for arm, run in runs.items()}
-    boot = Bootstrap()
-    by_setting = summarise(_relabel(items, arm_of, pooled=False), boot)
-    pooled = summarise(_relabel(items, arm_of, pooled=True), boot)
+    by_setting = summarise(_relabel(items, arm_of, pooled=False))
+    pooled = summarise(_relabel(items, arm_of, pooled=True))
     names = list(runs)
     lines = [f"# {title}", "", "Arms (evaluation run ids in the store):", ""]
     lines += [f"- `{arm}`: {labels[arm]} (run `{run}`)" for arm, run in runs.items()]
-    lines += ["", "Pass rate [95% bootstrap interval] and episodes, per suite and setting:", ""]
+    lines += ["", "Pass rate [95% Wilson interval] and episodes, per suite and setting:", ""]
     lines += _by_setting(by_setting, names)
     pooled_note = (
         "Pooled per arm and suite: the clean tools, and the five perturbed settings together "
