@@ -10,6 +10,7 @@ failed episode, attributed to its boundary, and the run goes on.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,8 +123,15 @@ class Job:
 class Progress(Protocol):
     """Hears how a run goes (a progress bar)."""
 
-    def start(self, total: int, skipped: int) -> None:
-        """`total` jobs in the run, `skipped` of them already recorded."""
+    def start(
+        self,
+        total: int,
+        skipped: int,
+        left: Mapping[str, int] | None = None,
+        concurrency: int = 1,
+    ) -> None:
+        """`total` jobs in the run, `skipped` of them already recorded; `left`: the jobs to
+        run per policy label (None: not told), `concurrency` of them at once."""
         ...
 
     def advance(self, episode: Episode) -> None:
@@ -191,7 +199,8 @@ async def run_eval(
     done = {episode_key(t, e) for t, e in run_episodes(store, [config.run])}
     todo = [job for job in jobs if job.key not in done]
     if progress is not None:
-        progress.start(len(jobs), len(jobs) - len(todo))
+        left = Counter(job.policy.label for job in todo)
+        progress.start(len(jobs), len(jobs) - len(todo), left, config.concurrency)
     recorder = Recorder(AsyncStore(store))
     runs = [_job(job, config, recorder, progress) for job in todo]
     episodes = await run_many(runs, concurrency=config.concurrency)
