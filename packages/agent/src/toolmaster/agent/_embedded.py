@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from toolmaster.agent._chat import CHATML_TOOLS_TEMPLATE
 from toolmaster.agent._loop import AgentConfig
@@ -25,6 +25,7 @@ from toolmaster.agent._transformers import TransformersPolicy
 from toolmaster.core import Sampling, UserError
 
 if TYPE_CHECKING:
+    import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 __all__ = [
@@ -141,8 +142,9 @@ and the TUI run it with (`dataclasses.replace` it for another mode)."""
 
 class EmbeddedPolicy(TransformersPolicy):
     """The embedded default policy: SmolLM2-135M-Instruct on CPU (or `device`), with an optional
-    LoRA adapter. Loading blocks: about 0.3 s from the cached copy, tens of seconds the first
-    time (see `load_embedded_model`)."""
+    LoRA adapter (merged). Loading blocks: about 0.3 s from the cached copy, tens of seconds the
+    first time (see `load_embedded_model`). It generates on `TransformersPolicy`'s decode engine
+    (the KV cache kept between turns, continuous batching, bf16 where the CPU has AVX512_BF16)."""
 
     def __init__(
         self,
@@ -151,6 +153,8 @@ class EmbeddedPolicy(TransformersPolicy):
         adapter: str | Path | None = None,
         device: str | None = None,
         max_batch_size: int = 1,
+        compute_dtype: torch.dtype | Literal["auto"] | None = "auto",
+        kv_cache_bytes: int = 1 << 30,
     ) -> None:
         model, tokenizer = load_embedded_model(cache_dir)
         if device is not None:
@@ -162,4 +166,6 @@ class EmbeddedPolicy(TransformersPolicy):
             model_id=EMBEDDED_MODEL,
             adapter=adapter,
             max_batch_size=max_batch_size,
+            compute_dtype=compute_dtype,
+            kv_cache_bytes=kv_cache_bytes,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,8 @@ class DecodeEngine:
         """Tokens generated."""
         self.largest_batch = 0
         """The most sequences one step has fed."""
+        self.seconds = {"prefill": 0.0, "decode": 0.0}
+        """Time in steps that fed prompt tokens, and in steps that only decoded."""
 
     @property
     def lean(self) -> LeanCausalLM:
@@ -171,6 +174,7 @@ class DecodeEngine:
         finished = [job for job in self._running if job.finished]
         self.largest_batch = max(self.largest_batch, len(batch))
         if batch:
+            started = time.perf_counter()
             try:
                 logits = self.lean.forward(tokens, segments)
                 finished += self._advance(batch, segments, logits)
@@ -179,6 +183,8 @@ class DecodeEngine:
                 for job in batch:
                     job.error, job.finished, job.cache = error, True, None
                 finished += batch
+            kind = "decode" if len(tokens) == len(batch) else "prefill"
+            self.seconds[kind] += time.perf_counter() - started
         self.steps += 1
         done = {id(job) for job in finished}
         self._running = [job for job in self._running if id(job) not in done]

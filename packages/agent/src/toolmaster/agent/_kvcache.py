@@ -91,12 +91,6 @@ class KVCache:
         copy.length = length
         return copy
 
-    def shrink(self) -> None:
-        """Drop the spare capacity (before the cache is stored idle)."""
-        if self.capacity - _round_up(self.length) >= _GRAIN:
-            self.k = self.k[:, :, : _round_up(self.length)].clone()
-            self.v = self.v[:, :, : _round_up(self.length)].clone()
-
 
 @dataclass
 class CacheStats:
@@ -182,7 +176,6 @@ class PrefixStore:
         recently used entries beyond `max_bytes`."""
         if cache.length != len(tokens):
             raise ValueError(f"a cache of {cache.length} positions stored for {len(tokens)} tokens")
-        cache.shrink()
         self._entries[next(self._ids)] = _Entry(tokens, prompt_tokens, cache)
         total = self.nbytes
         while total > self.max_bytes and self._entries:
