@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from toolmaster.cli._common import StoreOption, store_file, with_options
 from toolmaster.cli._policies import PolicyFlags, backend_options, policy_factory
-from toolmaster.core import Mode, Store, UserError
+from toolmaster.core import Mode, Store, UserError, terminal_safe
 
 if TYPE_CHECKING:
     from toolmaster.eval import EvalConfig, EvalPolicy, Intervals
@@ -288,4 +288,4 @@ def runs_command(ctx: typer.Context, *, store: StoreOption = None) -> None:
     if not counts:
         typer.echo("no evaluation runs in the store")
     for run, count in counts.items():
-        typer.echo(f"{run}\t{count} episodes")
+        typer.echo(f"{terminal_safe(run)}\t{count} episodes")
