@@ -31,3 +31,8 @@ def test_no_control_character_is_left() -> None:
     every = "".join(chr(code) for code in range(0x100))
     left = {c for c in terminal_safe(every) if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0}
     assert left == {"\n", "\t"}
+
+
+def test_lone_surrogates_become_replacement_characters() -> None:
+    assert terminal_safe("a\ud800b\udfff") == "a\ufffdb\ufffd"
+    assert terminal_safe("a\ud800b").encode() == "a\ufffdb".encode()

@@ -2,6 +2,7 @@
 
 from toolmaster.core._async_store import AsyncStore
 from toolmaster.core._base import Record
+from toolmaster.core._clean import encodable_json, episode_json
 from toolmaster.core._env import (
     ENTRY_POINT_GROUP,
     FINISH_TRIAL,
@@ -103,7 +104,9 @@ __all__ = [
     "Verdict",
     "VerdictFilter",
     "default_store_path",
+    "encodable_json",
     "environments",
+    "episode_json",
     "get_environment",
     "new_id",
     "terminal_safe",

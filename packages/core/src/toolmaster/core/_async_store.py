@@ -47,6 +47,7 @@ class AsyncStore:
     """Usable as the agent loop's event sink."""
     events = _in_thread(Store.events)
     open_streams = _in_thread(Store.open_streams)
+    abandoned_streams = _in_thread(Store.abandoned_streams)
     put_experience = _in_thread(Store.put_experience)
     get_experience = _in_thread(Store.get_experience)
     experiences = _in_thread(Store.experiences)

@@ -65,6 +65,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        version=2,
+        description="the writer of each event stream, to tell live streams from abandoned ones",
+        statements=(
+            """CREATE TABLE writers (
+                episode_id TEXT PRIMARY KEY,
+                host TEXT NOT NULL,
+                pid INTEGER NOT NULL,
+                started INTEGER
+            ) WITHOUT ROWID""",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -22,18 +22,33 @@ Synchronous = Literal["normal", "full"]
 
 
 def open_connection(
-    where: str, busy_timeout_s: float, synchronous: Synchronous
-) -> sqlite3.Connection:
-    """A connection to the store at `where`, checked, in WAL mode and at the newest schema.
+    where: str, busy_timeout_s: float, synchronous: Synchronous, *, read_only: bool = False
+) -> tuple[sqlite3.Connection, int]:
+    """A connection to the store at `where`, checked, and its schema version.
 
-    The file's header is read before anything is written, so a foreign or damaged file is
-    refused (`StoreError`) and left as it was.
+    Writable: in WAL mode and at the newest schema (migrated if older). The file's header is
+    read before anything is written, so a foreign or damaged file is refused (`StoreError`)
+    and left as it was. `read_only`: nothing is written at all; see `_open_read_only`.
     """
+    if read_only:
+        conn = _open_read_only(where, busy_timeout_s)
+        try:
+            with translated(where):
+                version = _migrations.check(conn, where)
+        except BaseException:
+            conn.close()
+            raise
+        if version == 0:
+            conn.close()
+            raise StoreError(f"{where} is not a session store (an empty file)")
+        return conn, version
     if where != ":memory:":
         try:
             Path(where).parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the folder of session store {where}: {exc}") from exc
+            raise StoreError(
+                f"cannot create the folder of session store {where}: {exc.strerror or exc}"
+            ) from exc
     with translated(where):
         conn = sqlite3.connect(
             where, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
@@ -52,7 +67,41 @@ def open_connection(
     except BaseException:
         conn.close()
         raise
-    return conn
+    return conn, SCHEMA_VERSION
+
+
+def _open_read_only(where: str, busy_timeout_s: float) -> sqlite3.Connection:
+    """A read-only connection (`mode=ro`). On a read-only filesystem SQLite cannot make the
+    WAL index it needs for that, so the file is then opened as immutable: nothing else can
+    be writing it there."""
+    if where == ":memory:":
+        raise StoreError("an in-memory session store cannot be opened read-only")
+    path = Path(where)
+    if not path.is_file():
+        raise StoreError(f"no session store at {where}")
+    uri = path.absolute().as_uri()
+    last: sqlite3.Error | None = None
+    for mode in ("mode=ro", "mode=ro&immutable=1"):
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(
+                f"{uri}?{mode}",
+                uri=True,
+                timeout=busy_timeout_s,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as exc:
+            if conn is not None:
+                conn.close()
+            last = exc
+            continue
+        return conn
+    assert last is not None
+    with translated(where):
+        raise last
+    raise AssertionError  # pragma: no cover (translated always raises)
 
 
 @contextmanager
@@ -85,6 +134,13 @@ def translated(where: str) -> Generator[None]:
             reason = f"{where} is damaged or is not a ToolMaster session store ({message})"
         elif "locked" in message or "busy" in message:
             reason = f"{where} stayed locked by another writer past the busy timeout ({message})"
+        elif "readonly" in message or "unable to open" in message:
+            reason = (
+                f"session store {where} cannot be opened for writing: its folder or file is "
+                f"read-only, or not reachable ({message})"
+            )
+        elif "full" in message:
+            reason = f"session store {where}: the disk is full ({message})"
         else:
             reason = f"session store {where}: {message}"
         raise StoreError(reason) from exc

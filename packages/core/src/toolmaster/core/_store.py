@@ -19,6 +19,7 @@ from typing import Protocol
 
 import platformdirs
 from pydantic import JsonValue, ValidationError
+from toolmaster.core._clean import episode_json, record_json
 from toolmaster.core._episode import Episode, Event, EventKind, Experience, utcnow
 from toolmaster.core._errors import StoreError
 from toolmaster.core._jsonl import parse_lines
@@ -32,6 +33,7 @@ from toolmaster.core._query import (
 )
 from toolmaster.core._sqlite import Synchronous, gc_paused, open_connection, translated
 from toolmaster.core._tools import ToolKey
+from toolmaster.core._writers import Writer, gone, this_writer
 
 _EPISODE_COLUMNS = (
     "id, task_id, env, policy, mode, passed, score, started_us, finished_us, format_version, json"
@@ -47,11 +49,23 @@ _PUT_EPISODE = (
 _NEXT_SEQ = "SELECT coalesce(max(seq) + 1, 0) FROM events WHERE episode_id = ?"
 _PUT_EVENT = "INSERT INTO events (episode_id, seq, kind, json) VALUES (?, ?, ?, ?)"
 _OPEN_STREAMS = """
-SELECT e.json FROM events AS e
+SELECT e.json, w.host, w.pid, w.started FROM events AS e
+JOIN (SELECT episode_id, max(seq) AS last FROM events
+      WHERE episode_id NOT IN (SELECT id FROM episodes) GROUP BY episode_id) AS l
+  ON e.episode_id = l.episode_id AND e.seq = l.last
+LEFT JOIN writers AS w ON w.episode_id = e.episode_id
+"""
+_OPEN_STREAMS_V1 = """
+SELECT e.json, NULL, NULL, NULL FROM events AS e
 JOIN (SELECT episode_id, max(seq) AS last FROM events
       WHERE episode_id NOT IN (SELECT id FROM episodes) GROUP BY episode_id) AS l
   ON e.episode_id = l.episode_id AND e.seq = l.last
 """
+_PUT_WRITER = (
+    "INSERT INTO writers (episode_id, host, pid, started) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (episode_id) DO UPDATE SET host = excluded.host, pid = excluded.pid, "
+    "started = excluded.started"
+)
 _SUMMARY_COLUMNS = "id, task_id, env, policy, mode, passed, score, started_us, finished_us"
 _CHUNK = 256
 
@@ -77,7 +91,12 @@ class Store:
 
     Raises `StoreError` when the file is not a session store (a text file, a damaged file, the
     database of another program), when it was written by a newer ToolMaster, and whenever
-    SQLite fails later on.
+    SQLite fails later on (a full disk, a read-only folder). A record holding text that UTF-8
+    cannot encode (a lone surrogate) is stored with U+FFFD in its place, marked `sanitised`.
+
+    `read_only=True` opens an existing store without writing anything, also on a read-only
+    filesystem (SQLite's `mode=ro`, `immutable` where the WAL index cannot be made); writes
+    then raise `StoreError`.
     """
 
     def __init__(
@@ -86,13 +105,17 @@ class Store:
         *,
         busy_timeout_s: float = 30.0,
         synchronous: Synchronous = "normal",
+        read_only: bool = False,
     ) -> None:
         self._path = default_store_path() if path is None else Path(path)
         self._where = str(self._path)
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = open_connection(
-            self._where, busy_timeout_s, synchronous
+        self.read_only = read_only
+        """Opened without writing: every write raises `StoreError`."""
+        conn, self._schema = open_connection(
+            self._where, busy_timeout_s, synchronous, read_only=read_only
         )
+        self._conn: sqlite3.Connection | None = conn
 
     @property
     def path(self) -> Path:
@@ -121,7 +144,8 @@ class Store:
         self.put_episodes((episode,))
 
     def put_episodes(self, episodes: Iterable[Episode]) -> int:
-        """Save several episodes in one transaction (all or none); returns how many."""
+        """Save several episodes in one transaction (all or none); returns how many. An episode
+        whose text UTF-8 cannot encode is stored sanitised (`metadata.sanitised`)."""
         rows = [_episode_row(episode) for episode in episodes]
         with self._writing() as conn:
             conn.executemany(_PUT_EPISODE, rows)
@@ -165,6 +189,7 @@ class Store:
         with self._writing() as conn:
             deleted = conn.execute("DELETE FROM episodes WHERE id = ?", (episode_id,)).rowcount
             conn.execute("DELETE FROM events WHERE episode_id = ?", (episode_id,))
+            conn.execute("DELETE FROM writers WHERE episode_id = ?", (episode_id,))
         return deleted > 0
 
     # ------------------------------------------------------------------ events
@@ -178,18 +203,19 @@ class Store:
         ts: datetime | None = None,
     ) -> Event:
         """Append an event to an episode's stream and return it with its `seq` (0, 1, 2, ...
-        without gaps, also when several writers append to the same stream)."""
+        without gaps, also when several writers append to the same stream). The process that
+        writes seq 0 is recorded as the stream's writer."""
         draft = Event(episode_id=episode_id, seq=0, kind=kind, ts=ts or utcnow(), data=data or {})
         with self._writing() as conn:
             (seq,) = conn.execute(_NEXT_SEQ, (episode_id,)).fetchone()
-            event = draft.model_copy(update={"seq": int(seq)})
-            conn.execute(_PUT_EVENT, (episode_id, event.seq, kind, event.model_dump_json()))
-        return event
+            return self._insert_event(conn, draft.model_copy(update={"seq": int(seq)}))
 
     def put_event(self, event: Event) -> None:
         """Append an event whose `seq` its producer already set (the agent loop numbers its
         own events). It must be the next `seq` of its stream, else `StoreError`: a stream has
-        no gaps and no duplicates."""
+        no gaps and no duplicates. The event and its check are one transaction; the process
+        that writes seq 0 is recorded as the stream's writer. An event holding text UTF-8
+        cannot encode is stored sanitised (`data.sanitised`)."""
         with self._writing() as conn:
             (expected,) = conn.execute(_NEXT_SEQ, (event.episode_id,)).fetchone()
             if event.seq != expected:
@@ -197,9 +223,7 @@ class Store:
                     f"event seq {event.seq} of episode {event.episode_id} is out of order: "
                     f"the stream expects seq {expected} next"
                 )
-            conn.execute(
-                _PUT_EVENT, (event.episode_id, event.seq, event.kind, event.model_dump_json())
-            )
+            self._insert_event(conn, event)
 
     def events(
         self, episode_id: str, *, after_seq: int = -1, limit: int | None = None
@@ -215,14 +239,29 @@ class Store:
             return [Event.model_validate_json(text) for (text,) in rows]
 
     def open_streams(self, since: datetime | None = None) -> list[Event]:
-        """The last event of every event stream whose episode is not stored yet — episodes
-        running now, in this process or another, or abandoned — newest first. With `since`,
-        only the streams whose last event is that recent."""
+        """The last event of every live event stream: its episode is not stored yet and its
+        writer is not known to be gone (episodes running now, in this process or another),
+        newest first. With `since`, only the streams whose last event is that recent (the
+        only test for streams written on another host, whose writer cannot be checked)."""
+        return self._streams(since, abandoned=False)
+
+    def abandoned_streams(self, since: datetime | None = None) -> list[Event]:
+        """The last event of every abandoned event stream: its episode is not stored and its
+        writer, a process on this host, is gone (it exited or was killed mid-episode), newest
+        first; with `since`, only those whose last event is that recent."""
+        return self._streams(since, abandoned=True)
+
+    def _streams(self, since: datetime | None, *, abandoned: bool) -> list[Event]:
+        sql = _OPEN_STREAMS if self._schema >= 2 else _OPEN_STREAMS_V1
         with self._reading() as conn:
-            rows = conn.execute(_OPEN_STREAMS).fetchall()
+            rows = conn.execute(sql).fetchall()
+        found: list[Event] = []
         with gc_paused():
-            last = [Event.model_validate_json(text) for (text,) in rows]
-        recent = [event for event in last if since is None or event.ts >= since]
+            for text, host, pid, started in rows:
+                dead = host is not None and gone(Writer(host, pid, started))
+                if dead == abandoned:
+                    found.append(Event.model_validate_json(text))
+        recent = [event for event in found if since is None or event.ts >= since]
         return sorted(recent, key=lambda event: event.ts, reverse=True)
 
     # ------------------------------------------------------------------ experience
@@ -324,8 +363,18 @@ class Store:
         with self._lock, translated(self._where):
             yield self._live()
 
+    def _insert_event(self, conn: sqlite3.Connection, event: Event) -> Event:
+        text, event = record_json(event, "data")
+        conn.execute(_PUT_EVENT, (event.episode_id, event.seq, event.kind, text))
+        if event.seq == 0:
+            writer = this_writer()
+            conn.execute(_PUT_WRITER, (event.episode_id, writer.host, writer.pid, writer.started))
+        return event
+
     @contextmanager
     def _writing(self) -> Generator[sqlite3.Connection]:
+        if self.read_only:
+            raise StoreError(f"the session store {self._where} was opened read-only")
         with self._lock, translated(self._where):
             conn = self._live()
             conn.execute("BEGIN IMMEDIATE")
@@ -357,7 +406,7 @@ def _episode_row(episode: Episode) -> _EpisodeRow:
         to_micros(episode.timings.started_at),
         None if finished is None else to_micros(finished),
         episode.format_version,
-        episode.model_dump_json(),
+        episode_json(episode),
     )
 
 

@@ -8,6 +8,7 @@ _INERT: dict[int, int | None] = {
     0x0D: None,
     0x7F: 0x2421,
     **dict.fromkeys(range(0x80, 0xA0), 0xFFFD),
+    **dict.fromkeys(range(0xD800, 0xE000), 0xFFFD),
 }
 
 
@@ -16,7 +17,8 @@ def terminal_safe(text: str) -> str:
 
     C0 control characters become their Unicode control pictures (ESC shows as `␛`, so an escape
     sequence prints as text instead of clearing the screen, setting the window title or writing
-    the clipboard), DEL becomes `␡`, C1 control characters become `�`, and carriage returns
-    are dropped (a `\\r\\n` line end stays a line end; a lone `\\r` cannot overwrite a line).
+    the clipboard), DEL becomes `␡`, C1 control characters and lone surrogates (which no
+    terminal encoding can write) become `�`, and carriage returns are dropped (a `\\r\\n`
+    line end stays a line end; a lone `\\r` cannot overwrite a line).
     """
     return text.translate(_INERT)
