@@ -182,5 +182,27 @@ def test_secrets_never_in_repr_or_serialization() -> None:
     assert "**********" in files.model_dump_json()
     assert "ada:***@example.com" in specs[-1].model_dump_json()
     assert "ada:***@example.com" in repr(specs[-1])
-    assert set(specs[-1].secret_values()) == {"hunter22"}
-    assert set(files.secret_values()) == {"sk-secret-123"}  # "info", "8080": too short
+    assert specs[-1].secrets() == {"url password": "hunter22"}
+    assert files.secrets() == {"API_KEY": "sk-secret-123", "LEVEL": "info", "PORT": "8080"}
+
+
+def test_expanded_variables_are_named_secrets() -> None:
+    spec = parse_server(
+        "s",
+        {"command": "run", "args": ["--token", "${TOKEN}", "--tz", "${TZ:-UTC}"]},
+        environ=ENV,
+    )
+    assert spec is not None
+    assert spec.secrets() == {"TOKEN": "tok-456789"}  # a default is not a secret
+    assert "tok-456789" not in repr(spec) + spec.model_dump_json()
+    remote = parse_server(
+        "r",
+        {"url": "https://x.example/mcp?key=${API_KEY}", "headers": {"X": "${TOKEN}"}},
+        environ=ENV,
+    )
+    assert remote is not None
+    assert remote.secrets() == {
+        "API_KEY": "sk-secret-123",
+        "TOKEN": "tok-456789",
+        "X": "tok-456789",
+    }

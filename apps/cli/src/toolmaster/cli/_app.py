@@ -23,6 +23,7 @@ from toolmaster.cli._tools import tools_app
 from toolmaster.cli._train import train_app
 from toolmaster.cli._tui import tui_app
 from toolmaster.core import ToolMasterError, terminal_safe
+from toolmaster.mcp import SecretFilter, scrub
 
 app = typer.Typer(
     name="toolmaster",
@@ -53,6 +54,9 @@ def _root(
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     # Configured before any MCP server is built: the SDK's own basicConfig then leaves it be.
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # servers' secrets never reach a log line
+        if not any(isinstance(f, SecretFilter) for f in handler.filters):
+            handler.addFilter(SecretFilter())
     if verbose == 0:  # model loading draws progress bars unless told not to (read at import)
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     ctx.obj = CliState(config=config)
@@ -78,5 +82,5 @@ def main(argv: Sequence[str] | None = None) -> None:
         app(args=None if argv is None else list(argv), prog_name="toolmaster")
     except ToolMasterError as exc:
         message = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        typer.echo(f"error: {terminal_safe(message)}", err=True)
+        typer.echo(f"error: {terminal_safe(scrub(message))}", err=True)
         raise SystemExit(2) from None

@@ -20,6 +20,7 @@ from toolmaster.mcp._perturb_steps import (
 )
 from toolmaster.mcp._proxy import PerturbationProxy
 from toolmaster.mcp._results import TRUNCATION_MARKER
+from toolmaster.mcp._secrets import MIN_SECRET, SecretFilter, Secrets, scrub
 from toolmaster.mcp._spec import (
     BundledServerSpec,
     HttpServerSpec,
@@ -30,6 +31,7 @@ from toolmaster.mcp._spec import (
 from toolmaster.mcp._toolbox import PREFIX_SEPARATOR, ServerConnectError, Toolbox
 
 __all__ = [
+    "MIN_SECRET",
     "PERTURBATION_KINDS",
     "PREFIX_SEPARATOR",
     "TRUNCATION_MARKER",
@@ -47,6 +49,8 @@ __all__ = [
     "RenameArg",
     "RenameKeys",
     "RequireArg",
+    "SecretFilter",
+    "Secrets",
     "ServerConnectError",
     "ServerSpec",
     "StdioServerSpec",
@@ -58,6 +62,7 @@ __all__ = [
     "connect_reason",
     "parse_kinds",
     "parse_server",
+    "scrub",
     "servers_from_dict",
     "servers_from_file",
 ]

@@ -40,6 +40,12 @@ _IGNORED_KEYS = {
 }
 
 
+_NOT_SECRET = frozenset(
+    ("HOME", "USER", "LOGNAME", "PATH", "PWD", "SHELL", "TMPDIR", "TEMP", "TMP", "LANG", "TZ")
+)
+"""Variables whose expansion is not a secret (a value in `env` or `headers` always is)."""
+
+
 class _Entry:
     """One server's entry while it is read: knows where it came from, for error messages."""
 
@@ -48,6 +54,17 @@ class _Entry:
         self.name = name
         self.raw = raw
         self.environ = environ
+        self.used: dict[str, str] = {}
+        """The variables expanded from `environ` (secrets of the server)."""
+
+    def expanded(self) -> dict[str, SecretStr]:
+        """The expanded variables that are secrets: all but the well-known ones that name
+        places and settings (`HOME`, `PATH`, `XDG_*`, ...), which tools quote all the time."""
+        return {
+            name: SecretStr(value)
+            for name, value in self.used.items()
+            if name not in _NOT_SECRET and not name.startswith("XDG_")
+        }
 
     def error(self, field: str | None, problem: str) -> UserError:
         where = f"server {self.name!r}" + (f", field {field!r}" if field else "")
@@ -61,7 +78,7 @@ class _Entry:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise self.error(field, f"must be a string, not {type(value).__name__}")
         try:
-            return expand(str(value), self.environ)
+            return expand(str(value), self.environ, self.used)
         except ExpansionError as exc:
             hint = "" if self.environ else " (no environment was given to expand it from)"
             raise self.error(field, f"{exc}{hint}") from None
@@ -160,6 +177,7 @@ def _stdio(entry: _Entry) -> StdioServerSpec:
         args=entry.texts("args"),
         env=entry.secrets("env"),
         cwd=os.path.expanduser(cwd) if cwd else None,
+        expanded=entry.expanded(),
     )
 
 
@@ -168,7 +186,8 @@ def _http(entry: _Entry) -> HttpServerSpec:
     url = entry.text("url", entry.raw.get("url"), required=True) or ""
     if not url.startswith(("http://", "https://")):
         raise entry.error("url", f"must start with http:// or https:// (got {url[:40]!r})")
-    return HttpServerSpec(name=entry.name, url=url, headers=entry.secrets("headers"))
+    headers = entry.secrets("headers")
+    return HttpServerSpec(name=entry.name, url=url, headers=headers, expanded=entry.expanded())
 
 
 def _bundled(entry: _Entry) -> BundledServerSpec:

@@ -17,10 +17,18 @@ import mcp_types as types
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
-from toolmaster.core import EnvSession, ErrorKind, ServerIdentity, ToolCall, ToolResult
+from toolmaster.core import (
+    EnvSession,
+    ErrorKind,
+    ServerIdentity,
+    ToolCall,
+    ToolResult,
+    encodable_json,
+)
 from toolmaster.mcp._failures import HttpRefusals, connect_reason
 from toolmaster.mcp._listing import list_all_tools
 from toolmaster.mcp._results import to_tool_result
+from toolmaster.mcp._secrets import Secrets
 from toolmaster.mcp._spec import HttpServerSpec, ServerSpec
 from toolmaster.mcp._stdio import MessageTooLarge, StderrTail
 from toolmaster.mcp._targets import make_target, transport_of
@@ -68,7 +76,9 @@ class Connection:
         connect_timeout: float,
         max_message_bytes: int,
         notify: Notify,
+        secrets: Secrets | None = None,
     ) -> None:
+        """`secrets`: what to scrub from messages (default: the spec's own)."""
         self.spec = spec
         self.name = spec.name
         self.client: Client | None = None
@@ -80,9 +90,9 @@ class Connection:
         self._connect_timeout = connect_timeout
         self._max_message_bytes = max_message_bytes
         self._notify = notify
-        self._secrets = spec.secret_values()
+        self._secrets = Secrets(spec.secrets()) if secrets is None else secrets
         self._in_process = self.identity.transport == "memory"
-        self._tail = StderrTail(spec.name)
+        self._tail = StderrTail(spec.name, scrub=self._secrets.scrub)
         self._refusals = HttpRefusals()
         self._tg: anyio.abc.TaskGroup | None = None
         self._lock = anyio.Lock()
@@ -97,10 +107,8 @@ class Connection:
     # ------------------------------------------------------------------ lifecycle
 
     def scrub(self, text: str) -> str:
-        """`text` with this server's secrets replaced by `***`."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        """`text` with the secrets replaced by `[secret:NAME]`."""
+        return self._secrets.scrub(text)
 
     async def connect(self, tg: anyio.abc.TaskGroup) -> None:
         """Start the runner in `tg` and wait until it is connected. Raises `ConnectFailed`."""
@@ -310,11 +318,12 @@ class Connection:
                 )
         failure: tuple[ErrorKind, str] | None = None
         raw: types.CallToolResult | None = None
+        arguments = encodable_json(call.arguments)  # a model may write a lone surrogate
         slot: _Inflight | None = None
         if self._in_process:
             # No stream, so no fault to cancel on: the SDK's own per-request scope keeps time.
             try:
-                raw = await client.call_tool(tool, call.arguments, read_timeout_seconds=timeout)
+                raw = await client.call_tool(tool, arguments, read_timeout_seconds=timeout)
             except Exception as exc:  # noqa: BLE001 (becomes the result; logged when unexpected)
                 failure = await self._classify(exc, client)
         else:
@@ -325,7 +334,7 @@ class Connection:
             with scope:
                 self._inflight.add(slot)
                 try:
-                    raw = await client.call_tool(tool, call.arguments)
+                    raw = await client.call_tool(tool, arguments)
                 except Exception as exc:  # noqa: BLE001 (becomes the result; logged when unexpected)
                     failure = await self._classify(exc, client)
                 finally:

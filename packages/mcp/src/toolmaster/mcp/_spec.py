@@ -1,8 +1,9 @@
 """Server specs: how to reach one MCP server, and the `mcpServers` JSON that lists them.
 
-Secrets (environment values, HTTP header values, a password in a URL) are kept in `SecretStr`
-so they never show in a repr, a log line or a serialized spec; `secret_values()` lists them so
-that error messages can be scrubbed too.
+Secrets (environment values, HTTP header values, a password in a URL, the values of `${VAR}`
+expanded from the environment) are kept in `SecretStr` so they never show in a repr, a log line
+or a serialized spec; `secrets()` names them so that the Toolbox can scrub them from results,
+messages and logs (`toolmaster.mcp._secrets`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer
+from toolmaster.mcp._secrets import Secrets
 
 __all__ = [
     "BundledServerSpec",
@@ -23,24 +25,28 @@ __all__ = [
 ]
 
 
-_MIN_SECRET = 6
-"""Secrets shorter than this are not scrubbed from messages: replacing `true` or `8080`
-everywhere would mangle messages without protecting anything."""
-
-
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(min_length=1)
     """The server's name in the configuration; tools are prefixed with it on name clashes."""
+    expanded: dict[str, SecretStr] = Field(
+        default_factory=dict[str, SecretStr], exclude=True, repr=False
+    )
+    """The values of the `${VAR}`s expanded from the environment while the spec was read, by
+    variable name: secrets wherever they went (an argument, a URL)."""
 
-    def secret_values(self) -> tuple[str, ...]:
-        """The secret strings this spec holds, to scrub from messages (short ones left out)."""
-        return ()
+    def secrets(self) -> dict[str, str]:
+        """The secret values this spec holds, by name (the variable, env key or header)."""
+        return _plain(self.expanded)
+
+    def _hide(self, text: str) -> str:
+        """`text` with the expanded secrets replaced, for reprs and serialization."""
+        return Secrets(_plain(self.expanded)).scrub(text) if self.expanded else text
 
 
-def _secrets(values: dict[str, SecretStr]) -> tuple[str, ...]:
-    return tuple(v for s in values.values() if len(v := s.get_secret_value()) >= _MIN_SECRET)
+def _plain(values: dict[str, SecretStr]) -> dict[str, str]:
+    return {name: secret.get_secret_value() for name, secret in values.items()}
 
 
 class StdioServerSpec(_Spec):
@@ -54,8 +60,24 @@ class StdioServerSpec(_Spec):
     allow-list: HOME, PATH, ...). Values are secret: redacted in reprs and serialization."""
     cwd: str | None = None
 
-    def secret_values(self) -> tuple[str, ...]:
-        return _secrets(self.env)
+    def secrets(self) -> dict[str, str]:
+        return {**_plain(self.expanded), **_plain(self.env)}
+
+    @field_serializer("command")
+    def _hide_command(self, command: str) -> str:
+        return self._hide(command)
+
+    @field_serializer("args")
+    def _hide_args(self, args: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(self._hide(arg) for arg in args)
+
+    def __repr_args__(self) -> Any:
+        for key, value in super().__repr_args__():
+            if key == "command" and isinstance(value, str):
+                value = self._hide(value)  # noqa: PLW2901
+            elif key == "args":
+                value = self._hide_args(self.args)  # noqa: PLW2901
+            yield key, value
 
 
 def mask_url(url: str) -> str:
@@ -78,18 +100,18 @@ class HttpServerSpec(_Spec):
     headers: dict[str, SecretStr] = Field(default_factory=dict[str, SecretStr])
     """Extra HTTP headers (`Authorization`, API keys). Values are secret."""
 
-    def secret_values(self) -> tuple[str, ...]:
+    def secrets(self) -> dict[str, str]:
         password = urlsplit(self.url).password
-        extra = (password,) if password and len(password) >= _MIN_SECRET else ()
-        return _secrets(self.headers) + extra
+        extra = {"url password": password} if password else {}
+        return {**_plain(self.expanded), **_plain(self.headers), **extra}
 
     @field_serializer("url")
     def _mask_url(self, url: str) -> str:
-        return mask_url(url)
+        return self._hide(mask_url(url))
 
     def __repr_args__(self) -> Any:
         for key, value in super().__repr_args__():
-            yield key, (mask_url(value) if key == "url" and isinstance(value, str) else value)
+            yield key, (self._mask_url(value) if key == "url" and isinstance(value, str) else value)
 
 
 class BundledServerSpec(_Spec):
@@ -133,11 +155,11 @@ class ExpansionError(ValueError):
     """A `${VAR}` reference could not be expanded (raised with the variable's name)."""
 
 
-def expand(value: str, environ: Mapping[str, str]) -> str:
+def expand(value: str, environ: Mapping[str, str], used: dict[str, str] | None = None) -> str:
     """Expand `${VAR}`, `${env:VAR}` and `${VAR:-default}` from `environ`; `$$` is a literal `$`.
 
     `${VAR:-default}` uses the default when VAR is unset or empty. An unset VAR without a
-    default raises `ExpansionError`.
+    default raises `ExpansionError`. `used` collects each variable taken from `environ`.
     """
     if "$" not in value:
         return value
@@ -152,6 +174,8 @@ def expand(value: str, environ: Mapping[str, str]) -> str:
             )
         found = environ.get(name)
         if found:
+            if used is not None:
+                used[name] = str(found)
             return str(found)
         if default is not None:
             return default

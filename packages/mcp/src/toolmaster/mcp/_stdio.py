@@ -7,8 +7,9 @@ a shield, every wait bounded) with three differences that matter for a tool host
   the SDK's quadratic string concatenation (minutes for 50 MB);
 - a message over `max_message_bytes` is not buffered: it is skipped and reported to the session
   as a `MessageTooLarge` item, so a runaway server cannot exhaust memory;
-- stderr is read into a small ring buffer (each line is logged at DEBUG), so a crash can be
-  reported with the server's last words instead of printing into the user's terminal.
+- stderr is read into a small ring buffer (each line is logged at DEBUG, secrets scrubbed), so
+  a crash can be reported with the server's last words instead of printing into the user's
+  terminal.
 """
 
 from __future__ import annotations
@@ -46,17 +47,21 @@ class MessageTooLarge(Exception):  # noqa: N818 (a value, not a failure of this 
 
 
 class StderrTail:
-    """The last `limit` bytes a server wrote to stderr; each complete line is logged at DEBUG."""
+    """The last `limit` bytes a server wrote to stderr; each complete line is logged at DEBUG,
+    through `scrub` (the Toolbox's secrets)."""
 
-    def __init__(self, server: str, limit: int = 4096) -> None:
+    def __init__(
+        self, server: str, limit: int = 4096, *, scrub: Callable[[str], str] = str
+    ) -> None:
         self._server = server
         self._limit = limit
+        self._scrub = scrub
         self._buf = bytearray()
 
     def feed(self, chunk: bytes) -> None:
         if logger.isEnabledFor(logging.DEBUG):
             for line in chunk.decode(errors="replace").splitlines():
-                logger.debug("[%s stderr] %s", self._server, line)
+                logger.debug("[%s stderr] %s", self._server, self._scrub(line))
         self._buf += chunk
         if len(self._buf) > self._limit:
             del self._buf[: len(self._buf) - self._limit]

@@ -23,6 +23,7 @@ from toolmaster.core import (
 )
 from toolmaster.mcp._connection import ConnectFailed, Connection
 from toolmaster.mcp._events import Subscriber, ToolEvent, ToolEventKind, emit
+from toolmaster.mcp._secrets import Secrets, remember
 from toolmaster.mcp._spec import ServerSpec
 
 from mcp import Client
@@ -64,6 +65,10 @@ class Toolbox:
     `call` returns a `ToolResult` for every outcome and never raises for a fault of a tool or a
     server: tool errors, timeouts, crashes, invalid responses and oversized output come back as
     results with an `error_kind`. A crashed server is restarted on its next call.
+
+    Secrets of the servers (env and header values, URL passwords, `${VAR}` expansions) are
+    scrubbed here, once, from every result, message and tool description before anyone sees
+    them: they read `[secret:NAME]` instead. Values under 6 characters are left alone.
     """
 
     def __init__(
@@ -97,12 +102,15 @@ class Toolbox:
         self._timeout = timeout
         self._max_output = max_output_bytes
         self._require_all = require_all
+        self._secrets = Secrets(*(spec.secrets() for spec in specs))
+        remember(self._secrets)  # for log records (SecretFilter) and crash messages (scrub)
         self._connections = [
             Connection(
                 spec,
                 connect_timeout=connect_timeout,
                 max_message_bytes=max_message_bytes,
                 notify=self._on_connection,
+                secrets=self._secrets,
             )
             for spec in specs
         ]
@@ -197,7 +205,8 @@ class Toolbox:
                 exposed = tool.name if counts[tool.name] == 1 else prefixed
                 if exposed in routes:
                     continue  # a server listed the same tool twice: the first one wins
-                route = _Route(connection, tool.name, _tool_spec(exposed, connection.name, tool))
+                spec = _tool_spec(exposed, connection.name, tool, self._secrets)
+                route = _Route(connection, tool.name, spec)
                 routes[exposed] = route
                 aliases.setdefault(prefixed, route)
                 if exposed != tool.name:
@@ -296,6 +305,7 @@ class Toolbox:
                     timeout=self._timeout if timeout is None else timeout,
                     limit=self._max_output,
                 )
+            result = self._secrets.result(result)
         except anyio.get_cancelled_exc_class():
             if subscribers:
                 with anyio.CancelScope(shield=True):
@@ -314,7 +324,7 @@ class Toolbox:
         return f"unknown tool {name!r}; the tools are: {listed or 'none'}"
 
 
-def _tool_spec(name: str, server: str, tool: types.Tool) -> ToolSpec:
+def _tool_spec(name: str, server: str, tool: types.Tool, secrets: Secrets) -> ToolSpec:
     hints = tool.annotations
     annotations = (
         ToolAnnotations(
@@ -331,7 +341,7 @@ def _tool_spec(name: str, server: str, tool: types.Tool) -> ToolSpec:
         name=name,
         server=server,
         title=tool.title or annotations.title,
-        description=tool.description or "",
+        description=secrets.scrub(tool.description or ""),
         input_schema=tool.input_schema,
         output_schema=tool.output_schema,
         annotations=annotations,
