@@ -108,3 +108,10 @@ def _dead_pid() -> int:
     pid = int(done.stdout)
     assert not os.path.exists(f"/proc/{pid}") or sys.platform != "linux"
     return pid
+
+
+def test_read_only_refuses_a_file_that_is_not_a_store(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"\x00\x01 definitely not sqlite " * 300)
+    with pytest.raises(StoreError, match="is not a ToolMaster session store"):
+        Store(garbage, read_only=True)

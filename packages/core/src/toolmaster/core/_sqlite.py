@@ -92,12 +92,15 @@ def _open_read_only(where: str, busy_timeout_s: float) -> sqlite3.Connection:
                 check_same_thread=False,
             )
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:
             if conn is not None:
                 conn.close()
             last = exc
-            continue
-        return conn
+            if isinstance(exc, sqlite3.OperationalError):  # e.g. no WAL index: try immutable
+                continue
+            break
+        else:
+            return conn
     assert last is not None
     with translated(where):
         raise last
