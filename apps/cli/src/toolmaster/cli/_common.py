@@ -9,6 +9,7 @@ stays fast.
 from __future__ import annotations
 
 import inspect
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from rich.markup import escape
 from toolmaster.cli._settings import settings_of
-from toolmaster.core import Mode, Store, UserError, terminal_safe
+from toolmaster.core import Mode, Store, StoreError, UserError, terminal_safe
 
 if TYPE_CHECKING:
     from toolmaster.train import TrainConfig
@@ -54,21 +55,38 @@ StoreOption = Annotated[
 
 
 def store_file(ctx: typer.Context, store: Path | None) -> Path:
-    """The store to record into: `--store`, else the settings'; its folder is made if needed."""
+    """The store to record into: `--store`, else the settings'; its folder is made if needed,
+    and it is opened once, so that an unwritable or read-only place is one clear `StoreError`
+    before any work starts."""
     path = store or settings_of(ctx).sessions_db
-    path.parent.mkdir(parents=True, exist_ok=True)
+    Store(path).close()
     return path
 
 
 def open_store(ctx: typer.Context, store: Path | None, *, create: bool = False) -> Store:
-    """The store named by `--store` or the settings; it must exist unless `create`."""
+    """The store named by `--store` or the settings; it must exist unless `create`. A store
+    that cannot be opened for writing (a read-only filesystem or file) is opened read-only,
+    so that it can still be listed and shown; a write then fails with a `StoreError`."""
     path = store or settings_of(ctx).sessions_db
     if not create and not path.exists():
         raise UserError(
             f"no session store at {path} (nothing recorded yet? --store or "
             "TOOLMASTER_STORE_PATH point at another one)"
         )
-    return Store(path)
+    try:
+        return Store(path)
+    except StoreError as exc:
+        if create or not path.is_file():
+            raise
+        try:
+            return Store(path, read_only=True)
+        except StoreError:
+            raise exc from None  # not only unwritable: the first reason is the one to give
+
+
+def unrecorded_file(store: Path) -> Path:
+    """Where a run puts the episodes its store refuses (a full disk, a read-only folder)."""
+    return Path(tempfile.gettempdir()) / f"toolmaster-unrecorded-{store.stem}.jsonl"
 
 
 CONFIG_DIR = Path("configs/train")

@@ -14,7 +14,14 @@ import typer
 from pydantic import JsonValue
 from rich.console import Console
 from toolmaster.agent import Agent, AgentConfig, Recorder, result_text, run_env_task
-from toolmaster.cli._common import StoreOption, mode_of, shown, store_file, with_options
+from toolmaster.cli._common import (
+    StoreOption,
+    mode_of,
+    shown,
+    store_file,
+    unrecorded_file,
+    with_options,
+)
 from toolmaster.cli._policies import PolicyFlags, PolicyOption, backend_options, policy_factory
 from toolmaster.core import (
     AsyncStore,
@@ -139,7 +146,9 @@ def run_command(
     path = store_file(ctx, store)
     console = Console(highlight=False)
     with Store(path) as opened:
-        recorder = Recorder(AsyncStore(opened), also=Printer(console))
+        recorder = Recorder(
+            AsyncStore(opened), also=Printer(console), fallback=unrecorded_file(path)
+        )
         setup = _Setup(flags, agent_config, opened, recorder)
         if env is not None or task is not None:
             if config is not None or prompt is not None:

@@ -152,7 +152,7 @@ def list_sessions(
     if not path.exists():
         console.print(f"No sessions recorded yet (no store at {path}).", markup=False)
         return
-    with Store(path) as opened:
+    with open_store(ctx, path) as opened:  # read-only where it cannot be written
         rows = opened.summaries(query)
         total = opened.count(query)
     if not rows:

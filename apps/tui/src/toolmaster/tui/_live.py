@@ -55,6 +55,8 @@ class LiveScreen(ContextScreen[None]):
         self.view: EpisodeView | None = None
         self.live: dict[str, str] = {}
         """Episode id -> task id of every stream seen running."""
+        self.abandoned: set[str] = set()
+        """Streams whose writer is gone without storing the episode (killed, crashed)."""
         self.tools_env: str | None = None
         self.tool_rows: list[ToolRow] = []
         self.tools_shown: str | None = None
@@ -97,9 +99,11 @@ class LiveScreen(ContextScreen[None]):
             self.ctx.on_ui(self._offer_latest, latest[0].id)
         while not self._stop.is_set():
             window = timedelta(seconds=self.ctx.config.live_window_s)
-            streams = self.ctx.store.open_streams(since=utcnow() - window)
-            if streams:
-                self.ctx.on_ui(self._on_streams, streams)
+            since = utcnow() - window
+            streams = self.ctx.store.open_streams(since=since)
+            abandoned = self.ctx.store.abandoned_streams(since=since)
+            if streams or abandoned:
+                self.ctx.on_ui(self._on_streams, streams, abandoned)
             self._stop.wait(self.ctx.config.discover_interval_s)
 
     @work(thread=True, exclusive=True, group="follow")
@@ -133,11 +137,18 @@ class LiveScreen(ContextScreen[None]):
             self.followed = episode_id
             self._list_episodes()
 
-    def _on_streams(self, streams: list[Event]) -> None:
+    def _on_streams(self, streams: list[Event], abandoned: list[Event] | None = None) -> None:
         new = [event for event in streams if event.episode_id not in self.live]
         for event in reversed(new):
             task = str(event.data.get("task_id", "")) if event.seq == 0 else ""
             self.live[event.episode_id] = task
+        gone = {event.episode_id for event in abandoned or []} - self.abandoned
+        for event in reversed(abandoned or []):
+            if event.episode_id in gone:
+                self.live.setdefault(event.episode_id, "")
+        self.abandoned |= gone
+        if gone:
+            self._list_episodes()
         if new:
             self._list_episodes()
             newest = new[0].episode_id
@@ -195,7 +206,10 @@ class LiveScreen(ContextScreen[None]):
                 and self.view.episode_id == episode_id
                 and (self.view.finished)
             )
-            mark = Text("✓ " if done else "● ", style="green" if done else "bold yellow")
+            if episode_id in self.abandoned and not done:
+                mark = Text("✗ abandoned ", style="bold red")
+            else:
+                mark = Text("✓ " if done else "● ", style="green" if done else "bold yellow")
             options.append(Option(mark + plain(f"{episode_id[:8]} {task}"), id=episode_id))
         listing.set_options(reversed(options))
 

@@ -110,14 +110,20 @@ class _Run:
 
     async def emit(self, kind: EventKind, data: dict[str, JsonValue]) -> None:
         """Send the next event to the sink, if there is one. `data` is JSON made here (literals
-        and the `json_data()` of validated records), so the event skips validation."""
+        and the `json_data()` of validated records), so the event skips validation. A sink
+        that raises does not end the episode: the event is logged as lost, and its `seq` goes
+        to the next event, so a stream never has a gap."""
         if self.events is None:
             return
         event = Event.trusted(
             episode_id=self.episode_id, seq=self.seq, kind=kind, ts=utcnow(), data=data
         )
+        try:
+            await self.events(event)
+        except Exception:
+            logger.exception("episode %s: the event sink failed on %s", self.episode_id, kind)
+            return
         self.seq += 1
-        await self.events(event)
 
     def close_phase(self, phase: Phase) -> None:
         """End the span of `phase` at the last message."""

@@ -8,10 +8,12 @@ the batch goes on.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import anyio
 from toolmaster.agent._failure import Attempt
@@ -19,29 +21,117 @@ from toolmaster.agent._host import EventSink, ExperienceStore
 from toolmaster.agent._loop import Agent, AgentConfig
 from toolmaster.agent._policy import Policy
 from toolmaster.agent._scripted import SolverPolicy
-from toolmaster.core import AsyncStore, Environment, Episode, Event, Mode, Task
+from toolmaster.core import (
+    AsyncStore,
+    Environment,
+    Episode,
+    Event,
+    Mode,
+    StoreError,
+    Task,
+    episode_json,
+)
 from toolmaster.mcp import InProcessServerSpec, Toolbox
+
+logger = logging.getLogger(__name__)
 
 PolicyFactory = Callable[[Task], Policy]
 """Gives the policy for one task: the same object for a real model, a fresh one for scripted
 policies that keep per-episode state."""
 
 
+@dataclass
+class _Held:
+    """What a recorder could not write yet, per episode."""
+
+    events: dict[str, list[Event]] = field(default_factory=dict[str, list[Event]])
+    """Events not written yet, in order."""
+    written: dict[str, int] = field(default_factory=dict[str, int])
+    failure: dict[str, str] = field(default_factory=dict[str, str])
+    """The last write error."""
+
+    def clear(self, episode_id: str) -> None:
+        self.events.pop(episode_id, None)
+        self.written.pop(episode_id, None)
+        self.failure.pop(episode_id, None)
+
+
 @dataclass(frozen=True)
 class Recorder:
-    """Where episodes go: their live event streams and the finished records."""
+    """Where episodes go: their live event streams and the finished records.
+
+    A store write that fails (a full disk, a read-only folder, a lock held too long) never
+    fails the episode: its event is held, in order, and written before the next one (each
+    event is one transaction, so the stream never has a gap); the episode goes on and `also`
+    still sees every event. `episode` writes what is held, then the episode; if the store
+    still refuses, the episode is appended to `fallback` (a JSONL file that `toolmaster
+    sessions import` reads) when one is given, and `StoreError` says what was kept where.
+    """
 
     store: AsyncStore
     also: EventSink | None = None
     """Another sink that sees every event after the store (a live printer, a UI)."""
+    fallback: Path | None = None
+    """A JSONL file for episodes the store refuses."""
+    _held: _Held = field(default_factory=_Held, init=False, repr=False, compare=False)
 
     async def event(self, event: Event) -> None:
-        await self.store.put_event(event)
+        self._held.events.setdefault(event.episode_id, []).append(event)
+        await self._write_held(event.episode_id)
         if self.also is not None:
             await self.also(event)
 
+    async def _write_held(self, episode_id: str) -> None:
+        state = self._held
+        held = state.events[episode_id]
+        while held:
+            try:
+                await self.store.put_event(held[0])
+            except StoreError as exc:
+                if episode_id not in state.failure:
+                    logger.warning("episode %s: events held in memory: %s", episode_id, exc)
+                state.failure[episode_id] = str(exc)
+                return
+            held.pop(0)
+            state.written[episode_id] = state.written.get(episode_id, 0) + 1
+
     async def episode(self, episode: Episode) -> None:
-        await self.store.put_episode(episode)
+        episode_id = episode.id
+        state = self._held
+        try:
+            if episode_id in state.events:
+                await self._write_held(episode_id)
+            try:
+                await self.store.put_episode(episode)
+            except StoreError as exc:
+                raise self._lost(episode, exc) from exc
+            if state.events.get(episode_id):
+                logger.warning(
+                    "episode %s recorded; %d of its events could not be: %s",
+                    episode_id,
+                    len(state.events[episode_id]),
+                    state.failure.get(episode_id),
+                )
+        finally:
+            state.clear(episode_id)
+
+    def _lost(self, episode: Episode, exc: StoreError) -> StoreError:
+        """The error for an episode the store refused, after trying the fallback file."""
+        written = self._held.written.get(episode.id, 0)
+        total = written + len(self._held.events.get(episode.id, []))
+        kept = f"the store kept {written} of its {total} events"
+        if self.fallback is not None:
+            try:
+                with self.fallback.open("a", encoding="utf-8") as out:
+                    out.write(episode_json(episode) + "\n")
+            except OSError as fault:
+                kept += f"; the fallback file {self.fallback} failed too ({fault.strerror})"
+            else:
+                kept += (
+                    f"; the episode was written to {self.fallback} instead "
+                    "(`toolmaster sessions import` reads it)"
+                )
+        return StoreError(f"episode {episode.id} was not recorded: {exc}; {kept}")
 
 
 Play = Callable[[Attempt, Policy, EventSink | None], Awaitable[Episode]]
