@@ -53,6 +53,10 @@ class Secrets:
     def __bool__(self) -> bool:
         return bool(self._pairs)
 
+    def values(self) -> set[str]:
+        """The secret values (those long enough to be scrubbed)."""
+        return set(self._names)
+
     def __or__(self, other: Secrets) -> Secrets:
         merged = Secrets()
         merged._set([*self._pairs, *other._pairs])
@@ -100,7 +104,8 @@ def remember(secrets: Secrets) -> None:
     """Add secrets to the ones `SecretFilter` and `scrub` remove (for the process's life)."""
     global _known  # noqa: PLW0603 (one registry per process, like logging's own)
     with _lock:
-        _known = _known | secrets
+        if not secrets.values() <= _known.values():  # a Toolbox per rollout: mostly known
+            _known = _known | secrets
 
 
 def scrub(text: str) -> str:
