@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -77,10 +79,14 @@ app.add_typer(repro_app, name="repro")
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line. A ToolMaster error (a mistake in the input, a store that cannot be
-    used, ...) is printed as one line, `error: ...`, on stderr and exits with status 2."""
+    used, ...) is printed as one line, `error: ...`, on stderr and exits with status 2. Any
+    other crash prints its traceback, with the servers' secrets scrubbed like every message."""
     try:
         app(args=None if argv is None else list(argv), prog_name="toolmaster")
     except ToolMasterError as exc:
         message = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         typer.echo(f"error: {terminal_safe(scrub(message))}", err=True)
         raise SystemExit(2) from None
+    except Exception as exc:  # noqa: BLE001 (the top level: a crash, its traceback scrubbed)
+        sys.stderr.write(scrub("".join(traceback.format_exception(exc))))
+        raise SystemExit(1) from None
