@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import cast
 
 import anyio
+import httpx
 import pytest
 from toolmaster.agent import (
     Agent,
@@ -237,6 +238,15 @@ async def test_a_host_that_raises_fails_the_episode_at_the_server_boundary() -> 
     assert episode.error is not None
     assert (episode.error.boundary, episode.error.kind) == ("server", "exception")
     assert "KeyError('add')" in episode.error.message
+
+
+async def test_a_lone_surrogate_in_a_call_does_not_stop_an_openai_request() -> None:
+    turns = [Turn(tool_calls=[call("echo", "c1", text="a\ud800b")]), Turn(content="done")]
+    episode, _, _ = await run(turns, AgentConfig(mode="direct"))
+    async with OpenAIPolicy(OpenAIConfig(base_url="http://127.0.0.1:9/v1", model="m")) as policy:
+        body = policy.request_body(episode.messages, [], Sampling())
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions", json=body)
+    assert "\ufffd".encode() in request.content  # the request encodes, the character replaced
 
 
 async def test_unsafe_trials_allowed_when_the_user_says_so() -> None:

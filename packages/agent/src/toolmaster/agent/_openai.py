@@ -16,7 +16,15 @@ from pydantic import JsonValue
 from toolmaster.agent._chat import chat_input, text_mode_messages
 from toolmaster.agent._parse import NATIVE_CALL_EXAMPLE, call_from_object, parse_tool_calls
 from toolmaster.agent._policy import AssistantTurn, FinishReason, PolicyError
-from toolmaster.core import Message, PolicyInfo, Sampling, ToolCall, ToolSpec, Usage
+from toolmaster.core import (
+    Message,
+    PolicyInfo,
+    Sampling,
+    ToolCall,
+    ToolSpec,
+    Usage,
+    encodable_json,
+)
 
 __all__ = ["OpenAIConfig", "OpenAIPolicy", "ToolMode"]
 
@@ -110,7 +118,7 @@ class OpenAIPolicy:
         if sampling.seed is not None:
             body["seed"] = sampling.seed
         body.update(self.config.extra_body)
-        return body
+        return encodable_json(body)  # a model's lone surrogate echoed back would not encode
 
     async def complete(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec], sampling: Sampling
