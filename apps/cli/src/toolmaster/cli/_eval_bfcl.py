@@ -50,10 +50,10 @@ def bfcl_command(
         typer.Option("--id", help="Only these entry ids (repeatable).", show_default=False),
     ] = None,
     ground_truth: Annotated[
-        bool, typer.Option(help="Replay BFCL's ground truth instead of a model.")
+        bool, typer.Option("--ground-truth", help="Replay BFCL's ground truth instead of a model.")
     ] = False,
     wrong: Annotated[
-        bool, typer.Option(help="With --ground-truth: drop each entry's last call.")
+        bool, typer.Option("--wrong", help="With --ground-truth: drop each entry's last call.")
     ] = False,
     mode: Annotated[str, typer.Option("--mode", "-m", help="trial or direct.")] = "trial",
     policy: PolicyOption = "embedded",

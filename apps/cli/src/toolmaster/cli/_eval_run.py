@@ -158,7 +158,12 @@ def run_command(
     max_new_tokens: Annotated[int | None, _opt("Tokens per model turn (512).")] = None,
     temperature: Annotated[float | None, _opt("Sampling temperature (0).")] = None,
     allow_unsafe_trials: Annotated[
-        bool | None, _opt("Trial tools not marked read-only on servers without a sandbox.")
+        bool | None,
+        typer.Option(
+            "--allow-unsafe-trials",
+            help="Trial tools not marked read-only on servers without a sandbox.",
+            show_default=False,
+        ),
     ] = None,
     run: Annotated[str | None, typer.Option(help="Run id; an existing one is resumed.")] = None,
     store: StoreOption = None,

@@ -128,7 +128,11 @@ def run_command(
     temperature: Annotated[float, typer.Option(help="Sampling temperature (0: greedy).")] = 0.0,
     seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
     allow_unsafe_trials: Annotated[
-        bool, typer.Option(help="Trial tools not marked read-only (no sandbox for --config).")
+        bool,
+        typer.Option(
+            "--allow-unsafe-trials",
+            help="Trial tools not marked read-only (no sandbox for --config).",
+        ),
     ] = False,
     store: StoreOption = None,
     **backend: Any,

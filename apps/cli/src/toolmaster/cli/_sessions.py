@@ -158,33 +158,45 @@ def list_sessions(
     if not rows:
         console.print("No episodes match.", markup=False)
         return
-    console.print(_table(rows))
+    console.print(_table(rows, width=console.width))
     console.print(f"{len(rows)} of {total} matching episodes, newest first.", markup=False)
 
 
-def _table(rows: list[EpisodeSummary]) -> Table:
+def _table(rows: list[EpisodeSummary], *, width: int) -> Table:
+    """The episodes, one a line, to fit `width` columns. What a user copies (the id and the
+    task id) is never cut: the task column takes the room the fixed columns leave, bar a few
+    columns for the policy (and env), and a task id longer than that folds onto a second line;
+    a long policy or env is shortened instead. The env column is left out where every task id
+    starts with its env (the bundled tasks), and under 100 columns the start has no year."""
+    with_env = any(r.env is not None and not r.task_id.startswith(f"{r.env}/") for r in rows)
+    started = "%m-%d %H:%M" if width < 100 else "%Y-%m-%d %H:%M"
+    lines = [_row(row, started, with_env=with_env) for row in rows]
+    names = ["id", "started", "task", *(["env"] if with_env else []), "policy", "mode"]
+    names += ["verdict", "time"]
+    widest = [max(len(name), *(len(line[i]) for line in lines)) for i, name in enumerate(names)]
+    shortened = [i for i, name in enumerate(names) if name in ("env", "policy")]
+    room = width - (len(names) - 1) - sum(w for i, w in enumerate(widest) if i != 2)
+    room += sum(widest[i] - min(widest[i], 7) for i in shortened)  # they keep 7 each
     table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold")
-    table.add_column("id", no_wrap=True, min_width=12)
-    table.add_column("started", no_wrap=True, min_width=16)
-    for name in ("task", "env", "policy"):
-        table.add_column(name, no_wrap=True, overflow="ellipsis")
-    table.add_column("mode", no_wrap=True, min_width=6)
-    table.add_column("verdict", no_wrap=True, min_width=9)
-    table.add_column("time", justify="right", no_wrap=True, min_width=5)
-    for row in rows:
-        verdict = "-" if row.passed is None else f"{row.verdict[:4]} {row.score or 0:.2f}"
-        wall = row.wall_s
-        table.add_row(
-            row.id[:12],
-            row.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            shown(row.task_id),
-            shown(row.env or "-"),
-            shown(row.policy),
-            row.mode,
-            verdict,
-            "-" if wall is None else f"{wall:.1f}s",
-        )
+    for i, name in enumerate(names):
+        if name == "task":
+            table.add_column(name, width=max(12, min(widest[i], room)), overflow="fold")
+        elif i in shortened:
+            table.add_column(name, overflow="ellipsis")
+        else:
+            table.add_column(name, no_wrap=True, justify="right" if name == "time" else "left")
+    for line in lines:
+        table.add_row(*(shown(cell) for cell in line))
     return table
+
+
+def _row(row: EpisodeSummary, started: str, *, with_env: bool) -> list[str]:
+    """One episode's cells, as plain text."""
+    verdict = "-" if row.passed is None else f"{row.verdict[:4]} {row.score or 0:.2f}"
+    wall = "-" if row.wall_s is None else f"{row.wall_s:.1f}s"
+    env = [row.env or "-"] if with_env else []
+    when = row.started_at.astimezone().strftime(started)
+    return [row.id[:12], when, row.task_id, *env, row.policy, row.mode, verdict, wall]
 
 
 def _resolve(opened: Store, episode_id: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -95,6 +96,22 @@ def _hints(tool: ToolSpec) -> str:
     )
 
 
+def _table(tools: list[ToolSpec]) -> Table:
+    """The tools table: tool and server names whole (they are what `call` takes, so they are
+    never cut), the parameters and the description sharing the room left."""
+
+    def widest(names: list[str], most: int) -> int:
+        return min(max(map(len, names), default=4), most)
+
+    table = Table(show_lines=True, expand=True, caption="* required")
+    table.add_column("tool", width=widest([t.name for t in tools], 40), overflow="fold")
+    table.add_column("server", width=widest([t.server for t in tools], 20), overflow="fold")
+    table.add_column("parameters", ratio=2, overflow="fold")
+    table.add_column("hints", no_wrap=True)
+    table.add_column("description", ratio=3)
+    return table
+
+
 @tools_app.command("tools")
 def tools_command(
     config: ServersOption,
@@ -124,11 +141,9 @@ def tools_command(
                 f"[bold]{shown(identity.name)}[/] ({identity.transport}): "
                 f"{shown(identity.server_name or '?')}{shown(version)}"
             )
-        table = Table(show_lines=True)
-        for column in ("tool", "server", "parameters (* required)", "hints", "description"):
-            table.add_column(column)
+        table = _table(tools)
         for tool in tools:
-            description = tool.description.strip()
+            description = inspect.cleandoc(tool.description)
             table.add_row(
                 shown(tool.name),
                 shown(tool.server),

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape  # help is Rich markup: TOML tables such as [lora] are escaped
 from toolmaster.cli._common import resolve_config, shown, with_options
 from toolmaster.cli._train_output import output_options
 from toolmaster.core import Store, UserError
@@ -26,13 +27,15 @@ def grpo_command(
     init: Annotated[
         Path | None,
         typer.Option(
-            help="Start from a trained adapter or model: an SFT output's final folder "
-            "(e.g. runs/cpu-smoke/final). Default: the config's base model ([lora] adds an "
-            "adapter)."
+            help=escape(
+                "Start from a trained adapter or model: an SFT output's final folder "
+                "(e.g. runs/cpu-smoke/final). Default: the config's base model ([lora] adds an "
+                "adapter)."
+            )
         ),
     ] = None,
     max_steps: Annotated[
-        int | None, typer.Option(help="Override [grpo.trl] max_steps (quick tries).")
+        int | None, typer.Option(help=escape("Override [grpo.trl] max_steps (quick tries)."))
     ] = None,
     store: Annotated[
         Path | None,
@@ -44,8 +47,8 @@ def grpo_command(
     ] = None,
     **output: Any,
 ) -> None:
-    """Train with GRPO: each rollout runs a task on a fresh MCP session of a bundled environment
-    (or of the servers of [[grpo.servers]]), the model's tool calls reach the real servers, and
+    r"""Train with GRPO: each rollout runs a task on a fresh MCP session of a bundled environment
+    (or of the servers of [\[grpo.servers]]), the model's tool calls reach the real servers, and
     the reward is the verifier's outcome plus format and trial terms (docs/grpo.md)."""
     from toolmaster.train import TrainConfig  # noqa: PLC0415 (fast --help)
 

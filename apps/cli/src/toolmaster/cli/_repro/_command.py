@@ -103,7 +103,9 @@ def mini_command(
         bool, typer.Option("--quick", help="The wiring check: minutes, not results.")
     ] = False,
     profile: Annotated[ProfileName | None, _unset("Sizes (default: default).")] = None,
-    out: Annotated[Path | None, _unset("Run folder (default: runs/repro-mini/PROFILE).")] = None,
+    out: Annotated[
+        Path | None, _unset("Run folder (default: PROFILE in runs/repro-mini/).")
+    ] = None,
     results: Annotated[
         Path | None,
         _unset("Report folder (default: docs/results/mini, or mini-check for --quick)."),
