@@ -65,7 +65,7 @@ def test_call_error_exits_nonzero(tmp_path: Path, capsys: pytest.CaptureFixture[
     result = json.loads(captured.out)
     assert result["error_kind"] == "server_crashed"
     assert "cli-token-123456" not in captured.out + captured.err
-    assert "error (server_crashed)" in captured.err
+    assert "error: the call failed (server_crashed)" in captured.err
     assert run("call", "-c", str(config(tmp_path)), "nope") == 1
     assert "unknown tool 'nope'" in capsys.readouterr().out
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from toolmaster.cli._common import unconnected
 from toolmaster.cli._data import data_app
 from toolmaster.cli._demo import demo_app
 from toolmaster.cli._eval import eval_app
@@ -25,7 +26,7 @@ from toolmaster.cli._tools import tools_app
 from toolmaster.cli._train import train_app
 from toolmaster.cli._tui import tui_app
 from toolmaster.core import ToolMasterError, terminal_safe
-from toolmaster.mcp import SecretFilter, scrub
+from toolmaster.mcp import SecretFilter, ServerConnectError, scrub
 
 app = typer.Typer(
     name="toolmaster",
@@ -83,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     other crash prints its traceback, with the servers' secrets scrubbed like every message."""
     try:
         app(args=None if argv is None else list(argv), prog_name="toolmaster")
+    except ServerConnectError as exc:  # one line per server, as where the others go on
+        unconnected(exc.failures)
+        raise SystemExit(2) from None
     except ToolMasterError as exc:
         message = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         typer.echo(f"error: {terminal_safe(scrub(message))}", err=True)

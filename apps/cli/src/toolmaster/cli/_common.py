@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -18,6 +18,7 @@ import typer
 from rich.markup import escape
 from toolmaster.cli._settings import settings_of
 from toolmaster.core import Mode, Store, StoreError, UserError, terminal_safe
+from toolmaster.mcp import scrub
 
 if TYPE_CHECKING:
     from toolmaster.train import TrainConfig
@@ -82,6 +83,14 @@ def open_store(ctx: typer.Context, store: Path | None, *, create: bool = False) 
             return Store(path, read_only=True)
         except StoreError:
             raise exc from None  # not only unwritable: the first reason is the one to give
+
+
+def unconnected(errors: Mapping[str, str]) -> None:
+    """Name each MCP server that could not be connected on stderr, one `error:` line each, in
+    the style of every error line of the command (the Toolbox has scrubbed the reasons)."""
+    for name, reason in errors.items():
+        message = f"error: server {name!r} could not be connected: {reason}"
+        typer.echo(terminal_safe(scrub(message)), err=True)
 
 
 def unrecorded_file(store: Path) -> Path:

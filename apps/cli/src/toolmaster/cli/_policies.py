@@ -83,6 +83,18 @@ class PolicyFlags:
     batch: int = 4
 
 
+def check_flags(flags: PolicyFlags, *, bundled: bool) -> None:
+    """The usage mistakes in the flags (an unknown policy, an incomplete openai server, the
+    reference teacher without a `bundled` environment), as the `UserError`s `policy_factory`
+    would raise, before anything connects or loads."""
+    if flags.policy == "reference" and not bundled:
+        raise UserError("--policy reference needs a bundled environment (--env)")
+    if flags.policy == "openai":
+        _openai_config(flags)
+    elif flags.policy not in ("reference", "embedded"):
+        raise UserError(f"unknown policy {flags.policy!r} (embedded, reference or openai)")
+
+
 def policy_factory(flags: PolicyFlags, *, env: Environment | None, mode: Mode) -> PolicyFactory:
     """The policy the flags ask for, as a factory of per-task policies."""
     if flags.policy == "reference":

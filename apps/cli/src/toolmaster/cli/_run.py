@@ -19,10 +19,17 @@ from toolmaster.cli._common import (
     mode_of,
     shown,
     store_file,
+    unconnected,
     unrecorded_file,
     with_options,
 )
-from toolmaster.cli._policies import PolicyFlags, PolicyOption, backend_options, policy_factory
+from toolmaster.cli._policies import (
+    PolicyFlags,
+    PolicyOption,
+    backend_options,
+    check_flags,
+    policy_factory,
+)
 from toolmaster.core import (
     AsyncStore,
     Episode,
@@ -134,11 +141,22 @@ def run_command(
             help="Trial tools not marked read-only (no sandbox for --config).",
         ),
     ] = False,
+    require_all_servers: Annotated[
+        bool,
+        typer.Option(
+            "--require-all-servers",
+            help="Fail when a server of --config cannot be connected (default: go on with the "
+            "others).",
+        ),
+    ] = False,
     store: StoreOption = None,
     **backend: Any,
 ) -> None:
     """Run one task: `--config FILE "task"` over any MCP servers, or `--env NAME --task ID` for a
-    bundled task judged by its verifier. Prints the run phase by phase and records it."""
+    bundled task judged by its verifier. Prints the run phase by phase and records it.
+
+    The servers are connected before the model loads: one that cannot be connected is named on
+    stderr and the task runs with the others (with --require-all-servers it is an error)."""
     agent_config = AgentConfig(
         mode=mode_of(mode),
         max_trial_calls=max_trial_calls,
@@ -147,13 +165,14 @@ def run_command(
         sampling=Sampling(temperature=temperature, max_tokens=max_new_tokens, seed=seed),
     )
     flags = PolicyFlags(policy, **backend)
+    check_flags(flags, bundled=env is not None)  # before the servers are connected
     path = store_file(ctx, store)
     console = Console(highlight=False)
     with Store(path) as opened:
         recorder = Recorder(
             AsyncStore(opened), also=Printer(console), fallback=unrecorded_file(path)
         )
-        setup = _Setup(flags, agent_config, opened, recorder)
+        setup = _Setup(flags, agent_config, opened, recorder, require_all_servers)
         if env is not None or task is not None:
             if config is not None or prompt is not None:
                 raise UserError("give either --env/--task or --config with a task, not both")
@@ -176,6 +195,7 @@ class _Setup:
     config: AgentConfig
     store: Store
     recorder: Recorder
+    require_all_servers: bool = False
 
 
 async def _run_bundled(env_name: str | None, task_id: str | None, setup: _Setup) -> Episode:
@@ -195,10 +215,16 @@ async def _run_bundled(env_name: str | None, task_id: str | None, setup: _Setup)
 
 async def _run_servers(config_file: Path, prompt: str, setup: _Setup) -> Episode:
     task = Task(id=f"adhoc/{new_id()[:8]}", prompt=prompt)
-    policy = policy_factory(setup.flags, env=None, mode=setup.config.mode)(task)
     recorder = setup.recorder
     specs = servers_from_file(config_file, environ=os.environ)
-    async with Toolbox(specs) as toolbox:
+    if not specs:
+        raise UserError(f"{config_file}: no servers to connect (all disabled?)")
+    # The servers first: a broken one is said before a model takes seconds to load.
+    async with Toolbox(specs, require_all=setup.require_all_servers) as toolbox:
+        unconnected(toolbox.errors)
+        if len(toolbox.errors) == len(specs):
+            raise UserError(f"no server of {config_file} could be connected")
+        policy = policy_factory(setup.flags, env=None, mode=setup.config.mode)(task)
         agent = Agent(policy, toolbox, setup.config, memory=setup.store, events=recorder.event)
         episode = await agent.run(task)
     await recorder.episode(episode)

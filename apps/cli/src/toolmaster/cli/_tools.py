@@ -15,7 +15,7 @@ import typer
 from pydantic import JsonValue
 from rich.console import Console
 from rich.table import Table
-from toolmaster.cli._common import shown
+from toolmaster.cli._common import shown, unconnected
 from toolmaster.core import ServerIdentity, ToolCall, ToolResult, ToolSpec, UserError, terminal_safe
 from toolmaster.mcp import ServerSpec, Toolbox, servers_from_file
 
@@ -152,9 +152,7 @@ def tools_command(
                 shown(description if len(description) <= 300 else description[:299] + "…"),
             )
         console.print(table)
-    for name, reason in errors.items():
-        message = f"error: server {name!r} could not be connected: {reason}"
-        typer.echo(terminal_safe(message), err=True)
+    unconnected(errors)
     if errors:
         raise typer.Exit(1)
 
@@ -214,7 +212,7 @@ def call_command(
             kinds = terminal_safe(", ".join(str(b.get("type")) for b in others))
             typer.echo(f"({len(others)} non-text block(s): {kinds}; use --json to see them)")
     if result.is_error:
-        detail = f"error ({result.error_kind}) after {result.latency_s:.3f}s"
+        detail = f"error: the call failed ({result.error_kind}) after {result.latency_s:.3f}s"
         if result.error_kind == "refused" and errors:
             detail += "; servers not connected: " + ", ".join(errors)
         typer.echo(detail, err=True)
