@@ -239,7 +239,7 @@ def _toml(config: TrainConfig) -> str:
 @pytest.mark.timeout(1800)
 def test_smollm2_lora_sft_lowers_the_held_out_loss(reference_store: Store, tmp_path: Path) -> None:
     # The weather episodes cut at 1536 tokens: the system prompt and tools (~890 tokens), the
-    # task and the first ~280 tokens the teacher wrote (CPU steps cost ~30 s each at this length).
+    # task and the first ~280 tokens the teacher wrote (about 10 s a bf16 CPU step at this length).
     config = TrainConfig.load(REPO / "configs" / "train" / "cpu-small.toml")
     data = config.data.model_copy(update={"environments": ["weather"], "eval_fraction": 0.25})
     trl = {**config.sft.trl, "max_steps": 8, "eval_strategy": "no", "max_length": 1536}
