@@ -27,8 +27,9 @@ synth *ARGS: setup
     uv run --locked toolmaster synth {{ARGS}}
 
 # Supervised fine-tuning from recorded episodes: `just train-sft cpu-smoke` (configs/train/).
+# With no episodes recorded yet, the reference teachers' are recorded first (--synth).
 train-sft CONFIG *ARGS: setup
-    uv run --locked toolmaster train sft {{CONFIG}} {{ARGS}}
+    uv run --locked toolmaster train sft {{CONFIG}} --synth {{ARGS}}
 
 # GRPO over live MCP environments, rewards from the verifiers: `just train-grpo cpu-smoke`.
 train-grpo CONFIG *ARGS: setup

@@ -143,7 +143,8 @@ def episodes_store(ctx: typer.Context, flag: Path | None, config: TrainConfig) -
     path = flag or config.data.store or settings_of(ctx).sessions_db
     if not path.is_file():
         raise UserError(
-            f"no session store at {path}: record teacher episodes first (`toolmaster synth`)"
+            f"no session store at {path}: record teacher episodes first (`toolmaster synth`, "
+            "or `toolmaster train sft CONFIG --synth`)"
         )
     return path
 

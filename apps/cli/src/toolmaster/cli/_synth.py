@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from toolmaster.agent import AgentConfig
-from toolmaster.cli._common import mode_of, one_of, store_file, with_options
+from toolmaster.cli._common import mode_of, one_of, shown, store_file, with_options
 from toolmaster.cli._policies import PolicyFlags, openai_options, policy_factory
-from toolmaster.core import AsyncStore, Episode, Sampling, Split, Store, UserError
+from toolmaster.core import AsyncStore, Episode, Mode, Sampling, Split, Store, UserError
 
 if TYPE_CHECKING:
     from toolmaster.train import SynthConfig, SynthReport, Teacher
@@ -105,10 +105,25 @@ def synth_command(
     with Store(path) as opened:
         report = _run_with_progress(config, teacher, AsyncStore(opened), console)
     console.print(_table(report))
+    listing = "toolmaster sessions list" + ("" if store is None else f" --store {store}")
     console.print(
-        f"[dim]{report.new} episodes recorded in {path} ({report.skipped} already there); "
-        f"`toolmaster sessions list` shows them.[/]"
+        f"[dim]{report.new} episodes recorded in {shown(path)} ({report.skipped} already "
+        f"there); `{shown(listing)}` shows them.[/]"
     )
+
+
+def reference_episodes(
+    store: Path, *, environments: list[str], modes: list[Mode], console: Console
+) -> None:
+    """Record the reference teachers over the train tasks of `environments` (every in-domain
+    one when empty) in `modes` into `store`, as `toolmaster synth` does by default (the same
+    run, so `toolmaster synth` later resumes it)."""
+    from toolmaster.train import ReferenceTeacher, SynthConfig  # noqa: PLC0415
+
+    config = SynthConfig(run="synth-reference", environments=environments, modes=modes)
+    with Store(store) as opened:
+        report = _run_with_progress(config, ReferenceTeacher(), AsyncStore(opened), console)
+    console.print(f"[dim]{report.new} teacher episodes recorded in {shown(store)}[/]")
 
 
 def _teacher(flags: PolicyFlags) -> Teacher:
