@@ -117,7 +117,7 @@ class DecodeEngine:
 
     def run(self) -> list[EngineJob]:
         """Step until at least one request finishes (or none is left); the finished ones. A
-        failing step fails the requests in it."""
+        failing step fails the running requests (with a `PolicyError`)."""
         import torch  # noqa: PLC0415
 
         finished: list[EngineJob] = []
@@ -126,8 +126,19 @@ class DecodeEngine:
                 self._admit()
                 if not self._running:
                     break
-                finished = self._step()
+                try:
+                    finished = self._step()
+                except (RuntimeError, ValueError, IndexError) as exc:
+                    finished = self._fail(exc)
         return finished
+
+    def _fail(self, exc: Exception) -> list[EngineJob]:
+        """Fail every running request: the engine broke, not one request's generation."""
+        error = PolicyError(f"transformers generation failed: {exc}")
+        failed, self._running = self._running, []
+        for job in failed:
+            job.error, job.finished, job.cache = error, True, None
+        return failed
 
     def _admit(self) -> None:
         with self._lock:
@@ -175,14 +186,8 @@ class DecodeEngine:
         self.largest_batch = max(self.largest_batch, len(batch))
         if batch:
             started = time.perf_counter()
-            try:
-                logits = self.lean.forward(tokens, segments)
-                finished += self._advance(batch, segments, logits)
-            except (RuntimeError, ValueError, IndexError) as exc:
-                error = PolicyError(f"transformers generation failed: {exc}")
-                for job in batch:
-                    job.error, job.finished, job.cache = error, True, None
-                finished += batch
+            logits = self.lean.forward(tokens, segments)
+            finished += self._advance(batch, segments, logits)
             kind = "decode" if len(tokens) == len(batch) else "prefill"
             self.seconds[kind] += time.perf_counter() - started
         self.steps += 1
