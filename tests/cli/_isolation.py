@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,5 +13,5 @@ def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
-    for name in ("TOOLMASTER_CONFIG", "TOOLMASTER_STORE_PATH", "TOOLMASTER_DATA_DIR"):
+    for name in [name for name in os.environ if name.startswith("TOOLMASTER_")]:
         monkeypatch.delenv(name, raising=False)

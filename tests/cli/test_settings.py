@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from toolmaster.cli._app import app
 from toolmaster.cli._settings import ToolMasterSettings, default_config_file, load_settings
 from toolmaster.core import UserError
+from typer.testing import CliRunner, Result
 
+from tests.cli._http_servers import scripted_model
 from tests.cli._isolation import isolate
+from tests.mcp.servers.memory import RAW_SERVER
+
+runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
@@ -84,3 +93,103 @@ def test_a_wrong_type_is_reported(tmp_path: Path) -> None:
 def test_settings_take_explicit_values() -> None:
     settings = ToolMasterSettings(store_path=Path("/explicit.db"))
     assert settings.sessions_db == Path("/explicit.db")
+
+
+# The policy defaults of the settings file: flags left out take them (issue 21 item 11).
+
+
+def policy_file(tmp_path: Path, **values: object) -> Path:
+    lines = ["[policy]", *(f"{key} = {json.dumps(value)}" for key, value in values.items())]
+    path = tmp_path / "settings.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_the_policy_table_and_its_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = policy_file(tmp_path, base_url="http://127.0.0.1:9/v1", model="m", temperature=0.5)
+    policy = load_settings(config).policy
+    assert (policy.base_url, policy.model, policy.temperature) == (
+        "http://127.0.0.1:9/v1",
+        "m",
+        0.5,
+    )
+    assert (policy.api_key_env, policy.max_tokens) == (None, None)
+    monkeypatch.setenv("TOOLMASTER_POLICY__MODEL", "from-env")
+    assert load_settings(config).policy.model == "from-env"
+    with pytest.raises(UserError, match=r"policy\.temperature"):
+        load_settings(policy_file(tmp_path, temperature=-1))
+    with pytest.raises(UserError, match=r"policy\.nope"):
+        load_settings(policy_file(tmp_path, nope=1))
+
+
+def run_task(tmp_path: Path, base_url: str | None, *flags: str) -> Result:
+    servers = tmp_path / "mcp.json"
+    raw = {"command": sys.executable, "args": [str(RAW_SERVER)]}
+    servers.write_text(json.dumps({"mcpServers": {"raw": raw}}))
+    argv = ["run", "--config", str(servers), "grow it", "-m", "direct", "--policy", "openai"]
+    argv += ["--base-url", base_url] if base_url else []
+    return runner.invoke(app, [*argv, *flags], env={"COLUMNS": "200"})
+
+
+def test_run_takes_the_server_model_and_sampling_from_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOOLMASTER_STORE_PATH", str(tmp_path / "sessions.db"))
+    requests: list[dict[str, Any]] = []
+    with scripted_model("grow", "done", requests) as base_url:
+        config = policy_file(tmp_path, base_url=base_url, model="m-set", temperature=0.25,
+                             max_tokens=77)  # fmt: skip
+        monkeypatch.setenv("TOOLMASTER_CONFIG", str(config))
+        result = run_task(tmp_path, None)
+        assert result.exit_code == 0, result.output
+        assert {(r["model"], r["temperature"], r["max_tokens"]) for r in requests} == {
+            ("m-set", 0.25, 77)
+        }
+        requests.clear()
+        flags = ["--model", "m-flag", "--temperature", "0.5", "--max-new-tokens", "9"]
+        result = run_task(tmp_path, None, *flags)
+        assert result.exit_code == 0, result.output
+        assert {(r["model"], r["temperature"], r["max_tokens"]) for r in requests} == {
+            ("m-flag", 0.5, 9)
+        }
+
+
+def test_run_without_settings_keeps_its_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOOLMASTER_STORE_PATH", str(tmp_path / "sessions.db"))
+    requests: list[dict[str, Any]] = []
+    with scripted_model("grow", "done", requests) as base_url:
+        result = run_task(tmp_path, base_url, "--model", "m")
+    assert result.exit_code == 0, result.output
+    assert {(r["temperature"], r["max_tokens"]) for r in requests} == {(0.0, 256)}
+    assert "needs --base-url and --model" in str(run_task(tmp_path, None).exception)
+
+
+def test_the_api_key_variable_comes_from_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = policy_file(tmp_path, base_url="http://127.0.0.1:9/v1", model="m",
+                         api_key_env="TM_TEST_KEY")  # fmt: skip
+    monkeypatch.setenv("TOOLMASTER_CONFIG", str(config))
+    result = run_task(tmp_path, None)
+    assert "--api-key-env TM_TEST_KEY: that variable is not set" in str(result.exception)
+
+
+def test_synth_takes_a_model_teacher_from_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requests: list[dict[str, Any]] = []
+    with scripted_model("get_forecast", "done", requests) as base_url:
+        config = policy_file(tmp_path, base_url=base_url, model="teacher", temperature=0.1,
+                             max_tokens=33)  # fmt: skip
+        monkeypatch.setenv("TOOLMASTER_CONFIG", str(config))
+        args = ["synth", "--policy", "openai", "--env", "weather", "--tasks-per-env", "1"]
+        result = runner.invoke(app, [*args, "--store", str(tmp_path / "t.db"), "-m", "direct"])
+    assert result.exit_code == 0, result.output
+    assert requests
+    assert {(r["model"], r["temperature"], r["max_tokens"]) for r in requests} == {
+        ("teacher", 0.1, 33)
+    }

@@ -45,7 +45,10 @@ def _root(
         typer.Option(
             "--config",
             help="TOML settings file. Default: $TOOLMASTER_CONFIG, else config.toml in the "
-            "user config directory (e.g. ~/.config/toolmaster/config.toml) if it exists.",
+            "user config directory (e.g. ~/.config/toolmaster/config.toml) if it exists. It "
+            "holds data_dir, store_path and, in a \\[policy] table, the defaults of every "
+            "command's policy flags: base_url, model, api_key_env (the variable's name), "
+            "temperature and max_tokens (TOOLMASTER_POLICY__MODEL, ... from the environment).",
             show_default=False,
         ),
     ] = None,

@@ -15,7 +15,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from toolmaster.cli._common import mode_of, store_file, with_options
-from toolmaster.cli._policies import PolicyFlags, PolicyOption, backend_options, policy_factory
+from toolmaster.cli._policies import (
+    PolicyFlags,
+    PolicyOption,
+    backend_options,
+    policy_factory,
+    policy_flags,
+    sampling_of,
+)
 from toolmaster.core import AsyncStore, Mode, Sampling, Store, UserError, new_id
 
 if TYPE_CHECKING:
@@ -58,8 +65,14 @@ def bfcl_command(
     mode: Annotated[str, typer.Option("--mode", "-m", help="trial or direct.")] = "trial",
     policy: PolicyOption = "embedded",
     max_trial_calls: Annotated[int, typer.Option(help="Trial-call budget.")] = 20,
-    max_new_tokens: Annotated[int, typer.Option(help="Tokens per model turn.")] = 512,
-    temperature: Annotated[float, typer.Option(help="Sampling temperature (0: greedy).")] = 0.0,
+    max_new_tokens: Annotated[
+        int | None,
+        typer.Option(help="Tokens per model turn (default: the settings', else 512)."),
+    ] = None,
+    temperature: Annotated[
+        float | None,
+        typer.Option(help="Sampling temperature, 0 greedy (default: the settings', else 0)."),
+    ] = None,
     concurrency: Annotated[int, typer.Option(help="Entries run at once.")] = 8,
     run: Annotated[
         str | None, typer.Option(help="Run id of the episodes (default: bfcl-<random>).")
@@ -80,14 +93,18 @@ def bfcl_command(
     entries = [e for c in categories for e in bfcl.load_entries(c, limit=limit, ids=_ids(entry, c))]
     if not entries:
         raise UserError("no BFCL entries selected")
-    flags = PolicyFlags(policy, **backend)
+    flags = policy_flags(ctx, policy, **backend)
+    temperature, max_new_tokens = sampling_of(ctx, temperature, max_new_tokens)
     label, policy_for = _policy(
         flags, chosen, ground_truth=ground_truth, wrong=wrong, trial_calls=max_trial_calls
     )
     config = bfcl.BfclConfig(
         agent=bfcl.bfcl_agent_config(
             chosen,
-            sampling=Sampling(temperature=temperature, max_tokens=max_new_tokens),
+            sampling=Sampling(
+                temperature=0.0 if temperature is None else temperature,
+                max_tokens=512 if max_new_tokens is None else max_new_tokens,
+            ),
             max_trial_calls=max_trial_calls,
         ),
         run=run or f"bfcl-{new_id()[:8]}",

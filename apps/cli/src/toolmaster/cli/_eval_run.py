@@ -18,7 +18,13 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from toolmaster.cli._common import StoreOption, store_file, with_options
-from toolmaster.cli._policies import PolicyFlags, backend_options, policy_factory
+from toolmaster.cli._policies import (
+    PolicyFlags,
+    backend_options,
+    policy_factory,
+    policy_flags,
+    sampling_of,
+)
 from toolmaster.core import Mode, Store, UserError, terminal_safe
 
 if TYPE_CHECKING:
@@ -184,9 +190,14 @@ def run_command(
         "budgets": {"max_turns": max_turns, "max_trial_calls": max_trial_calls,
                     "max_new_tokens": max_new_tokens, "temperature": temperature},
     }  # fmt: skip
-    config = build_config(load_spec(spec) if spec else {}, flags)
+    loaded = load_spec(spec) if spec else {}
+    temperature_default, tokens_default = sampling_of(ctx, None, None)  # under the spec's
+    defaults = {"temperature": temperature_default, "max_new_tokens": tokens_default}
+    budgets = {k: v for k, v in defaults.items() if v is not None}
+    loaded["budgets"] = {**budgets, **(loaded.get("budgets") or {})}
+    config = build_config(loaded, flags)
     plan_cases(config, os.environ)  # usage mistakes show before a model loads
-    policies = make_policies(_split(policy), PolicyFlags(**backend))
+    policies = make_policies(_split(policy), policy_flags(ctx, "embedded", **backend))
     path = store_file(ctx, store)
     console = Console(highlight=False)
     with Store(path) as opened, RichProgress(config.run, console) as progress:

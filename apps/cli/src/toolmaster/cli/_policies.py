@@ -6,7 +6,7 @@ import inspect
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from toolmaster.agent import (
@@ -17,6 +17,7 @@ from toolmaster.agent import (
     reference_policy,
 )
 from toolmaster.cli._common import option
+from toolmaster.cli._settings import settings_of
 from toolmaster.core import Environment, Mode, UserError
 
 PolicyOption = Annotated[
@@ -81,6 +82,28 @@ class PolicyFlags:
     tool_mode: str = "native"
     adapter: Path | None = None
     batch: int = 4
+
+
+def policy_flags(ctx: typer.Context, policy: str, **flags: Any) -> PolicyFlags:
+    """The policy flags of a command line, with --base-url, --model and --api-key-env taken from
+    the settings' policy defaults where they were not given."""
+    defaults = settings_of(ctx).policy
+    for name in ("base_url", "model", "api_key_env"):
+        if flags.get(name) is None:
+            flags[name] = getattr(defaults, name)
+    return PolicyFlags(policy, **flags)
+
+
+def sampling_of(
+    ctx: typer.Context, temperature: float | None, max_tokens: int | None
+) -> tuple[float | None, int | None]:
+    """--temperature and the tokens per turn as given, else the settings' policy defaults
+    (None where neither says: the command's own default applies)."""
+    defaults = settings_of(ctx).policy
+    return (
+        defaults.temperature if temperature is None else temperature,
+        defaults.max_tokens if max_tokens is None else max_tokens,
+    )
 
 
 def check_flags(flags: PolicyFlags, *, bundled: bool) -> None:

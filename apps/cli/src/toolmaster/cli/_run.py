@@ -29,6 +29,8 @@ from toolmaster.cli._policies import (
     backend_options,
     check_flags,
     policy_factory,
+    policy_flags,
+    sampling_of,
 )
 from toolmaster.core import (
     AsyncStore,
@@ -131,8 +133,14 @@ def run_command(
     policy: PolicyOption = "embedded",
     max_trial_calls: Annotated[int, typer.Option(help="Trial-call budget.")] = 8,
     max_turns: Annotated[int, typer.Option(help="Model-turn budget.")] = 16,
-    max_new_tokens: Annotated[int, typer.Option(help="Tokens per model turn.")] = 256,
-    temperature: Annotated[float, typer.Option(help="Sampling temperature (0: greedy).")] = 0.0,
+    max_new_tokens: Annotated[
+        int | None,
+        typer.Option(help="Tokens per model turn (default: the settings', else 256)."),
+    ] = None,
+    temperature: Annotated[
+        float | None,
+        typer.Option(help="Sampling temperature, 0 greedy (default: the settings', else 0)."),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
     allow_unsafe_trials: Annotated[
         bool,
@@ -157,14 +165,19 @@ def run_command(
 
     The servers are connected before the model loads: one that cannot be connected is named on
     stderr and the task runs with the others (with --require-all-servers it is an error)."""
+    temperature, max_new_tokens = sampling_of(ctx, temperature, max_new_tokens)
     agent_config = AgentConfig(
         mode=mode_of(mode),
         max_trial_calls=max_trial_calls,
         max_turns=max_turns,
         allow_unsafe_trials=allow_unsafe_trials,
-        sampling=Sampling(temperature=temperature, max_tokens=max_new_tokens, seed=seed),
+        sampling=Sampling(
+            temperature=0.0 if temperature is None else temperature,
+            max_tokens=256 if max_new_tokens is None else max_new_tokens,
+            seed=seed,
+        ),
     )
-    flags = PolicyFlags(policy, **backend)
+    flags = policy_flags(ctx, policy, **backend)
     check_flags(flags, bundled=env is not None)  # before the servers are connected
     path = store_file(ctx, store)
     console = Console(highlight=False)

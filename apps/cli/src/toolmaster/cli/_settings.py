@@ -1,9 +1,9 @@
 """Settings of the `toolmaster` command, from flags, `TOOLMASTER_*` variables and a TOML file.
 
 Precedence, highest first: command-line flags, environment variables (`TOOLMASTER_STORE_PATH`,
-`TOOLMASTER_DATA_DIR`), the config file, defaults. The config file is `--config FILE`, else
-`$TOOLMASTER_CONFIG`, else `<user config dir>/toolmaster/config.toml` when it exists. Only the
-app reads these; the libraries get explicit values.
+`TOOLMASTER_DATA_DIR`, `TOOLMASTER_POLICY__MODEL`, ...), the config file, defaults. The config
+file is `--config FILE`, else `$TOOLMASTER_CONFIG`, else `<user config dir>/toolmaster/config.toml`
+when it exists. Only the app reads these; the libraries get explicit values.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import platformdirs
 import typer
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -38,16 +38,39 @@ def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("toolmaster", appauthor=False))
 
 
+class PolicySettings(BaseModel):
+    """Policy defaults, the `[policy]` table: what `--base-url`, `--model`, `--api-key-env`,
+    `--temperature` and `--max-new-tokens` (`--max-tokens` of synth) are when not given, so that
+    a user does not repeat them on every command. Unset: each command's own default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str | None = None
+    """API root of the OpenAI-compatible server (`--base-url`)."""
+    model: str | None = None
+    """Model name on that server (`--model`)."""
+    api_key_env: str | None = None
+    """Name of the environment variable that holds its API key, never the key (`--api-key-env`)."""
+    temperature: float | None = Field(default=None, ge=0.0)
+    """Sampling temperature (`--temperature`)."""
+    max_tokens: int | None = Field(default=None, ge=1)
+    """Tokens per model turn (`--max-new-tokens`, synth's `--max-tokens`)."""
+
+
 class ToolMasterSettings(BaseSettings):
     """What the `toolmaster` command is configured with. Unknown keys are refused, so a typo in
     the config file is reported instead of ignored."""
 
-    model_config = SettingsConfigDict(env_prefix="TOOLMASTER_", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="TOOLMASTER_", env_nested_delimiter="__", extra="forbid"
+    )
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     """Where ToolMaster keeps its data (`TOOLMASTER_DATA_DIR`)."""
     store_path: Path | None = None
     """The session store file (`TOOLMASTER_STORE_PATH`); default `<data_dir>/sessions.db`."""
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    """Policy defaults (`[policy]`; `TOOLMASTER_POLICY__MODEL`, ...)."""
 
     @field_validator("data_dir", "store_path")
     @classmethod

@@ -14,7 +14,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from toolmaster.agent import AgentConfig
 from toolmaster.cli._common import mode_of, one_of, shown, store_file, with_options
-from toolmaster.cli._policies import PolicyFlags, openai_options, policy_factory
+from toolmaster.cli._policies import (
+    PolicyFlags,
+    openai_options,
+    policy_factory,
+    policy_flags,
+    sampling_of,
+)
 from toolmaster.core import AsyncStore, Episode, Mode, Sampling, Split, Store, UserError
 
 if TYPE_CHECKING:
@@ -65,9 +71,17 @@ def synth_command(
         ),
     ] = "reference",
     temperature: Annotated[
-        float, typer.Option(help="Sampling temperature of a model teacher.")
-    ] = 0.7,
-    max_tokens: Annotated[int, typer.Option(help="Tokens per turn of a model teacher.")] = 1024,
+        float | None,
+        typer.Option(
+            help="Sampling temperature of a model teacher (default: the settings', else 0.7)."
+        ),
+    ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option(
+            help="Tokens per turn of a model teacher (default: the settings', else 1024)."
+        ),
+    ] = None,
     max_turns: Annotated[int, typer.Option(help="Turns per episode.")] = 32,
     max_trial_calls: Annotated[int, typer.Option(help="Trial calls per episode.")] = 20,
     events: Annotated[
@@ -81,7 +95,8 @@ def synth_command(
     episodes are the ones training keeps."""
     from toolmaster.train import SynthConfig  # noqa: PLC0415 (fast --help)
 
-    teacher = _teacher(PolicyFlags(policy, **server))
+    teacher = _teacher(policy_flags(ctx, policy, **server))
+    temperature, max_tokens = sampling_of(ctx, temperature, max_tokens)
     config = SynthConfig(
         run=run or f"synth-{teacher.name}",
         environments=env or [],
@@ -96,7 +111,10 @@ def synth_command(
         agent=AgentConfig(
             max_turns=_positive("--max-turns", max_turns),
             max_trial_calls=max_trial_calls,
-            sampling=Sampling(temperature=temperature, max_tokens=max_tokens),
+            sampling=Sampling(
+                temperature=0.7 if temperature is None else temperature,
+                max_tokens=1024 if max_tokens is None else max_tokens,
+            ),
         ),
         events=events,
     )
