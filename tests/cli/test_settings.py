@@ -193,3 +193,24 @@ def test_synth_takes_a_model_teacher_from_the_settings(
     assert {(r["model"], r["temperature"], r["max_tokens"]) for r in requests} == {
         ("teacher", 0.1, 33)
     }
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"), [(None, 0.25), ("[budgets]\ntemperature = 0.5\n", 0.5)]
+)
+def test_eval_run_takes_the_settings_under_the_spec_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec: str | None, expected: float
+) -> None:
+    requests: list[dict[str, Any]] = []
+    with scripted_model("get_forecast", "done", requests) as base_url:
+        config = policy_file(tmp_path, base_url=base_url, model="m", temperature=0.25)
+        monkeypatch.setenv("TOOLMASTER_CONFIG", str(config))
+        args = ["eval", "run", "--policy", "openai", "--suite", "weather", "--limit", "1"]
+        args += ["--mode", "direct", "--store", str(tmp_path / "e.db")]
+        if spec is not None:
+            (tmp_path / "spec.toml").write_text(spec)
+            args += ["--spec", str(tmp_path / "spec.toml")]
+        result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert requests
+    assert {(r["model"], r["temperature"]) for r in requests} == {("m", expected)}
