@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import JsonValue
@@ -175,12 +175,6 @@ class Move:
     """The notes of `finish_trial`."""
 
 
-@dataclass(frozen=True)
-class _State:
-    phase: Phase
-    trial_calls: int
-
-
 ToolLookup = Callable[[str], ToolSpec | None]
 """The spec of a tool by name (None for a name no server has)."""
 
@@ -198,7 +192,8 @@ class TrialProtocol:
     trial: bool
     """Whether the episode has a trial phase (a trial-mode episode whose tools need one)."""
     sandbox: Sandbox | None = None
-    _state: _State = field(init=False)
+    _phase: Phase = field(init=False)
+    _trial_calls: int = field(init=False, default=0)
     _snapshot: JsonValue = field(init=False, default=None)
     execute_calls: int = field(init=False, default=0)
     refused: int = field(init=False, default=0)
@@ -211,17 +206,17 @@ class TrialProtocol:
 
     def __post_init__(self) -> None:
         self.trial = self.trial and self.rules.max_trial_calls > 0
-        self._state = _State(phase="trial" if self.trial else "execute", trial_calls=0)
+        self._phase = "trial" if self.trial else "execute"
         if self.trial and self.sandbox is not None:
             self._snapshot = self.sandbox.snapshot()
 
     @property
     def phase(self) -> Phase:
-        return self._state.phase
+        return self._phase
 
     @property
     def trial_calls(self) -> int:
-        return self._state.trial_calls
+        return self._trial_calls
 
     @property
     def finished_trial(self) -> bool:
@@ -241,25 +236,34 @@ class TrialProtocol:
 
     def phases(self, calls: Sequence[ToolCall]) -> list[Phase]:
         """The phase each of a turn's calls will run in, decided before any runs."""
-        state, phases = self._state, list[Phase]()
+        if self._phase == "execute":  # the phase no call can change
+            return ["execute"] * len(calls)
+        phase, used, phases = self._phase, self._trial_calls, list[Phase]()
         for call in calls:
-            move, state = self._decide(state, call)
-            phases.append(move.call.phase)
+            phases.append(phase)
+            _, phase, used = self._decide(phase, used, call)
         return phases
 
     def step(self, call: ToolCall) -> Move:
         """Decide the next call the model wrote, and count it."""
-        move, self._state = self._decide(self._state, call)
-        if move.action == "refuse":
+        phase = self._phase
+        action, self._phase, self._trial_calls = self._decide(phase, self._trial_calls, call)
+        stamped = call if call.phase == phase else call.model_copy(update={"phase": phase})
+        if action == "refuse":
             self.refused += 1
-        elif move.action == "run":
-            if move.call.phase == "trial":
-                spec = self.lookup(call.tool)
-                if spec is not None:
-                    self.trialed[spec.name] = spec
-            else:
-                self.execute_calls += 1
-        return move
+            text = _NO_TRIAL if phase == "execute" else _unsafe(call.tool)
+            return Move(stamped, "refuse", ToolResult.error(call.id, "refused", text))
+        if action == "finish":
+            answer = ToolResult(call_id=call.id, content=[{"type": "text", "text": _TRIAL_DONE}])
+            notes = _notes(call.arguments.get("notes"))
+            return Move(stamped, "finish", answer, ends_trial=True, notes=notes)
+        if phase == "execute":
+            self.execute_calls += 1
+            return Move(stamped, "run")
+        spec = self.lookup(call.tool)
+        if spec is not None:
+            self.trialed[spec.name] = spec
+        return Move(stamped, "run", ends_trial=self._phase == "execute")
 
     def read(self, move: Move, result: ToolResult) -> str:
         """The text the model reads for `result`, the result of `move` (its answer, or what the
@@ -275,7 +279,7 @@ class TrialProtocol:
         """End a running trial without notes (a new user message, say); whether one was running."""
         if self.phase != "trial":
             return False
-        self._state = replace(self._state, phase="execute")
+        self._phase = "execute"
         self._end(notes=None)
         return True
 
@@ -286,30 +290,18 @@ class TrialProtocol:
         self.notes = notes
         self.forced = notes is None
 
-    def _decide(self, state: _State, call: ToolCall) -> tuple[Move, _State]:
-        """The move for `call` in `state`, and the state after it (no side effects)."""
-        phase = state.phase
-        stamped = call if call.phase == phase else call.model_copy(update={"phase": phase})
+    def _decide(self, phase: Phase, used: int, call: ToolCall) -> tuple[Action, Phase, int]:
+        """What becomes of `call` in `phase` after `used` trial calls, and the phase and the
+        trial calls after it (no side effects)."""
         if phase == "execute":
-            if call.tool == FINISH_TRIAL:
-                return _refuse(stamped, _NO_TRIAL), state
-            return Move(stamped, "run"), state
+            return ("refuse" if call.tool == FINISH_TRIAL else "run"), phase, used
         if call.tool == FINISH_TRIAL:
-            notes = _notes(call.arguments.get("notes"))
-            answer = ToolResult(call_id=call.id, content=[{"type": "text", "text": _TRIAL_DONE}])
-            move = Move(stamped, "finish", answer, ends_trial=True, notes=notes)
-            return move, _State(phase="execute", trial_calls=state.trial_calls)
+            return "finish", "execute", used
         spec = self.lookup(call.tool)
         if not (spec is None or spec.read_only or self.rules.sandboxed or self.rules.allow_unsafe):
-            return _refuse(stamped, _unsafe(call.tool)), state
-        used = state.trial_calls + 1
-        spent = used >= self.rules.max_trial_calls
-        after = _State(phase="execute" if spent else "trial", trial_calls=used)
-        return Move(stamped, "run", ends_trial=spent), after
-
-
-def _refuse(call: ToolCall, text: str) -> Move:
-    return Move(call, "refuse", ToolResult.error(call.id, "refused", text))
+            return "refuse", phase, used
+        used += 1
+        return "run", ("execute" if used >= self.rules.max_trial_calls else "trial"), used
 
 
 def _notes(value: JsonValue) -> str:
