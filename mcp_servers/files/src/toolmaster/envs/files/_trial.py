@@ -12,7 +12,7 @@ from typing import Any
 
 from toolmaster.core import Mode, Task, ToolCall, ToolResult, Turn
 from toolmaster.envs.files._fs import MAX_LIMIT
-from toolmaster.envs.kit import Ask, Notes, Script, Step, error_text
+from toolmaster.envs.kit import Notes, Step, TeacherRun, error_text
 
 _PRIORITY = {
     "find_port": ("search", "read"),
@@ -63,27 +63,17 @@ def entries(result: ToolResult) -> list[dict[str, Any]]:
     return found
 
 
-class Teacher:
+class Teacher(TeacherRun):
     """One run of the scripted teacher on one task."""
 
     def __init__(self, task: Task, rng: random.Random, mode: Mode) -> None:
-        self.task = task
-        self.rng = rng
-        self.mode = mode
-        self.script = Script(mode)
+        super().__init__(task, rng, mode)
         self.k = Knowledge()
         self.reserve = 0
         """Trial calls to keep free for probes still to come."""
 
-    @property
-    def trial_calls(self) -> int:
-        return self.script.trial_calls
-
     def call(self, tool: str, **arguments: Any) -> ToolCall:
         return self.script.make(tool, arguments)
-
-    def ask(self, say: str | None, *calls: ToolCall) -> Ask:
-        return self.script.ask(say, *calls)
 
     def one(
         self, say: str | None, tool: str, **arguments: Any

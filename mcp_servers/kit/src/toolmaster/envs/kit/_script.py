@@ -7,10 +7,11 @@ back, so a solver reads as straight-line code (`result = yield from script.call(
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar, cast
 
-from toolmaster.core import FINISH_TRIAL, Mode, Phase, Solver, ToolCall, ToolResult, Turn
+from toolmaster.core import FINISH_TRIAL, Mode, Phase, Solver, Task, ToolCall, ToolResult, Turn
 
 _T = TypeVar("_T")
 
@@ -129,3 +130,26 @@ def error_of(result: ToolResult) -> str:
     if len(lines) >= 3 and "validation error" in lines[0]:
         return f"{lines[1].strip()}: {lines[2].split(' [type=')[0].strip()}"
     return text
+
+
+class TeacherRun:
+    """One run of a scripted teacher on one task: the task, its randomness, the mode, and the
+    `Script` its calls go through. An environment's teacher state extends it."""
+
+    def __init__(self, task: Task, rng: random.Random, mode: Mode) -> None:
+        self.task = task
+        self.rng = rng
+        self.mode = mode
+        self.script = Script(mode)
+
+    @property
+    def trial_calls(self) -> int:
+        return self.script.trial_calls
+
+    def ask(self, say: str | None, *calls: ToolCall) -> Ask:
+        """Make `calls` in one turn (with `say` as its text); the results come back."""
+        return self.script.ask(say, *calls)
+
+    def slip(self, chance: float) -> bool:
+        """Whether to make a realistic mistake now."""
+        return self.rng.random() < chance

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import JsonValue
 from toolmaster.core import Mode, Task
-from toolmaster.envs.kit import Call, Notes, Returning, Script, error_text, payload
+from toolmaster.envs.kit import Call, Notes, Returning, TeacherRun, error_text, payload
 
 Item = dict[str, Any]
 
@@ -30,22 +30,16 @@ class Known:
     notes: Notes = field(default_factory=lambda: Notes(unique=True))
 
 
-class Lookups:
+class Lookups(TeacherRun):
     """One scripted episode on one task: what it knows, and the lookups both phases use."""
 
     def __init__(self, task: Task, rng: random.Random, mode: Mode) -> None:
-        self.rng = rng
-        self.mode = mode
-        self.script = Script(mode)
+        super().__init__(task, rng, mode)
         self.known = Known()
         self.meta: dict[str, JsonValue] = dict(task.metadata)
         self.kind = str(self.meta["kind"])
         self.need = 0
         """Planned trial calls still to come: slips and extra probes must leave room for them."""
-
-    def slip(self, chance: float) -> bool:
-        """Whether to make a realistic mistake now."""
-        return self.rng.random() < chance
 
     def may(self, chance: float, extra: int = 0) -> bool:
         """Whether to take an optional step (a slip, an extra probe) of `1 + extra` calls: by

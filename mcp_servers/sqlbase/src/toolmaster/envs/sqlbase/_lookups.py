@@ -6,7 +6,7 @@ import random
 from typing import Any
 
 from toolmaster.core import Mode, Task, ToolCall
-from toolmaster.envs.kit import Ask, Notes, Script, Step
+from toolmaster.envs.kit import Ask, Notes, Step, TeacherRun
 from toolmaster.envs.sqlbase._knowledge import Knowledge
 from toolmaster.envs.sqlbase._reading import table_of
 
@@ -14,27 +14,17 @@ NOTE_ORDER = ("list_tables", "describe", "query", "execute")
 """The order of the tools in the notes."""
 
 
-class Lookups:
+class Lookups(TeacherRun):
     """One run of the scripted teacher on one task: its knowledge, its notes, how it asks."""
 
     def __init__(self, task: Task, rng: random.Random, mode: Mode) -> None:
-        self.task = task
-        self.rng = rng
-        self.mode = mode
-        self.script = Script(mode)
+        super().__init__(task, rng, mode)
         self.k = Knowledge()
         self.notes = Notes()
 
     # ------------------------------------------------------------ plumbing
-    @property
-    def trial_calls(self) -> int:
-        return self.script.trial_calls
-
     def call(self, tool: str, **arguments: Any) -> ToolCall:
         return self.script.make(tool, arguments)
-
-    def ask(self, say: str | None, *calls: ToolCall) -> Ask:
-        return self.script.ask(say, *calls)
 
     def sql(self, say: str | None, statement: str, tool: str = "query") -> Ask:
         return self.ask(say, self.call(tool, sql=statement))

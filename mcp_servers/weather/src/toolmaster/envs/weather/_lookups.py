@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any, Literal, cast
 
 from toolmaster.core import Mode, Task
-from toolmaster.envs.kit import Notes, Returning, Script, error_text, payload
+from toolmaster.envs.kit import Notes, Returning, TeacherRun, error_text, payload
 from toolmaster.envs.weather._world import KELVIN
 
 TempUnit = Literal["C", "F"]
@@ -29,24 +29,17 @@ class Known:
     notes: Notes = field(default_factory=lambda: Notes(unique=True))
 
 
-class Lookups:
+class Lookups(TeacherRun):
     """One scripted episode on one task: what it knows, and the lookups both phases use."""
 
     def __init__(self, task: Task, rng: random.Random, mode: Mode) -> None:
-        self.task = task
-        self.rng = rng
-        self.mode = mode
-        self.script = Script(mode)
+        super().__init__(task, rng, mode)
         self.known = Known()
         meta = task.metadata
         self.kind = str(meta["kind"])
         self.places = [str(p) for p in cast(list[str], meta["places"])]
         self.when = str(meta.get("when", "today"))
         self.tried_name = False
-
-    def slip(self, chance: float) -> bool:
-        """Whether to make a realistic mistake now."""
-        return self.rng.random() < chance
 
     def may(self, chance: float, needed_after: int = 0) -> bool:
         """Whether to take an optional step (a slip, an extra probe): by chance, and only if it
