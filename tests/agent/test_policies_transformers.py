@@ -126,6 +126,22 @@ async def test_seeded_sampling_is_reproducible(
     assert other.raw != first.raw
 
 
+async def concurrently(
+    policy: TransformersPolicy, conversations: list[list[Message]]
+) -> dict[int, AssistantTurn]:
+    """The turns of `conversations`, asked of `policy` all at once (greedy)."""
+    turns: dict[int, AssistantTurn] = {}
+
+    async def one(index: int) -> None:
+        turns[index] = await policy.complete(conversations[index], TOOLS, GREEDY)
+
+    with anyio.fail_after(120):
+        async with anyio.create_task_group() as group:
+            for index in range(len(conversations)):
+                group.start_soon(one, index)
+    return turns
+
+
 class _Recording(TransformersPolicy):
     """Records the size of every batch it generates."""
 
@@ -143,15 +159,7 @@ async def test_concurrent_calls_are_batched_by_generate(
     policy.batches = []
     single = await policy.complete(ASK, TOOLS, GREEDY)
     conversations = [ASK, [Message(role="user", content="Weather?")], ASK, ASK]
-    turns: dict[int, AssistantTurn] = {}
-
-    async def one(index: int) -> None:
-        turns[index] = await policy.complete(conversations[index], TOOLS, GREEDY)
-
-    with anyio.fail_after(120):
-        async with anyio.create_task_group() as group:
-            for index in range(len(conversations)):
-                group.start_soon(one, index)
+    turns = await concurrently(policy, conversations)
     assert policy.batches[0] == 1
     assert sum(policy.batches[1:]) == 4 and len(policy.batches) <= 3  # the first call waits alone
     short = conversations[1]
@@ -167,15 +175,7 @@ async def test_concurrent_calls_join_the_engine_batch(
     assert policy.engine is not None
     single = await policy.complete(ASK, TOOLS, GREEDY)
     conversations = [ASK, [Message(role="user", content="Weather?")], ASK, ASK]
-    turns: dict[int, AssistantTurn] = {}
-
-    async def one(index: int) -> None:
-        turns[index] = await policy.complete(conversations[index], TOOLS, GREEDY)
-
-    with anyio.fail_after(120):
-        async with anyio.create_task_group() as group:
-            for index in range(len(conversations)):
-                group.start_soon(one, index)
+    turns = await concurrently(policy, conversations)
     assert policy.engine.largest_batch > 1
     prompt = policy.prompt(conversations[1], TOOLS)
     assert turns[1].usage.prompt_tokens == len(tokenizer.encode(prompt, add_special_tokens=False))

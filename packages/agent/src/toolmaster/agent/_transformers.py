@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ class _Request:
 R = TypeVar("R")
 
 
-class InProcessPolicy(Generic[R]):
+class InProcessPolicy(ABC, Generic[R]):
     """What the in-process backends (transformers, vLLM) share: the prompt is the chat
     template's rendering of the conversation and its tools, and concurrent turns are generated
     in batches. A backend sets the tokenizer, the template and the batcher, and says how a
@@ -81,8 +82,9 @@ class InProcessPolicy(Generic[R]):
         generation = await self._batcher.submit(request)
         return generation.turn(tools, started)
 
+    @abstractmethod
     def _request(self, prompt: str, sampling: Sampling) -> R:
-        raise NotImplementedError
+        """The backend's request for one prompt."""
 
 
 class TransformersPolicy(InProcessPolicy[_Request]):
