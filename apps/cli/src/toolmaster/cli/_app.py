@@ -25,6 +25,7 @@ from toolmaster.cli._synth import synth_app
 from toolmaster.cli._tools import tools_app
 from toolmaster.cli._train import train_app
 from toolmaster.cli._tui import tui_app
+from toolmaster.cli._view import view_app
 from toolmaster.core import ToolMasterError, terminal_safe
 from toolmaster.mcp import SecretFilter, ServerConnectError, scrub
 
@@ -71,7 +72,7 @@ def _root(
 # Each command module owns its typer app. The single commands' apps have no name, so their
 # commands join the root; the groups are added under their names. `toolmaster --help` lists
 # them in this order.
-for commands in (demo_app, mutate_app, run_app, synth_app, tools_app, tui_app):
+for commands in (demo_app, mutate_app, run_app, synth_app, tools_app, tui_app, view_app):
     app.add_typer(commands)
 app.add_typer(train_app, name="train")
 app.add_typer(data_app, name="data")

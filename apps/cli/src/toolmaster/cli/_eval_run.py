@@ -253,11 +253,22 @@ def report_command(
     out: Annotated[Path, typer.Option(help="Folder for report.md, report.json and plots.")],
     store: StoreOption = None,
     confidence: ConfidenceOption = 0.95,
+    html: Annotated[
+        bool, typer.Option("--html", help="Also write the viewer (a static site) into OUT/site.")
+    ] = False,
 ) -> None:
     """Write report.md, report.json, pass_rate.png, paired_difference.png and
-    trials_success.png for runs."""
+    trials_success.png for runs (and with --html the viewer, OUT/site/index.html)."""
     chosen = _intervals(confidence)
-    _write(store_file(ctx, store), runs, out, chosen, Console(highlight=False))
+    path = store_file(ctx, store)
+    console = Console(highlight=False)
+    _write(path, runs, out, chosen, console)
+    if html:
+        from toolmaster.eval import build_site, write_site  # noqa: PLC0415
+
+        with Store(path) as opened:
+            site = build_site(opened, runs, chosen)
+        console.print(f"viewer: {write_site(site, out / 'site')}")
 
 
 @runs_app.command("compare")

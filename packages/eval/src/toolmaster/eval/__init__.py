@@ -1,6 +1,6 @@
 """ToolMaster evaluation: suites (seen, unseen, perturbed and evolved tools, task files),
 a concurrent resumable runner, metrics with Wilson intervals and paired trial-minus-direct
-comparisons, and reports (md, png, json).
+comparisons, reports (md, png, json), and the viewer: a static site of runs and episodes.
 
 BFCL multi-turn lives in `toolmaster.eval.bfcl` (it needs the `bfcl` extra); see docs/bfcl.md.
 """
@@ -25,6 +25,7 @@ from toolmaster.eval._runner import (
     run_eval,
 )
 from toolmaster.eval._settings import SETTINGS, Setting
+from toolmaster.eval._site import Site, build_site, write_site
 from toolmaster.eval._suites import BundledSuite, Case, Selection, TaskFileSuite, builtin_suite
 from toolmaster.eval._tables import (
     comparison_table,
@@ -54,9 +55,11 @@ __all__ = [
     "RunResult",
     "Selection",
     "Setting",
+    "Site",
     "TaggedEpisode",
     "TaskFileSuite",
     "build_report",
+    "build_site",
     "builtin_suite",
     "comparison_table",
     "known_runs",
@@ -74,4 +77,5 @@ __all__ = [
     "summarise",
     "wilson_ci",
     "write_report",
+    "write_site",
 ]

@@ -98,6 +98,13 @@ def build_report(store: Store, runs: Sequence[str], intervals: Intervals | None 
             f"no episodes of run(s) {', '.join(missing)} in {store.path}; "
             "`toolmaster eval runs` lists the runs there"
         )
+    return report_of(items, runs, intervals)
+
+
+def report_of(
+    items: Sequence[TaggedEpisode], runs: Sequence[str], intervals: Intervals | None = None
+) -> Report:
+    """The report of `runs` (in that order) from their tagged episodes, read already."""
     chosen = intervals or Intervals()
     groups = summarise(items, chosen)
     paired = paired_differences(items, chosen)
@@ -203,6 +210,13 @@ def paired_row(p: PairedDifference) -> list[str]:
     ]  # fmt: skip
 
 
+def comparison_row(c: Comparison, runs: Sequence[str]) -> list[str]:
+    """One row of the comparison table: the pass rates of `runs`, then the difference."""
+    rates = [_pct(c.pass_rates.get(run)) for run in runs]
+    delta = NONE if c.delta is None else f"{100 * c.delta:+.1f}"
+    return [c.suite, c.setting, c.policy, c.mode, *rates, delta]
+
+
 PAIRED_COLUMNS = (
     "suite", "setting", "policy", "pairs", "trial", "direct", "Δ", "CI", "both", "trial only",
     "direct only", "neither", "unpaired", "McNemar p",
@@ -237,11 +251,7 @@ def render_markdown(report: Report) -> str:
     if report.comparison:
         names = [r.run for r in report.runs]
         header = ["suite", "setting", "policy", "mode", *[f"`{n}`" for n in names], "Δ"]
-        rows = [
-            [c.suite, c.setting, c.policy, c.mode, *[_pct(c.pass_rates[n]) for n in names],
-             NONE if c.delta is None else f"{100 * c.delta:+.1f}"]
-            for c in report.comparison
-        ]  # fmt: skip
+        rows = [comparison_row(c, names) for c in report.comparison]
         lines += ["## Comparison (pass rate; Δ: last run minus first, points)", ""]
         lines += [*_table(header, rows), ""]
     bins = [
