@@ -73,7 +73,8 @@ def build_config(spec: dict[str, Any], flags: dict[str, Any]) -> EvalConfig:
     from toolmaster.eval import EvalConfig  # noqa: PLC0415 (lazy: numpy, matplotlib)
 
     data = dict(spec)
-    for key in ("run", "settings", "modes", "samples", "concurrency", "allow_unsafe_trials"):
+    keys = ("run", "settings", "modes", "samples", "concurrency", "allow_unsafe_trials")
+    for key in (*keys, "trial_policy"):
         if flags.get(key) not in (None, []):
             data[key] = flags[key]
     for group in ("selection", "budgets"):
@@ -171,6 +172,15 @@ def run_command(
             show_default=False,
         ),
     ] = None,
+    trial_policy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trial-policy",
+            help="GLOB=allow|refuse|sandbox: how trial calls of the tools it matches (tool or "
+            'server.tool) run; repeatable, the first match wins, over the servers\' "trial".',
+            show_default=False,
+        ),
+    ] = None,
     run: Annotated[str | None, typer.Option(help="Run id; an existing one is resumed.")] = None,
     store: StoreOption = None,
     report: Annotated[Path | None, typer.Option(help="Write the run's report here.")] = None,
@@ -185,6 +195,7 @@ def run_command(
     flags: dict[str, Any] = {
         "run": run, "settings": _split(setting), "modes": _split(mode), "samples": samples,
         "concurrency": concurrency, "allow_unsafe_trials": allow_unsafe_trials,
+        "trial_policy": trial_policy or [],
         "suites": _suites(_split(suite), servers, tasks, name),
         "selection": {"tasks_per_env": tasks_per_env, "limit": limit, "seed": seed},
         "budgets": {"max_turns": max_turns, "max_trial_calls": max_trial_calls,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,8 +46,9 @@ from toolmaster.core import (
     Verdict,
     get_environment,
     new_id,
+    terminal_safe,
 )
-from toolmaster.mcp import Toolbox, servers_from_file
+from toolmaster.mcp import NamespaceSandbox, Toolbox, TrialPolicy, scrub, servers_from_file
 
 ModeOption = Annotated[
     str, typer.Option("--mode", "-m", help="trial (trial-and-execution) or direct.")
@@ -90,7 +91,8 @@ class Printer:
     def _on_tool_result(self, data: dict[str, JsonValue]) -> None:
         result = ToolResult.model_validate(data["result"])
         mark = "[red]✗[/]" if result.is_error else "←"
-        self.console.print(f"  {mark} {shown(self._cut(result_text(result)))}")
+        where = " [dim](sandbox)[/]" if data.get("trial_run") == "sandbox" else ""
+        self.console.print(f"  {mark}{where} {shown(self._cut(result_text(result)))}")
 
     def _on_phase(self, data: dict[str, JsonValue]) -> None:
         self.phase = "execute"
@@ -146,9 +148,20 @@ def run_command(
         bool,
         typer.Option(
             "--allow-unsafe-trials",
-            help="Trial tools not marked read-only (no sandbox for --config).",
+            help="Trial tools not marked read-only on the real servers: --trial-policy '*=allow'.",
         ),
     ] = False,
+    trial_policy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trial-policy",
+            help="GLOB=allow|refuse|sandbox: how trial calls of the tools it matches (tool or "
+            'server.tool) run; repeatable, the first match wins, over the config\'s "trial". '
+            "Default: read-only tools run, the others in the trial sandbox (stdio servers), "
+            "else refused.",
+            show_default=False,
+        ),
+    ] = None,
     require_all_servers: Annotated[
         bool,
         typer.Option(
@@ -171,6 +184,7 @@ def run_command(
         max_trial_calls=max_trial_calls,
         max_turns=max_turns,
         allow_unsafe_trials=allow_unsafe_trials,
+        trial_policy=TrialPolicy.of(trial_policy or []),
         sampling=Sampling(
             temperature=0.0 if temperature is None else temperature,
             max_tokens=256 if max_new_tokens is None else max_new_tokens,
@@ -226,19 +240,44 @@ async def _run_bundled(env_name: str | None, task_id: str | None, setup: _Setup)
     )
 
 
+def unsandboxed(toolbox: Toolbox, sandbox: NamespaceSandbox) -> None:
+    """Say on stderr, once per server, which servers' tools that are not read-only cannot be
+    trialed in the sandbox (so are refused in trials unless the trial policy allows them)."""
+    servers = {tool.server for tool in toolbox.tools if not tool.read_only}
+    for server in sorted(servers):
+        reason = sandbox.reason(server)
+        if reason is not None:
+            message = f"note: server {server!r} has no trial sandbox ({reason})"
+            typer.echo(terminal_safe(scrub(message)), err=True)
+
+
 async def _run_servers(config_file: Path, prompt: str, setup: _Setup) -> Episode:
     task = Task(id=f"adhoc/{new_id()[:8]}", prompt=prompt)
     recorder = setup.recorder
     specs = servers_from_file(config_file, environ=os.environ)
     if not specs:
         raise UserError(f"{config_file}: no servers to connect (all disabled?)")
+    config = setup.config
+    config = replace(config, trial_policy=TrialPolicy.of(config.trial_policy.rules, specs))
     # The servers first: a broken one is said before a model takes seconds to load.
-    async with Toolbox(specs, require_all=setup.require_all_servers) as toolbox:
+    async with (
+        Toolbox(specs, require_all=setup.require_all_servers) as toolbox,
+        NamespaceSandbox(specs, timeout=config.call_timeout_s) as sandbox,
+    ):
         unconnected(toolbox.errors)
         if len(toolbox.errors) == len(specs):
             raise UserError(f"no server of {config_file} could be connected")
-        policy = policy_factory(setup.flags, env=None, mode=setup.config.mode)(task)
-        agent = Agent(policy, toolbox, setup.config, memory=setup.store, events=recorder.event)
+        if config.mode == "trial":
+            unsandboxed(toolbox, sandbox)
+        made = policy_factory(setup.flags, env=None, mode=config.mode)(task)
+        agent = Agent(
+            made,
+            toolbox,
+            config,
+            trial_sandbox=sandbox,
+            memory=setup.store,
+            events=recorder.event,
+        )
         episode = await agent.run(task)
     await recorder.episode(episode)
     return episode

@@ -1,8 +1,9 @@
 """What the agent loop needs from its surroundings, as small protocols.
 
 The Toolbox of `toolmaster.mcp` is a `ToolHost`; a bundled environment's session is a `Sandbox`;
-the session store is an `ExperienceStore`. Keeping these narrow lets the loop run against any of
-them — and against in-memory stand-ins in tests of the loop itself.
+`toolmaster.mcp.NamespaceSandbox` is a `TrialSandbox`; the session store is an
+`ExperienceStore`. Keeping these narrow lets the loop run against any of them — and against
+in-memory stand-ins in tests of the loop itself.
 """
 
 from __future__ import annotations
@@ -45,6 +46,25 @@ class Sandbox(Protocol):
     def snapshot(self) -> JsonValue: ...
 
     def restore(self, snapshot: JsonValue) -> None: ...
+
+
+class TrialSandbox(Protocol):
+    """Throwaway instances of servers that trial calls run in instead of the real servers; what
+    they did is discarded when the trial ends (`toolmaster.mcp.NamespaceSandbox`)."""
+
+    def covers(self, server: str) -> bool:
+        """Whether trial calls of `server`'s tools can run here."""
+        ...
+
+    async def call(
+        self, tool: ToolSpec, call: ToolCall, *, timeout: float | None = None
+    ) -> ToolResult:
+        """Make `call` of `tool` in the throwaway instance of its server."""
+        ...
+
+    async def discard(self) -> None:
+        """Stop the instances and drop what they did (the trial is over)."""
+        ...
 
 
 class ExperienceStore(Protocol):

@@ -16,7 +16,7 @@ from typing import Literal, cast
 
 import anyio
 from pydantic import JsonValue
-from toolmaster.agent._host import EventSink, ExperienceStore, Sandbox, ToolHost
+from toolmaster.agent._host import EventSink, ExperienceStore, Sandbox, ToolHost, TrialSandbox
 from toolmaster.agent._policy import AssistantTurn, Policy, PolicyError
 from toolmaster.agent._protocol import (
     Move,
@@ -46,6 +46,7 @@ from toolmaster.core import (
     new_id,
     utcnow,
 )
+from toolmaster.mcp import TrialPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,9 @@ class AgentConfig:
     call_timeout_s: float = 30.0
     """Seconds per tool call."""
     allow_unsafe_trials: bool = False
-    """Trial tools that are not marked read-only even without a sandbox."""
+    """Trial tools that are not marked read-only even without a sandbox (`*=allow`)."""
+    trial_policy: TrialPolicy = field(default_factory=TrialPolicy)
+    """Which tools may be trialed, by name or glob (`--trial-policy`, the servers' `"trial"`)."""
     retrial_known_tools: bool = False
     """Trial even when experience exists for every tool (and the tools are unchanged)."""
     sampling: Sampling = field(default_factory=Sampling)
@@ -107,6 +110,8 @@ class _Run:
     tools: dict[str, ToolSpec] = field(default_factory=dict[str, ToolSpec])
     """The tools of the episode, by name."""
     call_ids: set[str] = field(default_factory=set[str])
+    trial_runs: dict[str, JsonValue] = field(default_factory=dict[str, JsonValue])
+    """How each trial call ran, by call id: `real`, `sandbox` or `refused`."""
 
     async def emit(self, kind: EventKind, data: dict[str, JsonValue]) -> None:
         """Send the next event to the sink, if there is one. `data` is JSON made here (literals
@@ -139,13 +144,16 @@ class _Run:
 
     def counts(self) -> dict[str, JsonValue]:
         protocol = self.protocol
-        return {
+        counts: dict[str, JsonValue] = {
             "trial_calls": protocol.trial_calls,
             "execute_calls": protocol.execute_calls,
             "format_errors": self.format_errors,
             "tool_errors": self.tool_errors,
             "refused": protocol.refused,
         }
+        if self.trial_runs:
+            counts["trial_runs"] = dict(self.trial_runs)
+        return counts
 
 
 class Agent:
@@ -158,13 +166,18 @@ class Agent:
         config: AgentConfig | None = None,
         *,
         sandbox: Sandbox | None = None,
+        trial_sandbox: TrialSandbox | None = None,
         memory: ExperienceStore | None = None,
         events: EventSink | None = None,
     ) -> None:
+        """`sandbox`: the state of the tools, snapshotted for the trial and restored after it;
+        `trial_sandbox`: throwaway instances of servers for the trial calls the trial policy
+        sandboxes (discarded when the trial ends)."""
         self.policy = policy
         self.host = host
         self.config = config or AgentConfig()
         self.sandbox = sandbox
+        self.trial_sandbox = trial_sandbox
         self.memory = memory
         self.events = events
 
@@ -218,6 +231,8 @@ class Agent:
         except Exception as exc:  # a bug here: recorded, never fatal
             logger.exception("episode %s failed in the runtime", run.episode_id)
             run.fail(EpisodeError(boundary="runtime", kind="exception", message=repr(exc)))
+        if self.trial_sandbox is not None:  # a trial that never ended
+            await self.trial_sandbox.discard()
         run.close_phase(run.protocol.phase)
         verdict = await self._verify(run, verify)
         timings = Timings.trusted(  # clock readings and sums of them, made here
@@ -241,13 +256,16 @@ class Agent:
             max_trial_calls=config.max_trial_calls,
             sandboxed=self.sandbox is not None,
             allow_unsafe=config.allow_unsafe_trials,
+            policy=config.trial_policy,
         )
 
         def lookup(name: str) -> ToolSpec | None:
             # another name form of a tool, or one the host gained mid-episode: the host says
             return tools.get(name) or self.host.tool(name)
 
-        return TrialProtocol(rules, lookup, trial=trial, sandbox=self.sandbox)
+        return TrialProtocol(
+            rules, lookup, trial=trial, sandbox=self.sandbox, trial_sandbox=self.trial_sandbox
+        )
 
     def _episode(
         self,
@@ -329,7 +347,7 @@ class Agent:
                 move = run.protocol.step(call)
                 result = move.answer
                 if result is None:
-                    result = await self._call(run, call)
+                    result = await self._call(run, move)
                 await self._record_result(run, move, result)
             if turn.format_errors:  # after the results: tool messages follow their calls
                 await self._feedback(run, turn.format_errors)
@@ -388,11 +406,18 @@ class Agent:
         run.tools.update((t.name, t) for t in self.host.tools)
         return True
 
-    async def _call(self, run: _Run, call: ToolCall) -> ToolResult:
-        """Send a call to the host. A host reports a tool's faults as results; one that raises
-        (a bug in a server adapter) fails the episode at the server boundary."""
+    async def _call(self, run: _Run, move: Move) -> ToolResult:
+        """Send a move's call to the host (or to the trial sandbox). A host reports a tool's
+        faults as results; one that raises (a bug in a server adapter) fails the episode at the
+        server boundary."""
+        call = move.call
         started = time.perf_counter()
         try:
+            if move.isolated and self.trial_sandbox is not None:
+                spec = run.tools.get(call.tool) or self.host.tool(call.tool)
+                if spec is not None:
+                    timeout = self.config.call_timeout_s
+                    return await self.trial_sandbox.call(spec, call, timeout=timeout)
             return await self.host.call(call, timeout=self.config.call_timeout_s)
         except Exception as exc:
             raise _HostError(f"the tool host raised {exc!r} on {call.tool}") from exc
@@ -453,8 +478,13 @@ class Agent:
                 usage=None,
             )
         )
+        if move.trial_run is not None:
+            run.trial_runs[call.id] = move.trial_run
         if run.events is not None:
-            await run.emit("tool_result", {"result": result.json_data(), "phase": call.phase})
+            data: dict[str, JsonValue] = {"result": result.json_data(), "phase": call.phase}
+            if move.trial_run is not None:
+                data["trial_run"] = move.trial_run
+            await run.emit("tool_result", data)
         if move.ends_trial:
             await self._trial_ended(run)
 
@@ -467,6 +497,8 @@ class Agent:
                 experience = Experience(key=spec.key, notes=notes, episode_id=run.episode_id)
                 self.memory.put_experience(experience)
                 await run.emit("experience", {"tool": spec.name, "notes": notes})
+        if self.trial_sandbox is not None:
+            await self.trial_sandbox.discard()
         run.close_phase("trial")
         await run.emit("phase", {"phase": "execute", "forced": protocol.forced, "notes": notes})
 

@@ -1,12 +1,13 @@
 """The trial-and-execution protocol, written once.
 
 `TrialProtocol` is the state machine of one episode's phases: the trial phase (exploratory calls,
-budgeted, refused for tools not marked read-only unless the trials run in a sandbox or the user
-allows them), `finish_trial(notes)`, the forced move to execution when the trial budget is spent,
-and the execution phase. It decides what happens to each tool call the model writes, stamps the
+budgeted, admitted by the trial policy: by default tools marked read-only run, the others run in
+a sandbox or are refused where there is none), `finish_trial(notes)`, the forced move to
+execution when the trial budget is spent, and the execution phase. It decides what happens to
+each tool call the model writes (and whether a trial call goes to the trial sandbox), stamps the
 call with the phase it belongs to, takes and restores the sandbox snapshot, and words every text
-the model reads about the protocol: the system prompts, the control tool, refusals and the budget
-and phase messages.
+the model reads about the protocol: the system prompts, the control tool, refusals and the
+budget and phase messages.
 
 Two drivers run it, and neither keeps a rule or a string of its own:
 
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import JsonValue
-from toolmaster.agent._host import Sandbox
+from toolmaster.agent._host import Sandbox, TrialSandbox
 from toolmaster.core import (
     FINISH_TRIAL,
     Experience,
@@ -44,6 +45,7 @@ from toolmaster.core import (
     ToolResult,
     ToolSpec,
 )
+from toolmaster.mcp import TrialPolicy
 
 __all__ = [
     "BUDGET_SPENT",
@@ -51,6 +53,7 @@ __all__ = [
     "Move",
     "TrialProtocol",
     "TrialRules",
+    "TrialRun",
     "format_feedback",
     "offered_tools",
     "result_text",
@@ -106,6 +109,20 @@ def _unsafe(tool: str) -> str:
     )
 
 
+def _policy_refused(tool: str) -> str:
+    return (
+        f"Refused: the trial policy does not let `{tool}` be trialed. Call it in the execution "
+        "phase, after finish_trial."
+    )
+
+
+def _no_sandbox(tool: str) -> str:
+    return (
+        f"Refused: `{tool}` may only be trialed in a sandbox, and there is none for its server. "
+        "Call it in the execution phase, after finish_trial."
+    )
+
+
 def system_prompt(*, trial: bool, sandboxed: bool, experience: Sequence[Experience] = ()) -> str:
     """The system prompt for an episode: the protocol of its mode plus remembered experience."""
     prompt = (_TRIAL_SANDBOXED if sandboxed else _TRIAL_REFUSING) if trial else _DIRECT
@@ -154,10 +171,20 @@ class TrialRules:
     sandboxed: bool = False
     """Trial calls run in a sandbox whose state is restored when the trial ends."""
     allow_unsafe: bool = False
-    """Trial tools that are not marked read-only even without a sandbox."""
+    """Trial tools that are not marked read-only even without a sandbox (`*=allow` after the
+    policy's command-line rules)."""
+    policy: TrialPolicy = field(default_factory=TrialPolicy)
+    """Which tools may be trialed, and how (`toolmaster.mcp.TrialPolicy`); its default allows
+    read-only tools and sandboxes the others."""
 
 
 Action = Literal["run", "refuse", "finish"]
+
+TrialRun = Literal["real", "sandbox", "refused"]
+"""How a trial call ran: on the real server, where it is undone (the episode's snapshot or a
+throwaway instance of its server), or not at all."""
+
+_Admission = Literal["real", "snapshot", "isolated", "refused", "no_sandbox"]
 
 
 @dataclass(frozen=True)
@@ -173,6 +200,11 @@ class Move:
     """The trial ends with this call (`finish_trial`, or the call that spends the budget)."""
     notes: str | None = None
     """The notes of `finish_trial`."""
+    isolated: bool = False
+    """A trial call to send to the trial sandbox (a throwaway instance of its server), not to
+    the tools."""
+    trial_run: TrialRun | None = None
+    """How a trial call of a tool runs (None for `finish_trial` and execution calls)."""
 
 
 ToolLookup = Callable[[str], ToolSpec | None]
@@ -183,8 +215,9 @@ ToolLookup = Callable[[str], ToolSpec | None]
 class TrialProtocol:
     """The phases of one episode. Make one per episode (and per user message that restarts it).
 
-    `lookup` finds a tool's spec by name, for the read-only rule; `sandbox` is snapshotted when a
-    trial starts and restored when it ends.
+    `lookup` finds a tool's spec by name, for the trial policy; `sandbox` is snapshotted when a
+    trial starts and restored when it ends; `trial_sandbox` says which servers' tools can be
+    trialed in a throwaway instance (the driver sends those calls there).
     """
 
     rules: TrialRules
@@ -192,6 +225,7 @@ class TrialProtocol:
     trial: bool
     """Whether the episode has a trial phase (a trial-mode episode whose tools need one)."""
     sandbox: Sandbox | None = None
+    trial_sandbox: TrialSandbox | None = None
     _phase: Phase = field(init=False)
     _trial_calls: int = field(init=False, default=0)
     _snapshot: JsonValue = field(init=False, default=None)
@@ -251,8 +285,10 @@ class TrialProtocol:
         stamped = call if call.phase == phase else call.model_copy(update={"phase": phase})
         if action == "refuse":
             self.refused += 1
-            text = _NO_TRIAL if phase == "execute" else _unsafe(call.tool)
-            return Move(stamped, "refuse", ToolResult.error(call.id, "refused", text))
+            text = _NO_TRIAL if phase == "execute" else self._refusal(call.tool)
+            answer = ToolResult.error(call.id, "refused", text)
+            run: TrialRun | None = None if phase == "execute" else "refused"
+            return Move(stamped, "refuse", answer, trial_run=run)
         if action == "finish":
             answer = ToolResult(call_id=call.id, content=[{"type": "text", "text": _TRIAL_DONE}])
             notes = _notes(call.arguments.get("notes"))
@@ -261,9 +297,16 @@ class TrialProtocol:
             self.execute_calls += 1
             return Move(stamped, "run")
         spec = self.lookup(call.tool)
+        admission = self._admit(spec)
         if spec is not None:
             self.trialed[spec.name] = spec
-        return Move(stamped, "run", ends_trial=self._phase == "execute")
+        return Move(
+            stamped,
+            "run",
+            ends_trial=self._phase == "execute",
+            isolated=admission == "isolated",
+            trial_run="real" if admission == "real" else "sandbox",
+        )
 
     def read(self, move: Move, result: ToolResult) -> str:
         """The text the model reads for `result`, the result of `move` (its answer, or what the
@@ -297,11 +340,39 @@ class TrialProtocol:
             return ("refuse" if call.tool == FINISH_TRIAL else "run"), phase, used
         if call.tool == FINISH_TRIAL:
             return "finish", "execute", used
-        spec = self.lookup(call.tool)
-        if not (spec is None or spec.read_only or self.rules.sandboxed or self.rules.allow_unsafe):
+        if self._admit(self.lookup(call.tool)) in ("refused", "no_sandbox"):
             return "refuse", phase, used
         used += 1
         return "run", ("execute" if used >= self.rules.max_trial_calls else "trial"), used
+
+    def _admit(self, spec: ToolSpec | None) -> _Admission:
+        """How a trial call of `spec` runs: for real, under the episode's snapshot (undone when
+        the trial ends), in a throwaway instance of its server, or not at all (the policy
+        refuses it, or it needs a sandbox and its server has none). A name no server has runs:
+        the tools answer it."""
+        if spec is None:
+            return "real"
+        rules = self.rules
+        if spec.read_only and rules.policy.empty:  # the common case, decided at once
+            return "snapshot" if rules.sandboxed else "real"
+        action = rules.policy.action(spec, allow_unsafe=rules.allow_unsafe)
+        if action == "refuse":
+            return "refused"
+        if rules.sandboxed:
+            return "snapshot"
+        if action == "allow":
+            return "real"
+        sandbox = self.trial_sandbox
+        return "isolated" if sandbox is not None and sandbox.covers(spec.server) else "no_sandbox"
+
+    def _refusal(self, tool: str) -> str:
+        """What the model reads when a trial call of `tool` is refused."""
+        spec = self.lookup(tool)
+        if spec is not None and self._admit(spec) == "refused":
+            return _policy_refused(tool)
+        if spec is not None and spec.read_only:  # the policy wants a sandbox for it
+            return _no_sandbox(tool)
+        return _unsafe(tool)
 
 
 def _notes(value: JsonValue) -> str:

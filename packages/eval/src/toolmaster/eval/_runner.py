@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from toolmaster.agent import (
     AgentConfig,
     Attempt,
@@ -41,6 +41,7 @@ from toolmaster.eval._episodes import Served, bundled_episode, proxied, servers_
 from toolmaster.eval._settings import parse_settings
 from toolmaster.eval._suites import Case, Selection, Suite, builtin_suite, suite_cases
 from toolmaster.eval._tags import EpisodeKey, EvalTag, episode_key, run_episodes
+from toolmaster.mcp import ServerSpec, TrialPolicy, parse_trial_rule
 
 
 def new_run_id() -> str:
@@ -82,6 +83,18 @@ class EvalConfig(BaseModel):
     budgets: Budgets = Field(default_factory=Budgets)
     allow_unsafe_trials: bool = False
     """Trial tools that are not read-only on servers without a sandbox (task-file suites)."""
+    trial_policy: list[str] = Field(default_factory=list[str])
+    """Trial rules `GLOB=allow|refuse|sandbox`, over the servers' own (`--trial-policy`)."""
+
+    @field_validator("trial_policy")
+    @classmethod
+    def _rules(cls, rules: list[str]) -> list[str]:
+        for rule in rules:
+            try:
+                parse_trial_rule(rule, where="trial_policy")
+            except UserError as exc:
+                raise ValueError(str(exc)) from None
+        return rules
 
 
 PolicyMaker = Callable[[Environment | None, Mode, int], PolicyFactory]
@@ -219,14 +232,24 @@ def _check_policies(jobs: Sequence[Job]) -> None:
             job.policy.make(env, job.mode, 0)
 
 
-def agent_config(config: EvalConfig, mode: Mode, *, scripted: bool, sample: int) -> AgentConfig:
-    """The budgets of one episode: the run's for a model, the defaults for a scripted policy."""
+def agent_config(
+    config: EvalConfig,
+    mode: Mode,
+    *,
+    scripted: bool,
+    sample: int,
+    servers: Sequence[ServerSpec] = (),
+) -> AgentConfig:
+    """The budgets of one episode: the run's for a model, the defaults for a scripted policy;
+    the trial policy of the run's rules over those of `servers` (a task-file suite's)."""
     budgets = config.budgets
+    policy = TrialPolicy.of(config.trial_policy, servers)
     if scripted:
         return AgentConfig(
             mode=mode,
             call_timeout_s=budgets.call_timeout_s,
             allow_unsafe_trials=config.allow_unsafe_trials,
+            trial_policy=policy,
         )
     return AgentConfig(
         mode=mode,
@@ -236,6 +259,7 @@ def agent_config(config: EvalConfig, mode: Mode, *, scripted: bool, sample: int)
         wall_time_s=budgets.wall_time_s,
         call_timeout_s=budgets.call_timeout_s,
         allow_unsafe_trials=config.allow_unsafe_trials,
+        trial_policy=policy,
         sampling=Sampling(
             temperature=budgets.temperature,
             max_tokens=budgets.max_new_tokens,
@@ -251,7 +275,9 @@ def _job(
     case, setting = job.case, job.case.setting
     scripted = job.policy.scripted
     served = Served(
-        config=agent_config(config, job.mode, scripted=scripted, sample=job.sample),
+        config=agent_config(
+            config, job.mode, scripted=scripted, sample=job.sample, servers=case.servers
+        ),
         seed=config.selection.seed,
         plan_aware=scripted,
         recorder=recorder,

@@ -20,6 +20,7 @@ from toolmaster.mcp._perturb_steps import (
 )
 from toolmaster.mcp._proxy import PerturbationProxy
 from toolmaster.mcp._results import TRUNCATION_MARKER
+from toolmaster.mcp._sandbox import NamespaceSandbox, namespace_support
 from toolmaster.mcp._secrets import MIN_SECRET, SecretFilter, Secrets, scrub
 from toolmaster.mcp._spec import (
     BundledServerSpec,
@@ -29,11 +30,19 @@ from toolmaster.mcp._spec import (
     StdioServerSpec,
 )
 from toolmaster.mcp._toolbox import PREFIX_SEPARATOR, ServerConnectError, Toolbox
+from toolmaster.mcp._trial import (
+    TRIAL_ACTIONS,
+    TrialAction,
+    TrialPolicy,
+    TrialRule,
+    parse_trial_rule,
+)
 
 __all__ = [
     "MIN_SECRET",
     "PERTURBATION_KINDS",
     "PREFIX_SEPARATOR",
+    "TRIAL_ACTIONS",
     "TRUNCATION_MARKER",
     "BundledServerSpec",
     "Envelope",
@@ -43,6 +52,7 @@ __all__ = [
     "HttpServerSpec",
     "InProcessServerSpec",
     "MisleadingHint",
+    "NamespaceSandbox",
     "Perturbation",
     "PerturbationKind",
     "PerturbationProxy",
@@ -59,9 +69,14 @@ __all__ = [
     "ToolEventKind",
     "ToolPerturbation",
     "Toolbox",
+    "TrialAction",
+    "TrialPolicy",
+    "TrialRule",
     "connect_reason",
+    "namespace_support",
     "parse_kinds",
     "parse_server",
+    "parse_trial_rule",
     "scrub",
     "servers_from_dict",
     "servers_from_file",

@@ -18,14 +18,16 @@ from toolmaster.mcp._spec import (
     StdioServerSpec,
     expand,
 )
+from toolmaster.mcp._trial import TrialRule, trial_action
 
 __all__ = ["parse_server", "servers_from_dict", "servers_from_file"]
 
 BUNDLED_PREFIX = "bundled:"
 
-_STDIO_KEYS = {"command", "args", "env", "cwd"}
-_HTTP_KEYS = {"url", "headers"}
-_BUNDLED_KEYS = {"env", "seed", "version", "task", "transport"}
+_STDIO_KEYS = {"command", "args", "env", "cwd", "trial", "sandbox"}
+_HTTP_KEYS = {"url", "headers", "trial"}
+_BUNDLED_KEYS = {"env", "seed", "version", "task", "transport", "trial"}
+_SANDBOX_KEYS = {"paths"}
 _IGNORED_KEYS = {
     # What other clients put beside a server; meaningless here, so accepted and ignored.
     "autoApprove",
@@ -44,6 +46,13 @@ _NOT_SECRET = frozenset(
     ("HOME", "USER", "LOGNAME", "PATH", "PWD", "SHELL", "TMPDIR", "TEMP", "TMP", "LANG", "TZ")
 )
 """Variables whose expansion is not a secret (a value in `env` or `headers` always is)."""
+
+
+_NO_SANDBOX = {
+    "streamable HTTP": "an HTTP server runs elsewhere and cannot be sandboxed; its tools that "
+    "are not read-only are refused in trials unless the trial policy allows them",
+    "bundled": "a bundled environment is sandboxed by its own snapshots",
+}
 
 
 class _Entry:
@@ -110,8 +119,56 @@ class _Entry:
 
     def check_keys(self, allowed: set[str], kind: str) -> None:
         for key in self.raw:
+            if key == "sandbox" and kind != "stdio":
+                raise self.error(key, _NO_SANDBOX.get(kind, f"a {kind} server has no sandbox"))
             if key not in allowed and key not in _IGNORED_KEYS and key not in ("type", "disabled"):
                 raise self.error(key, f"is not a known field of a {kind} server")
+
+    def trial(self) -> tuple[TrialRule, ...]:
+        """The `"trial": {"GLOB": "allow|refuse|sandbox"}` rules, in the order written."""
+        value = self.raw.get("trial")
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            raise self.error(
+                "trial",
+                'must be an object of globs to "allow", "refuse" or "sandbox", '
+                f"not {type(value).__name__}",
+            )
+        items: dict[Any, Any] = value  # pyright: ignore[reportUnknownVariableType]
+        rules: list[TrialRule] = []
+        for pattern, action in items.items():
+            if not isinstance(pattern, str) or not pattern.strip():
+                raise self.error("trial", f"a glob must be a non-empty string, not {pattern!r}")
+            if action not in ("allow", "refuse", "sandbox"):
+                raise self.error(
+                    f"trial.{pattern}", f'must be "allow", "refuse" or "sandbox", not {action!r}'
+                )
+            rules.append(TrialRule(pattern.strip(), trial_action(action, "trial")))
+        return tuple(rules)
+
+    def sandbox_paths(self) -> tuple[str, ...]:
+        """The folders of `"sandbox": {"paths": [...]}`, `~` expanded."""
+        value = self.raw.get("sandbox")
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            raise self.error("sandbox", f'must be an object like {{"paths": [...]}}, not {value!r}')
+        raw: dict[Any, Any] = value  # pyright: ignore[reportUnknownVariableType]
+        for key in raw:
+            if key not in _SANDBOX_KEYS:
+                raise self.error(f"sandbox.{key}", "is not a known field of a sandbox")
+        paths = raw.get("paths", [])
+        if not isinstance(paths, list):
+            raise self.error("sandbox.paths", f"must be a list of folders, not {paths!r}")
+        items: list[Any] = paths  # pyright: ignore[reportUnknownVariableType]
+        found: list[str] = []
+        for i, item in enumerate(items):
+            path = self.text(f"sandbox.paths[{i}]", item, required=True) or ""
+            if not path.strip():
+                raise self.error(f"sandbox.paths[{i}]", "must not be empty")
+            found.append(path)
+        return tuple(os.path.expanduser(path) for path in found)
 
 
 def parse_server(
@@ -177,6 +234,8 @@ def _stdio(entry: _Entry) -> StdioServerSpec:
         args=entry.texts("args"),
         env=entry.secrets("env"),
         cwd=os.path.expanduser(cwd) if cwd else None,
+        trial=entry.trial(),
+        sandbox_paths=entry.sandbox_paths(),
         expanded=entry.expanded(),
     )
 
@@ -187,7 +246,9 @@ def _http(entry: _Entry) -> HttpServerSpec:
     if not url.startswith(("http://", "https://")):
         raise entry.error("url", f"must start with http:// or https:// (got {url[:40]!r})")
     headers = entry.secrets("headers")
-    return HttpServerSpec(name=entry.name, url=url, headers=headers, expanded=entry.expanded())
+    return HttpServerSpec(
+        name=entry.name, url=url, headers=headers, trial=entry.trial(), expanded=entry.expanded()
+    )
 
 
 def _bundled(entry: _Entry) -> BundledServerSpec:
@@ -207,6 +268,7 @@ def _bundled(entry: _Entry) -> BundledServerSpec:
         version=entry.text("version", raw.get("version")),
         task=entry.text("task", raw.get("task")),
         transport=transport,
+        trial=entry.trial(),
     )
 
 

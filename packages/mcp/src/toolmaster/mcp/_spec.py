@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer
 from toolmaster.mcp._secrets import Secrets
+from toolmaster.mcp._trial import TrialRule
 
 __all__ = [
     "BundledServerSpec",
@@ -35,6 +36,9 @@ class _Spec(BaseModel):
     )
     """The values of the `${VAR}`s expanded from the environment while the spec was read, by
     variable name: secrets wherever they went (an argument, a URL)."""
+    trial: tuple[TrialRule, ...] = ()
+    """The server's trial policy (`"trial": {"GLOB": "allow|refuse|sandbox"}` in the config),
+    in order: the first rule that matches a tool decides (`toolmaster.mcp.TrialPolicy`)."""
 
     def secrets(self) -> dict[str, str]:
         """The secret values this spec holds, by name (the variable, env key or header)."""
@@ -59,6 +63,9 @@ class StdioServerSpec(_Spec):
     """Extra environment variables for the process (the child otherwise gets only a safe
     allow-list: HOME, PATH, ...). Values are secret: redacted in reprs and serialization."""
     cwd: str | None = None
+    sandbox_paths: tuple[str, ...] = ()
+    """Folders the trial sandbox lays a copy-on-write overlay over, besides the working folder
+    (`"sandbox": {"paths": [...]}` in the config; `toolmaster.mcp.NamespaceSandbox`)."""
 
     def secrets(self) -> dict[str, str]:
         return {**_plain(self.expanded), **_plain(self.env)}
