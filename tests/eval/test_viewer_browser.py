@@ -97,7 +97,7 @@ def _screenshot(driver: WebDriver, name: str, scroll_to: str | None = None) -> N
     driver.set_window_size(size["width"], size["height"])
 
 
-def test_the_page_loads_filters_and_opens_an_episode(site: Path, browser: WebDriver) -> None:
+def test_the_page_loads_filters_and_opens_an_episode(browser: WebDriver, site: Path) -> None:
     driver = browser
     driver.get(site.as_uri())
     _wait(driver, lambda d: len(_rows(d)) == 17)
@@ -143,7 +143,7 @@ def test_the_page_loads_filters_and_opens_an_episode(site: Path, browser: WebDri
     assert _errors(driver) == []
 
 
-def test_text_that_looks_like_markup_stays_text(site: Path, browser: WebDriver) -> None:
+def test_text_that_looks_like_markup_stays_text(browser: WebDriver, site: Path) -> None:
     driver = browser
     driver.get(site.as_uri() + "#q=session")
     _wait(driver, lambda d: len(_rows(d)) == 1)
