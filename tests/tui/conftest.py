@@ -8,6 +8,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 from toolmaster.agent import AgentConfig, reference_policy, run_env_task
 from toolmaster.core import Episode, Experience, Mode, Store, Timings, Verdict, get_environment
@@ -95,3 +96,9 @@ async def wait_for(
     with anyio.fail_after(timeout):
         while not condition():
             await pilot.pause()
+
+
+def screen_text(app: App[None]) -> str:
+    """The current screen as plain text, one line per terminal row."""
+    strips = app.screen._compositor.render_strips()  # pyright: ignore[reportPrivateUsage]
+    return "\n".join(strip.text for strip in strips)

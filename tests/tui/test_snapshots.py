@@ -1,4 +1,4 @@
-"""Snapshots of the main screens at 80x24 over the deterministic store
+"""Snapshots of the main screens at 80x24 and 120x40 over the deterministic store
 (`pytest tests/tui --snapshot-update` rewrites them after an intended change)."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from toolmaster.tui import ToolMasterApp
 from toolmaster.tui._browser import BrowserScreen
@@ -15,8 +16,8 @@ from toolmaster.tui._widgets import Timeline
 
 from tests.tui.conftest import config, wait_for
 
-SIZE = (80, 24)
 SnapCompare = Callable[..., bool]
+SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 
 
 async def settled(pilot: Pilot[None]) -> None:
@@ -28,7 +29,8 @@ async def settled(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
-def test_live_view(snap_compare: SnapCompare, seeded: Path) -> None:
+@SIZES
+def test_live_view(snap_compare: SnapCompare, seeded: Path, size: tuple[int, int]) -> None:
     app = ToolMasterApp(config(seeded))
 
     async def settle(pilot: Pilot[None]) -> None:
@@ -40,10 +42,11 @@ def test_live_view(snap_compare: SnapCompare, seeded: Path) -> None:
         )
         await settled(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
-def test_session_browser(snap_compare: SnapCompare, seeded: Path) -> None:
+@SIZES
+def test_session_browser(snap_compare: SnapCompare, seeded: Path, size: tuple[int, int]) -> None:
     app = ToolMasterApp(config(seeded))
 
     async def settle(pilot: Pilot[None]) -> None:
@@ -54,10 +57,11 @@ def test_session_browser(snap_compare: SnapCompare, seeded: Path) -> None:
         await pilot.press("down", "space")
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
-def test_replay(snap_compare: SnapCompare, seeded: Path) -> None:
+@SIZES
+def test_replay(snap_compare: SnapCompare, seeded: Path, size: tuple[int, int]) -> None:
     app = ToolMasterApp(config(seeded))
 
     async def settle(pilot: Pilot[None]) -> None:
@@ -73,10 +77,11 @@ def test_replay(snap_compare: SnapCompare, seeded: Path) -> None:
         await pilot.press(*["n"] * 14)
         await settled(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
-def test_experience(snap_compare: SnapCompare, seeded: Path) -> None:
+@SIZES
+def test_experience(snap_compare: SnapCompare, seeded: Path, size: tuple[int, int]) -> None:
     app = ToolMasterApp(config(seeded))
 
     async def settle(pilot: Pilot[None]) -> None:
@@ -86,4 +91,4 @@ def test_experience(snap_compare: SnapCompare, seeded: Path) -> None:
         await wait_for(pilot, lambda: len(memory.items) == 6)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    assert snap_compare(app, terminal_size=size, run_before=settle)

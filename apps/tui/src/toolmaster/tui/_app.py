@@ -29,6 +29,10 @@ class ToolMasterApp(App[None]):
     """Watch trials live, start runs, browse and replay sessions, inspect experience memory."""
 
     TITLE = "ToolMaster"
+    CSS = """
+    /* toasts at the top right, clear of the notes and verdict pane at the bottom */
+    ToastRack { dock: top; align: right top; margin-top: 1; margin-bottom: 0; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "start_run", "Run"),
         Binding("s", "sessions", "Sessions"),

@@ -47,10 +47,15 @@ class TuiConfig:
     """How often the live view looks for new episodes (streams not yet stored)."""
     live_window_s: float = 600.0
     """A stream whose last event is older than this is taken as abandoned, not live."""
-    export_dir: Path = Path()
-    """Where exports go by default."""
+    export_dir: Path | None = None
+    """Where exports go by default (None: `exports/` in the data folder, beside the store)."""
     on_events: Callable[[list[Event]], None] | None = None
     """Called on the UI thread with each batch of events the live view applied (benchmarks)."""
+
+    @property
+    def exports(self) -> Path:
+        """The folder exports go to by default."""
+        return self.export_dir or self.store_path.parent / "exports"
 
 
 def find_task(env_name: str, task_id: str) -> Task:

@@ -11,7 +11,7 @@ from textual.binding import BindingType
 from textual.widgets import DataTable, Footer, Static
 from toolmaster.core import Experience
 from toolmaster.tui._data import Context
-from toolmaster.tui._model import one_line
+from toolmaster.tui._model import one_line, tool_note
 from toolmaster.tui._screen import ContextScreen
 from toolmaster.tui._widgets import Pane, plain
 
@@ -63,23 +63,27 @@ class ExperienceScreen(ContextScreen[None]):
         table.clear()
         for item in items:
             key = item.key
+            note = tool_note(item.notes, item.key.tool)
             table.add_row(
                 plain(key.server),
                 plain(key.tool),
                 key.schema_hash[:8],
                 item.created_at.strftime("%m-%d %H:%M"),
-                plain(one_line(item.notes, 30)),
+                plain(one_line(note or item.notes, 30), style="" if note else "dim"),
             )
         if not items:
             self.query_one("#notes", Pane).update("memory is empty: run a trial to fill it")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """Show the highlighted tool's notes in full."""
-        if 0 <= event.cursor_row < len(self.items):
-            item = self.items[event.cursor_row]
-            self.query_one("#notes", Pane).update(
-                plain(f"{item.key.tool} (episode {(item.episode_id or '?')[:8]})\n{item.notes}")
-            )
+        """Show the highlighted tool's own notes in full (or the episode's, said so)."""
+        if not 0 <= event.cursor_row < len(self.items):
+            return
+        item = self.items[event.cursor_row]
+        note = tool_note(item.notes, item.key.tool)
+        head = f"{item.key.tool} (episode {(item.episode_id or '?')[:8]})"
+        if note is None:
+            head += ": no note of its own; the episode's notes"
+        self.query_one("#notes", Pane).update(plain(f"{head}\n{note or item.notes}"))
 
     def action_reload(self) -> None:
         """Read memory again."""

@@ -15,7 +15,15 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
-from toolmaster.core import EpisodeQuery, Event, UserError, get_environment, utcnow
+from toolmaster.core import (
+    EpisodeQuery,
+    Event,
+    UserError,
+    Verdict,
+    VerdictFilter,
+    get_environment,
+    utcnow,
+)
 from toolmaster.tui._data import Context
 from toolmaster.tui._model import EpisodeView
 from toolmaster.tui._screen import ContextScreen
@@ -31,20 +39,25 @@ from toolmaster.tui._widgets import (
 
 logger = logging.getLogger(__name__)
 
+_OUTCOME_MARKS: dict[VerdictFilter, Text] = {
+    "passed": Text("✓ ", style="green"),
+    "failed": Text("✗ ", style="red"),
+    "unjudged": Text("■ ", style="dim"),
+}
+
 
 class LiveScreen(ContextScreen[None]):
     """Follows the newest running episode (or the one picked in the episode list)."""
 
     DEFAULT_CSS = """
-    LiveScreen #status { height: 1; }
+    LiveScreen #status { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     LiveScreen #side { width: 28; }
     LiveScreen #episodes { height: 1fr; border: round $primary-darken-2; }
     LiveScreen #tools { height: 1fr; overflow-y: auto; }
-    LiveScreen #outcome { height: 4; }
+    LiveScreen #outcome { height: auto; min-height: 4; max-height: 50%; overflow-y: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         ("tab", "app.focus_next", "Focus"),
-        ("enter", "expand", "Expand"),
     ]
 
     followed: reactive[str | None] = reactive(None)
@@ -57,6 +70,8 @@ class LiveScreen(ContextScreen[None]):
         """Episode id -> task id of every stream seen running."""
         self.abandoned: set[str] = set()
         """Streams whose writer is gone without storing the episode (killed, crashed)."""
+        self.outcomes: dict[str, VerdictFilter] = {}
+        """Episode id -> how it ended, for every listed episode known to have finished."""
         self.tools_env: str | None = None
         self.tool_rows: list[ToolRow] = []
         self.tools_shown: str | None = None
@@ -94,17 +109,31 @@ class LiveScreen(ContextScreen[None]):
     @work(thread=True, exclusive=True, group="discover")
     def discover(self) -> None:
         """Poll for event streams whose episode is not stored yet (running elsewhere)."""
-        latest = self.ctx.store.summaries(EpisodeQuery(limit=1))
+        store = self.ctx.store
+        latest = store.summaries(EpisodeQuery(limit=1))
         if latest:
-            self.ctx.on_ui(self._offer_latest, latest[0].id)
+            self.ctx.on_ui(self._offer_latest, latest[0].id, latest[0].verdict)
         while not self._stop.is_set():
             window = timedelta(seconds=self.ctx.config.live_window_s)
             since = utcnow() - window
-            streams = self.ctx.store.open_streams(since=since)
-            abandoned = self.ctx.store.abandoned_streams(since=since)
+            streams = store.open_streams(since=since)
+            abandoned = store.abandoned_streams(since=since)
             if streams or abandoned:
                 self.ctx.on_ui(self._on_streams, streams, abandoned)
+            ended = self._ended({event.episode_id for event in streams})
+            if ended:
+                self.ctx.on_ui(self._on_ended, ended)
             self._stop.wait(self.ctx.config.discover_interval_s)
+
+    def _ended(self, running: set[str]) -> dict[str, VerdictFilter]:
+        """How the listed episodes that are no longer running ended, for those now stored."""
+        listed = [i for i in list(self.live) if i not in self.outcomes and i not in running]
+        ended: dict[str, VerdictFilter] = {}
+        for episode_id in listed:
+            episode = self.ctx.store.get_episode(episode_id)
+            if episode is not None:
+                ended[episode_id] = _outcome(episode.verdict)
+        return ended
 
     @work(thread=True, exclusive=True, group="follow")
     def follow(self) -> None:
@@ -131,9 +160,10 @@ class LiveScreen(ContextScreen[None]):
 
     # ------------------------------------------------------------------ UI thread
 
-    def _offer_latest(self, episode_id: str) -> None:
+    def _offer_latest(self, episode_id: str, outcome: VerdictFilter) -> None:
         if self.followed is None:
             self.live.setdefault(episode_id, "")
+            self.outcomes[episode_id] = outcome
             self.followed = episode_id
             self._list_episodes()
 
@@ -154,6 +184,10 @@ class LiveScreen(ContextScreen[None]):
             newest = new[0].episode_id
             if self.view is None or self.view.finished:
                 self.followed = newest
+
+    def _on_ended(self, ended: dict[str, VerdictFilter]) -> None:
+        self.outcomes |= ended
+        self._list_episodes()
 
     def follow_new(self, episode_id: str) -> None:
         """Follow an episode that just started (a run started from this app)."""
@@ -186,6 +220,7 @@ class LiveScreen(ContextScreen[None]):
         if self.ctx.config.on_events is not None:
             self.ctx.config.on_events(events)
         if view.finished:
+            self.outcomes[episode_id] = _outcome(view.verdict)
             self._list_episodes()
 
     def _show_tools(self, env_name: str, rows: list[ToolRow]) -> None:
@@ -199,27 +234,31 @@ class LiveScreen(ContextScreen[None]):
 
     def _list_episodes(self) -> None:
         listing = self.query_one("#episodes", OptionList)
-        options: list[Option] = []
-        for episode_id, task in self.live.items():
-            done = (
-                self.view is not None
-                and self.view.episode_id == episode_id
-                and (self.view.finished)
+        options = [
+            Option(
+                Text.assemble(self._mark(episode_id), plain(f"{episode_id[:8]} {task}")),
+                id=episode_id,
             )
-            if episode_id in self.abandoned and not done:
-                mark = Text("✗ abandoned ", style="bold red")
-            else:
-                mark = Text("✓ " if done else "● ", style="green" if done else "bold yellow")
-            options.append(Option(mark + plain(f"{episode_id[:8]} {task}"), id=episode_id))
+            for episode_id, task in self.live.items()
+        ]
         listing.set_options(reversed(options))
+
+    def _mark(self, episode_id: str) -> Text:
+        """`✓` passed, `✗` failed, `■` finished unjudged, `●` running, `✗ abandoned`."""
+        outcome = self.outcomes.get(episode_id)
+        if outcome is not None:
+            return _OUTCOME_MARKS[outcome]
+        if episode_id in self.abandoned:
+            return Text("✗ abandoned ", style="bold red")
+        return Text("● ", style="bold yellow")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Picking an episode in the list follows it."""
         if event.option_list.id == "episodes" and event.option.id is not None:
             self.followed = event.option.id
 
-    def action_expand(self) -> None:
-        """Expand or collapse the highlighted timeline row."""
-        timeline = self.query_one(Timeline)
-        if timeline.highlighted is not None:
-            timeline.toggle(timeline.highlighted)
+
+def _outcome(verdict: Verdict | None) -> VerdictFilter:
+    if verdict is None:
+        return "unjudged"
+    return "passed" if verdict.passed else "failed"

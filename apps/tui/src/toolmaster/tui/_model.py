@@ -7,6 +7,7 @@ timeline `Step`s and counters, so the live view, the replay and the tests share 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -26,8 +27,9 @@ from toolmaster.core import (
 
 StepKind = Literal["task", "header", "model", "call", "result", "notes", "verdict", "error"]
 
-SUMMARY_CHARS = 46
-"""How much of a call's arguments or a result a collapsed timeline row shows."""
+SUMMARY_CHARS = 300
+"""How much of a call's arguments or a result a step's summary keeps; a collapsed timeline row
+shows as much of it as its width allows."""
 DETAIL_CHARS = 4000
 """How much of a call's arguments or a result an expanded row shows."""
 
@@ -45,6 +47,26 @@ def one_line(text: str, width: int = SUMMARY_CHARS) -> str:
     """`text` on one line, cut at `width` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+_NOTE_START = re.compile(r"(?:[-*•]\s*)?([\w.\-/]+)\s*:")
+"""A line that starts a section of notes, unindented: `tool: ...`, `- tool: ...`."""
+
+
+def tool_note(notes: str, tool: str) -> str | None:
+    """The lines of `notes` about `tool`: each section that starts `tool:` (or `- tool:`), up
+    to the next line that starts a section; None when no section is about it (free-form
+    notes). An episode's notes cover every tool it trialed, and memory keeps them whole for
+    each of those tools."""
+    own: list[str] = []
+    current: str | None = None
+    for line in notes.splitlines():
+        start = _NOTE_START.match(line)
+        if start is not None:
+            current = start.group(1)
+        if current == tool:
+            own.append(line)
+    return "\n".join(own) or None
 
 
 @dataclass(frozen=True)

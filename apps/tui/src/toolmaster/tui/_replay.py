@@ -21,9 +21,9 @@ class ReplayScreen(ContextScreen[None]):
     """A recorded episode, shown up to the current step; n / p move one step."""
 
     DEFAULT_CSS = """
-    ReplayScreen #status { height: 1; }
+    ReplayScreen #status { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     ReplayScreen #tools { width: 28; overflow-y: auto; }
-    ReplayScreen #outcome { height: 4; }
+    ReplayScreen #outcome { height: auto; min-height: 4; max-height: 50%; overflow-y: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         ("n,right", "step(1)", "Next"),

@@ -7,8 +7,10 @@ so a tool's escape sequences never reach the terminal."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from toolmaster.core import ToolSpec, terminal_safe
@@ -23,8 +25,29 @@ def plain(text: str, style: str = "") -> Text:
     return Text(terminal_safe(text), style=style)
 
 
-def step_text(step: Step, *, expanded: bool = False) -> Text:
-    """One timeline row: trial rows yellow (`T`), execution rows green (`E`)."""
+def step_text(step: Step, *, expanded: bool = False, width: int = 0) -> Text:
+    """One timeline row: trial rows yellow (`T`), execution rows green (`E`). The timeline shows
+    each line of a row as wide as it is and cuts it there with `…`; an expanded row adds the
+    step's detail, folded at `width` (when given) so that all of it shows."""
+    text = _row_text(step)
+    if expanded and step.detail:
+        detail = terminal_safe(step.detail)
+        if width > 0:
+            detail = fold(detail, width)
+        text.append("\n")
+        text.append(detail, style="dim" if step.kind != "result" else "")
+    return text
+
+
+def fold(text: str, width: int) -> str:
+    """`text` with every line longer than `width` broken into lines of `width` characters."""
+    lines = text.splitlines() or [""]
+    return "\n".join(
+        line[i : i + width] for line in lines for i in range(0, max(len(line), 1), width)
+    )
+
+
+def _row_text(step: Step) -> Text:
     colour = _PHASE_STYLE.get(step.phase or "", "white")
     mark = _MARK.get(step.phase or "", " ")
     text = Text()
@@ -52,17 +75,16 @@ def step_text(step: Step, *, expanded: bool = False) -> Text:
     else:
         text.append(f"{mark} ", style=colour)
         text.append(summary, style="cyan")
-    if expanded and step.detail:
-        text.append("\n")
-        text.append(terminal_safe(step.detail), style="dim" if step.kind != "result" else "")
     return text
 
 
 class Timeline(OptionList):
     """The steps of one episode; enter (or a click) expands a row to its full JSON."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select", "Expand")]
+
     DEFAULT_CSS = """
-    Timeline { height: 1fr; border: none; padding: 0; }
+    Timeline { height: 1fr; border: none; padding: 0; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 — Textual's name
@@ -71,18 +93,22 @@ class Timeline(OptionList):
         self.expanded: set[int] = set()
 
     def show(self, steps: list[Step]) -> None:
-        """Replace every row."""
+        """Replace every row; rows that stay the same stay expanded."""
+        old = self.steps
+        self.expanded = {
+            i for i in self.expanded if i < min(len(old), len(steps)) and old[i] == steps[i]
+        }
         self.steps = list(steps)
-        self.expanded.clear()
-        self.set_options(self._option(step) for step in self.steps)
+        self.set_options(self._option(i) for i in range(len(self.steps)))
 
     def extend(self, steps: list[Step]) -> None:
         """Append rows, keeping the view at the bottom when it was there."""
         if not steps:
             return
         at_end = self.highlighted is None or self.highlighted >= len(self.steps) - 1
+        start = len(self.steps)
         self.steps += steps
-        self.add_options(self._option(step) for step in steps)
+        self.add_options(self._option(i) for i in range(start, len(self.steps)))
         if at_end:
             self.highlighted = len(self.steps) - 1
             self.call_after_refresh(self.scroll_end, animate=False)
@@ -92,16 +118,25 @@ class Timeline(OptionList):
         if not 0 <= index < len(self.steps):
             return
         self.expanded ^= {index}
-        step = self.steps[index]
-        self.replace_option_prompt_at_index(index, step_text(step, expanded=index in self.expanded))
+        self.replace_option_prompt_at_index(index, self._prompt(index))
+
+    def toggle_highlighted(self) -> None:
+        """Expand or collapse the highlighted row."""
+        if self.highlighted is not None:
+            self.toggle(self.highlighted)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Enter or click: expand or collapse."""
         event.stop()
         self.toggle(event.option_index)
 
-    def _option(self, step: Step) -> Option:
-        return Option(step_text(step))
+    def _option(self, index: int) -> Option:
+        return Option(self._prompt(index))
+
+    def _prompt(self, index: int) -> Text:
+        expanded = index in self.expanded
+        width = self.scrollable_content_region.width - 1 if expanded else 0
+        return step_text(self.steps[index], expanded=expanded, width=width)
 
 
 @dataclass(frozen=True)
@@ -133,18 +168,22 @@ def tools_text(server: str | None, rows: list[ToolRow]) -> Text:
 
 
 def status_text(view: EpisodeView | None, label: str) -> Text:
-    """The one-line header: which episode, its phase and its budget counters."""
+    """The one-line header: which task, running in which phase or done, its budget counters,
+    then the episode id (cut with `…` where the line is too narrow)."""
     text = Text()
     text.append(f" {label} ", style="bold reverse")
     if view is None:
         text.append(" no episode yet — r starts a run, s browses sessions", style="dim")
         return text
-    state = "done" if view.finished else "running"
-    text.append(f" {view.episode_id[:8]} {terminal_safe(view.task_id)} ", style="bold")
-    text.append(f"{state} ", style="green" if view.finished else "bold yellow")
-    text.append(f"{view.phase} ", style=_PHASE_STYLE[view.phase])
-    text.append(f"trial {view.trial_calls} exec {view.execute_calls} ")
-    text.append(f"turns {view.turns} tok {view.tokens}")
+    text.append(f" {terminal_safe(view.task_id)} ", style="bold")
+    if view.finished:
+        text.append("done", style="green")
+    else:
+        text.append("running", style="bold yellow")
+        text.append(" · ")
+        text.append(f"{view.phase} phase", style=_PHASE_STYLE[view.phase])
+    text.append(f" · calls: {view.trial_calls} trial, {view.execute_calls} exec")
+    text.append(f" · turns {view.turns} · {view.tokens} tok · {view.episode_id[:8]}", style="dim")
     return text
 
 
