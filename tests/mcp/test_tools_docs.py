@@ -11,7 +11,14 @@ from typing import Any
 
 import anyio
 import pytest
-from toolmaster.mcp import BundledServerSpec, HttpServerSpec, StdioServerSpec, servers_from_dict
+from toolmaster.core import ToolSpec
+from toolmaster.mcp import (
+    BundledServerSpec,
+    HttpServerSpec,
+    StdioServerSpec,
+    TrialPolicy,
+    servers_from_dict,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -44,7 +51,7 @@ async def test_the_python_snippet_runs() -> None:
 
 
 def test_the_server_file_parses() -> None:
-    (document,) = blocks("json")
+    document, _ = blocks("json")
     specs = servers_from_dict(json.loads(document), environ={"SEARCH_TOKEN": "tok-123456"})
     time, search, weather, calendar = specs
     assert isinstance(time, StdioServerSpec)
@@ -53,3 +60,24 @@ def test_the_server_file_parses() -> None:
     assert search.headers["Authorization"].get_secret_value() == "Bearer tok-123456"
     assert weather == BundledServerSpec(name="weather", environment="weather", seed=3)
     assert calendar == BundledServerSpec(name="calendar", environment="calendar")
+
+
+def test_the_trial_policy_example_parses_and_decides_as_it_says() -> None:
+    _, document = blocks("json")
+    sqlite, memory, search = servers_from_dict(json.loads(document))
+    assert isinstance(sqlite, StdioServerSpec) and isinstance(memory, StdioServerSpec)
+    assert sqlite.sandbox_paths == ("/srv/db",)
+    assert memory.sandbox_paths == ("/srv/memory",)
+
+    def tool(name: str, server: str) -> ToolSpec:
+        return ToolSpec(name=name, server=server, input_schema={"type": "object"})
+
+    policy = TrialPolicy.of([], [sqlite, memory, search])
+    assert policy.action(tool("read_query", "sqlite")) == "allow"
+    assert policy.action(tool("write_query", "sqlite")) == "sandbox"
+    assert policy.action(tool("search", "search")) == "allow"
+    refusing = TrialPolicy.of(["sqlite.*=refuse"], [sqlite])
+    assert refusing.action(tool("read_query", "sqlite")) == "refuse"
+    unsafe = TrialPolicy.of(["memory.delete_*=refuse"], [memory])
+    assert unsafe.action(tool("delete_entities", "memory"), allow_unsafe=True) == "refuse"
+    assert unsafe.action(tool("create_entities", "memory"), allow_unsafe=True) == "allow"

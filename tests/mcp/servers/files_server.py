@@ -35,6 +35,15 @@ def delete(path: str) -> str:
 
 
 @app.tool()
+def wipe() -> str:
+    """Delete every file in the working folder."""
+    names = sorted(path.name for path in Path().iterdir() if path.is_file())
+    for name in names:
+        Path(name).unlink()
+    return f"deleted {', '.join(names) or 'nothing'}"
+
+
+@app.tool()
 def fetch(port: int) -> str:
     """What a server on 127.0.0.1:`port` sends first."""
     try:
