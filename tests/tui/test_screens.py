@@ -13,6 +13,7 @@ from toolmaster.tui import ToolMasterApp
 from toolmaster.tui._browser import BrowserScreen, ExportScreen
 from toolmaster.tui._experience import ExperienceScreen
 from toolmaster.tui._replay import ReplayScreen
+from toolmaster.tui._runs import Source
 from toolmaster.tui._start import StartRunScreen
 from toolmaster.tui._widgets import Timeline
 
@@ -151,7 +152,7 @@ async def test_start_a_reference_run(tmp_path: Path) -> None:
         assert isinstance(form, StartRunScreen)
         task = form.task_select
         await wait_for(pilot, lambda: isinstance(task.value, str))
-        form.env_select.value = "weather"
+        form.source_select.value = Source("weather")
         await wait_for(pilot, lambda: task.value == "weather/test/0000")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(app.runs) == 1, timeout=60)
@@ -175,7 +176,7 @@ async def test_start_an_embedded_run(tmp_path: Path) -> None:
         await pilot.press("r")
         form = app.screen
         assert isinstance(form, StartRunScreen)
-        form.env_select.value = "weather"
+        form.source_select.value = Source("weather")
         await wait_for(pilot, lambda: form.task_select.value == "weather/test/0000")
         form.policy_select.value = "embedded"
         await pilot.press("ctrl+s")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from toolmaster.tui import ToolMasterApp
 from toolmaster.tui._browser import BrowserScreen
 from toolmaster.tui._experience import ExperienceScreen
 from toolmaster.tui._replay import ReplayScreen
+from toolmaster.tui._start import StartRunScreen
 from toolmaster.tui._widgets import Timeline
 
 from tests.tui.conftest import config, wait_for
@@ -89,6 +91,21 @@ def test_experience(snap_compare: SnapCompare, seeded: Path, size: tuple[int, in
         memory = app.screen
         assert isinstance(memory, ExperienceScreen)
         await wait_for(pilot, lambda: len(memory.items) == 6)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@SIZES
+def test_run_form(snap_compare: SnapCompare, seeded: Path, size: tuple[int, int]) -> None:
+    app = ToolMasterApp(replace(config(seeded), server_dirs=()))
+
+    async def settle(pilot: Pilot[None]) -> None:
+        await pilot.press("r")
+        form = app.screen
+        assert isinstance(form, StartRunScreen)
+        await wait_for(pilot, lambda: form.task_select.value == "bank/test/0000")
+        form.policy_select.value = "openai"
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=settle)

@@ -8,19 +8,13 @@ from typing import ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from toolmaster.core import Episode, Event, Store
+from toolmaster.core import Episode, Event, Store, terminal_safe
 from toolmaster.tui._browser import BrowserScreen
-from toolmaster.tui._data import (
-    Context,
-    TuiConfig,
-    find_task,
-    make_policy,
-    run_bundled,
-    run_config,
-)
+from toolmaster.tui._data import Context, TuiConfig
 from toolmaster.tui._experience import ExperienceScreen
 from toolmaster.tui._live import LiveScreen
-from toolmaster.tui._start import RunRequest, StartRunScreen
+from toolmaster.tui._runs import RunRequest, run_request
+from toolmaster.tui._start import StartRunScreen
 
 logger = logging.getLogger(__name__)
 
@@ -89,25 +83,27 @@ class ToolMasterApp(App[None]):
     @work(thread=True, group="runs")
     def start_run(self, request: RunRequest) -> Episode:
         """Run one episode in this thread (its own event loop), recorded in the store; the live
-        view follows it through the store like any other."""
-        task = find_task(request.env, request.task_id)
-        policy = make_policy(request.policy, request.env, task, request.mode)
+        view follows it through the store like any other. A failure outside the loop is
+        recorded as the episode."""
 
         async def started(event: Event) -> None:
             if event.seq == 0:
                 self.call_from_thread(self.live_screen.follow_new, event.episode_id)
 
-        config = run_config(request.policy, request.mode)
-        episode = run_bundled(self.ctx.store, request.env, task, policy, config, also=started)
+        episode = run_request(self.ctx.store, request, also=started)
         self.call_from_thread(self._finished, episode)
         return episode
 
     def _finished(self, episode: Episode) -> None:
         self.runs.append(episode)
         word = "no verdict"
-        if episode.verdict is not None:
+        if episode.error is not None:
+            word = f"{episode.error.boundary} error: {episode.error.message}"
+        elif episode.verdict is not None:
             word = "passed" if episode.verdict.passed else "failed"
-        self.notify(f"run {episode.id[:8]} {episode.task.id}: {word}")
+        severity = "error" if episode.error is not None else "information"
+        text = terminal_safe(f"run {episode.id[:8]} {episode.task.id}: {word}")
+        self.notify(text, severity=severity, markup=False)
 
 
 def run_tui(config: TuiConfig) -> None:

@@ -13,7 +13,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
-from toolmaster.core import EpisodeQuery, EpisodeSummary, VerdictFilter
+from toolmaster.core import EpisodeQuery, EpisodeSummary, VerdictFilter, terminal_safe
 from toolmaster.tui._data import Context
 from toolmaster.tui._listing import (
     Choices,
@@ -261,7 +261,7 @@ class BrowserScreen(ContextScreen[None]):
 
     def _exported(self, path: Path, count: int) -> None:
         self.last_export = (path, count)
-        self.notify(f"exported {counted(count)} to {path}")
+        self.notify(terminal_safe(f"exported {counted(count)} to {path}"), markup=False)
 
 
 def _chosen(select: Select[str]) -> str | None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -14,25 +14,53 @@ from toolmaster.agent import (
     EMBEDDED_CONFIG,
     AgentConfig,
     EmbeddedPolicy,
-    EventSink,
+    OpenAIConfig,
+    OpenAIPolicy,
     Policy,
-    Recorder,
     reference_policy,
-    run_env_task,
 )
 from toolmaster.core import (
-    AsyncStore,
-    Episode,
     Event,
     Mode,
+    Sampling,
     Store,
     Task,
     ToolSpec,
+    UserError,
     get_environment,
 )
 from toolmaster.mcp import InProcessServerSpec, Toolbox
 
-PolicyName = Literal["reference", "embedded"]
+PolicyName = Literal["reference", "embedded", "openai"]
+"""The policies a run can use, as the command line names them (`--policy`)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An OpenAI-compatible server (vLLM, SGLang, llama.cpp, a hosted API) for the `openai`
+    policy, as `--base-url`, `--model` and `--api-key-env` give it on the command line."""
+
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    """The name of the environment variable that holds the API key (never the key)."""
+
+    def check(self, environ: Mapping[str, str]) -> None:
+        """Raise `UserError` for what `config` would refuse."""
+        self.config(environ)
+
+    def config(self, environ: Mapping[str, str]) -> OpenAIConfig:
+        """The policy's configuration, with the key read from `environ`."""
+        if not self.base_url.strip() or not self.model.strip():
+            raise UserError("the openai policy needs a base URL and a model")
+        api_key = None
+        if self.api_key_env:
+            api_key = environ.get(self.api_key_env)
+            if not api_key:
+                raise UserError(f"the API-key variable {self.api_key_env} is not set")
+        return OpenAIConfig(
+            base_url=self.base_url.strip(), model=self.model.strip(), api_key=api_key
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +77,9 @@ class TuiConfig:
     """A stream whose last event is older than this is taken as abandoned, not live."""
     export_dir: Path | None = None
     """Where exports go by default (None: `exports/` in the data folder, beside the store)."""
+    server_dirs: tuple[Path, ...] | None = None
+    """Folders whose `mcpServers` JSON files the run form offers (None: the data folder, beside
+    the store, and the current directory)."""
     on_events: Callable[[list[Event]], None] | None = None
     """Called on the UI thread with each batch of events the live view applied (benchmarks)."""
 
@@ -56,6 +87,13 @@ class TuiConfig:
     def exports(self) -> Path:
         """The folder exports go to by default."""
         return self.export_dir or self.store_path.parent / "exports"
+
+    @property
+    def server_folders(self) -> tuple[Path, ...]:
+        """The folders searched for `mcpServers` files."""
+        if self.server_dirs is not None:
+            return self.server_dirs
+        return (self.store_path.parent, Path.cwd())
 
 
 def find_task(env_name: str, task_id: str) -> Task:
@@ -82,43 +120,37 @@ def env_tools(env_name: str) -> list[ToolSpec]:
     return anyio.run(listing)
 
 
-def make_policy(name: PolicyName, env_name: str, task: Task, mode: Mode) -> Policy:
-    """The reference teacher of the environment (fast), or the embedded SmolLM2-135M."""
+def make_policy(
+    name: PolicyName,
+    env_name: str | None,
+    task: Task,
+    mode: Mode,
+    endpoint: Endpoint | None = None,
+) -> Policy:
+    """The reference teacher of a bundled environment (fast), the embedded SmolLM2-135M, or a
+    model behind an OpenAI-compatible `endpoint`."""
     if name == "reference":
+        if env_name is None:
+            raise UserError("the reference teacher needs a bundled environment")
         return reference_policy(get_environment(env_name), mode)(task)
+    if name == "openai":
+        if endpoint is None:
+            raise UserError("the openai policy needs a base URL and a model")
+        return OpenAIPolicy(endpoint.config(os.environ))
     return EmbeddedPolicy()
 
 
 def run_config(name: PolicyName, mode: Mode) -> AgentConfig:
-    """The budgets of a run: the defaults for the reference teacher, and for the embedded model
-    the smaller ones `toolmaster demo` gives it (a turn costs it seconds on a CPU)."""
+    """The budgets of a run: the defaults for the reference teacher; for the embedded model
+    the smaller ones `toolmaster demo` gives it (a turn costs it seconds on a CPU); for an
+    OpenAI-compatible server those of `toolmaster run` (8 trial calls, 16 turns, 256 tokens a
+    turn, greedy)."""
     if name == "reference":
         return AgentConfig(mode=mode)
+    if name == "openai":
+        sampling = Sampling(temperature=0.0, max_tokens=256)
+        return AgentConfig(mode=mode, max_trial_calls=8, max_turns=16, sampling=sampling)
     return replace(EMBEDDED_CONFIG, mode=mode)
-
-
-def run_bundled(
-    store: Store,
-    env_name: str,
-    task: Task,
-    policy: Policy,
-    config: AgentConfig,
-    *,
-    also: EventSink | None = None,
-) -> Episode:
-    """Run one bundled task to the end, recording its events and episode in `store`. Blocks:
-    it runs its own event loop, so call it from a thread worker."""
-    recorder = Recorder(AsyncStore(store), also=also)
-    job = partial(
-        run_env_task,
-        get_environment(env_name),
-        task,
-        policy,
-        config,
-        memory=store,
-        recorder=recorder,
-    )
-    return anyio.run(job)
 
 
 @dataclass

@@ -1,0 +1,235 @@
+"""Runs started from the TUI: a bundled task or a prompt over an `mcpServers` file, in any
+evaluation setting (`toolmaster.eval.SETTINGS`), recorded in the store. Blocking: call
+`run_request` from a thread worker only.
+
+In a perturbed setting a `PerturbationProxy` stands in front of every server (seed 0), as in
+an evaluation; `evolved` serves an environment's own v2 where it has one. The reference
+teacher, written for the upstream tools, plays through the proxy's plan (`PlanPolicy`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import anyio
+from toolmaster.agent import (
+    Agent,
+    AgentConfig,
+    Attempt,
+    EventSink,
+    ExperienceStore,
+    Play,
+    Policy,
+    Recorder,
+    episode_job,
+)
+from toolmaster.core import (
+    AsyncStore,
+    Environment,
+    Episode,
+    Mode,
+    Store,
+    Task,
+    get_environment,
+    new_id,
+)
+from toolmaster.eval import SETTINGS, PlanPolicy, Setting
+from toolmaster.mcp import (
+    InProcessServerSpec,
+    PerturbationProxy,
+    ServerSpec,
+    Toolbox,
+    servers_from_file,
+)
+from toolmaster.tui._data import Endpoint, PolicyName, find_task, make_policy, run_config
+
+SEED = 0
+"""The perturbation seed of runs started here."""
+MAX_SERVER_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a run's tools and task come from: a bundled environment, or an `mcpServers` file
+    (any task, typed in the form)."""
+
+    name: str
+    """The environment's name, or the file's name."""
+    servers: Path | None = None
+    """The `mcpServers` file; None for a bundled environment."""
+
+    @property
+    def label(self) -> str:
+        """How the run form lists it."""
+        return self.name if self.servers is None else f"servers: {self.name}"
+
+
+def server_files(folders: Sequence[Path]) -> list[Path]:
+    """The `mcpServers` JSON files (also VS Code's `servers`) directly in `folders`, by name."""
+    found: dict[Path, None] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.json")):
+            if _is_server_file(path):
+                found.setdefault(path.resolve(), None)
+    return list(found)
+
+
+def _is_server_file(path: Path) -> bool:
+    try:
+        if path.stat().st_size > MAX_SERVER_FILE_BYTES:
+            return False
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    keys = set(cast("dict[str, object]", data))
+    return bool(keys & {"mcpServers", "servers", "mcp"})
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the run form asks for."""
+
+    source: Source
+    task: str
+    """A bundled task's id, or the task itself (a prompt) over a servers file."""
+    policy: PolicyName
+    mode: Mode
+    setting: str = "clean"
+    """An evaluation setting (`toolmaster.eval.SETTINGS`)."""
+    endpoint: Endpoint | None = None
+    """The OpenAI-compatible server, for the `openai` policy."""
+
+
+def run_request(store: Store, request: RunRequest, *, also: EventSink | None = None) -> Episode:
+    """Run what the form asked for to the end, recorded in `store` (also the experience
+    memory). Blocks: call it from a thread worker."""
+    setting = SETTINGS[request.setting]
+    config = run_config(request.policy, request.mode)
+    source = request.source
+    env_name: str | None = None
+    if source.servers is None:
+        env_name = source.name
+        env = get_environment(env_name)
+        task = find_task(env_name, request.task)
+        plan_aware = request.policy == "reference"
+        served = serve_bundled(env, task, setting, config, memory=store, plan_aware=plan_aware)
+    else:
+        specs = servers_from_file(source.servers, environ=os.environ)
+        served = serve_servers(specs, request.task, setting, config, memory=store)
+
+    def policy_for(task: Task) -> Policy:
+        return make_policy(request.policy, env_name, task, request.mode, request.endpoint)
+
+    return run_served(store, served, request.mode, policy_for, also=also)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A task and the way its tools are served, ready to play."""
+
+    task: Task
+    play: Play
+
+
+def serve_bundled(
+    env: Environment,
+    task: Task,
+    setting: Setting,
+    config: AgentConfig,
+    *,
+    memory: ExperienceStore | None,
+    plan_aware: bool,
+) -> Served:
+    """A bundled task in `setting`: a fresh state served in process with trial sandboxing,
+    judged by the environment's verifier. `plan_aware`: the policy is written for the upstream
+    tools and plays through the perturbation plan."""
+    native = setting.native_version is not None and setting.native_version in env.versions
+    if native:
+        task = task.model_copy(update={"metadata": {**task.metadata, "version": "v2"}})
+    kinds = () if native else setting.kinds
+
+    async def play(attempt: Attempt, policy: Policy, events: EventSink | None) -> Episode:
+        task = attempt.task
+        async with AsyncExitStack() as stack:
+            with attempt.at("server"):
+                session = env.open(task)
+                spec = InProcessServerSpec(name=env.name, server=session.server)
+                toolbox = await stack.enter_async_context(
+                    Toolbox([spec], timeout=config.call_timeout_s)
+                )
+                if kinds:
+                    proxy = await PerturbationProxy.create(
+                        toolbox.client(env.name), seed=SEED, kinds=kinds, name=env.name
+                    )
+                    proxied = InProcessServerSpec(name=env.name, server=proxy.server)
+                    toolbox = await stack.enter_async_context(
+                        Toolbox([proxied], timeout=config.call_timeout_s)
+                    )
+                    if plan_aware:
+                        policy = PlanPolicy(policy, proxy.plan)
+            agent = Agent(policy, toolbox, config, sandbox=session, memory=memory, events=events)
+            return await agent.run(
+                task, verify=lambda answer: env.verify(task, answer, session.state())
+            )
+
+    return Served(task, play)
+
+
+def serve_servers(
+    specs: Sequence[ServerSpec],
+    prompt: str,
+    setting: Setting,
+    config: AgentConfig,
+    *,
+    memory: ExperienceStore | None,
+) -> Served:
+    """A typed task over the servers of an `mcpServers` file in `setting`, with no verifier.
+    Trials of tools that are not read-only are refused (there is no sandbox for them here)."""
+    task = Task(id=f"adhoc/{new_id()[:8]}", prompt=prompt)
+
+    async def play(attempt: Attempt, policy: Policy, events: EventSink | None) -> Episode:
+        timeout = config.call_timeout_s
+        async with AsyncExitStack() as stack:
+            with attempt.at("server"):
+                toolbox = await stack.enter_async_context(Toolbox(specs, timeout=timeout))
+                if setting.kinds:
+                    proxied: list[ServerSpec] = []
+                    for spec in specs:
+                        proxy = await PerturbationProxy.create(
+                            toolbox.client(spec.name),
+                            seed=SEED,
+                            kinds=setting.kinds,
+                            name=spec.name,
+                        )
+                        proxied.append(InProcessServerSpec(name=spec.name, server=proxy.server))
+                    toolbox = await stack.enter_async_context(Toolbox(proxied, timeout=timeout))
+            agent = Agent(policy, toolbox, config, memory=memory, events=events)
+            return await agent.run(task)
+
+    return Served(task, play)
+
+
+def run_served(
+    store: Store,
+    served: Served,
+    mode: Mode,
+    policy_for: Callable[[Task], Policy],
+    *,
+    also: EventSink | None = None,
+) -> Episode:
+    """Play `served` to the end, recording its events and episode in `store`. A failure
+    outside the loop (a server that cannot be connected, a policy that cannot be built) is
+    recorded as the episode, attributed to its boundary. Blocks: it runs its own event loop."""
+    recorder = Recorder(AsyncStore(store), also=also)
+    task = served.task
+    job = episode_job(task, mode, lambda: policy_for(task), served.play, recorder=recorder)
+    return anyio.run(job)
