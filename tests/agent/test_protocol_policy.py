@@ -163,3 +163,15 @@ async def test_the_loop_sends_sandboxed_trial_calls_to_the_sandbox_and_records_h
     assert results["e"] == "in the sandbox"
     assert results["x"] == "calc:real"
     assert episode.metadata["trial_runs"] == {"a": "real", "e": "sandbox", "d": "refused"}
+
+
+def test_the_prompt_says_trials_are_undone_when_the_sandbox_takes_every_unsafe_tool() -> None:
+    files = [TOOLS["read_file"], TOOLS["delete_file"]]
+    everything = [*files, TOOLS["post"]]
+    undone = "Trial calls are undone when the trial ends."
+    assert undone in protocol(sandbox=StandIn()).system_prompt((), files)
+    assert undone not in protocol(sandbox=StandIn()).system_prompt((), everything)  # `remote`
+    assert undone not in protocol().system_prompt((), files)
+    allowed = protocol(TrialPolicy.of(["delete_file=allow"]), sandbox=StandIn())
+    assert undone not in allowed.system_prompt((), files)  # a real trial of an unsafe tool
+    assert undone in protocol(snapshot=True).system_prompt((), everything)

@@ -208,7 +208,7 @@ class Agent:
             tools=by_name,
         )
         trial = run.protocol.trial
-        prompt = run.protocol.system_prompt(list(known.values()))
+        prompt = run.protocol.system_prompt(list(known.values()), tools)
         run.messages += [_text("system", prompt), _text("user", task.prompt)]
         run.phase_start = len(run.messages)
         await run.emit(

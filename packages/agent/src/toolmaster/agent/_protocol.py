@@ -257,10 +257,18 @@ class TrialProtocol:
         """The trial ended with `finish_trial` (not by its budget)."""
         return self.notes is not None
 
-    def system_prompt(self, experience: Sequence[Experience] = ()) -> str:
-        return system_prompt(
-            trial=self.trial, sandboxed=self.rules.sandboxed, experience=experience
+    def system_prompt(
+        self, experience: Sequence[Experience] = (), tools: Sequence[ToolSpec] = ()
+    ) -> str:
+        """The episode's system prompt. It says that trial calls are undone where the trials
+        run under a snapshot, or where the trial sandbox takes every one of `tools` that is not
+        read-only; else that only read-only tools may be trialed."""
+        sandboxed = self.rules.sandboxed or (
+            self.trial_sandbox is not None
+            and bool(tools)
+            and all(t.read_only or self._admit(t) == "isolated" for t in tools)
         )
+        return system_prompt(trial=self.trial, sandboxed=sandboxed, experience=experience)
 
     def offered(self, tools: Sequence[ToolSpec]) -> list[ToolSpec]:
         """The tools to offer the model: `finish_trial` stays offered after the trial (a call
