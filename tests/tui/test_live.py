@@ -119,3 +119,28 @@ async def test_the_notes_pane_grows_and_toasts_do_not_cover_it(seeded: Path) -> 
         assert toasts
         for toast in toasts:
             assert not toast.region.overlaps(outcome.region)
+
+
+async def test_an_expanded_row_shows_all_of_its_detail(seeded: Path) -> None:
+    app = ToolMasterApp(config(seeded))
+    async with app.run_test(size=(80, 24)) as pilot:
+        live = app.live_screen
+        await wait_for(pilot, lambda: live.view is not None and live.view.finished)
+        timeline = live.query_one(Timeline)
+        await pilot.pause()
+        index = max(range(len(timeline.steps)), key=lambda i: len(timeline.steps[i].detail))
+        detail = timeline.steps[index].detail
+        width = timeline.scrollable_content_region.width
+        assert max(len(line) for line in detail.splitlines()) > width  # it must fold
+        before = timeline.virtual_size.height
+        timeline.highlighted = index
+        await pilot.press("enter")
+        await pilot.pause()
+        assert index in timeline.expanded
+        grown = timeline.virtual_size.height - before
+        assert grown >= len(detail.splitlines())
+        prompt = timeline.get_option_at_index(index).prompt
+        assert isinstance(prompt, Text)
+        shown = prompt.plain.split("\n", 1)[1]
+        assert shown.replace("\n", "") == detail.replace("\n", "")
+        assert max(len(line) for line in shown.splitlines()) < width

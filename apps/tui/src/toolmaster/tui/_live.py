@@ -127,7 +127,8 @@ class LiveScreen(ContextScreen[None]):
 
     def _ended(self, running: set[str]) -> dict[str, VerdictFilter]:
         """How the listed episodes that are no longer running ended, for those now stored."""
-        listed = [i for i in list(self.live) if i not in self.outcomes and i not in running]
+        unfinished = self.ctx.app.call_from_thread(self._unfinished)
+        listed = [episode_id for episode_id in unfinished if episode_id not in running]
         ended: dict[str, VerdictFilter] = {}
         for episode_id in listed:
             episode = self.ctx.store.get_episode(episode_id)
@@ -184,6 +185,10 @@ class LiveScreen(ContextScreen[None]):
             newest = new[0].episode_id
             if self.view is None or self.view.finished:
                 self.followed = newest
+
+    def _unfinished(self) -> list[str]:
+        """The listed episodes not known to have finished."""
+        return [episode_id for episode_id in self.live if episode_id not in self.outcomes]
 
     def _on_ended(self, ended: dict[str, VerdictFilter]) -> None:
         self.outcomes |= ended
