@@ -3,9 +3,9 @@
 A trial call that must not last runs in an instance of its server started for the trial, in a
 private mount namespace where a copy-on-write overlay lies over every folder the server may
 touch (its working folder and the config's `"sandbox": {"paths": [...]}`), and in a new network
-namespace (no network, not even the host's loopback). The overlays' upper layers live on a
-tmpfs of that namespace: when the trial ends the instance is stopped, and what it wrote goes
-with its namespace. Execution talks to the real server, which never saw the trial.
+namespace (no network, not even the host's loopback; `npx` and `uvx` are told to start cached
+servers offline). The overlays' upper layers live on a tmpfs of that namespace: when the trial
+ends the instance is stopped, and what it wrote goes with its namespace. Execution talks to the real server, which never saw the trial.
 
 It needs `unshare` (util-linux), mount namespaces and overlayfs: as root, or in a user namespace
 (`--map-root-user`). Where that does not work the sandbox says so once (a log warning, and
@@ -32,6 +32,7 @@ from typing import Self
 
 import anyio
 import anyio.abc
+from pydantic import SecretStr
 from toolmaster.core import ToolCall, ToolResult, ToolSpec, UserError
 from toolmaster.mcp._spec import ServerSpec, StdioServerSpec
 from toolmaster.mcp._toolbox import PREFIX_SEPARATOR, ServerConnectError, Toolbox
@@ -62,6 +63,9 @@ _PROBE = (
     'mount -t tmpfs toolmaster-probe "$1" && mkdir "$1/l" "$1/u" "$1/w" && '
     'mount -t overlay toolmaster-probe -o "lowerdir=$1/l,upperdir=$1/u,workdir=$1/w" "$1/l"'
 )
+_OFFLINE = {"npm_config_offline": "true", "UV_OFFLINE": "1", "PIP_NO_INDEX": "1"}
+"""Set for a sandboxed instance (unless its config sets them): `npx` and `uvx` start a cached
+server without asking the registry, instead of waiting for a network that is not there."""
 _UNSAFE_PATH_CHARACTERS = (",", ":", "\\", "\n")
 """Characters that the overlay's mount options cannot carry in a folder's name."""
 
@@ -292,6 +296,7 @@ def sandboxed_spec(spec: StdioServerSpec, scratch: str) -> StdioServerSpec:
     paths = overlaid_paths(spec)
     cwd = os.path.realpath(spec.cwd or os.getcwd())
     args = [*command[1:], _SCRIPT, "toolmaster-trial", scratch, str(len(paths)), *paths, cwd]
+    env = {**{name: SecretStr(value) for name, value in _OFFLINE.items()}, **spec.env}
     return spec.model_copy(
-        update={"command": command[0], "args": (*args, spec.command, *spec.args)}
+        update={"command": command[0], "args": (*args, spec.command, *spec.args), "env": env}
     )
