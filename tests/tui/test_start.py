@@ -15,9 +15,10 @@ from textual.widgets import Input, Label
 from toolmaster.agent import OpenAIPolicy
 from toolmaster.core import get_environment
 from toolmaster.eval import SETTINGS
+from toolmaster.mcp import InProcessServerSpec, PerturbationProxy, Toolbox, servers_from_file
 from toolmaster.tui import ToolMasterApp
 from toolmaster.tui._data import Endpoint, make_policy
-from toolmaster.tui._runs import Source
+from toolmaster.tui._runs import SEED, Source
 from toolmaster.tui._start import StartRunScreen
 
 from tests.cli._http_servers import scripted_model
@@ -33,6 +34,19 @@ def server_file(folder: Path) -> Path:
     entry = {"command": sys.executable, "args": [str(RAW_SERVER)]}
     path.write_text(json.dumps({"mcpServers": {"raw": entry}}))
     return path
+
+
+async def renamed_tools(path: Path) -> list[str]:
+    """The names the `renamed` setting (seed 0) gives `grow` of the server file's servers."""
+    specs = servers_from_file(path)
+    async with Toolbox(specs) as toolbox:
+        proxy = await PerturbationProxy.create(
+            toolbox.client("raw"), seed=SEED, kinds=SETTINGS["renamed"].kinds, name="raw"
+        )
+        spec = InProcessServerSpec(name="raw", server=proxy.server)
+        async with Toolbox([spec]) as proxied:
+            names = [t.name for t in proxied.tools]
+    return [name for name in names if (t := proxy.plan.tool(name)) and t.upstream == "grow"]
 
 
 async def open_form(app: ToolMasterApp, pilot: Pilot[None]) -> StartRunScreen:
@@ -136,7 +150,10 @@ async def test_a_reference_run_in_a_perturbed_setting(tmp_path: Path, setting: s
         assert app.ctx.store.get_episode(episode.id) is not None
 
 
-async def test_an_openai_run_over_a_servers_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("mode", "setting"), [("direct", "clean"), ("trial", "clean"), ("trial", "renamed")]
+)
+async def test_an_openai_run_over_a_servers_file(tmp_path: Path, mode: str, setting: str) -> None:
     path = server_file(tmp_path)
     app = ToolMasterApp(replace(config(tmp_path / "new.db"), server_dirs=(tmp_path,)))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -145,9 +162,11 @@ async def test_an_openai_run_over_a_servers_file(tmp_path: Path) -> None:
         await pilot.pause()
         form.query_one("#prompt", Input).value = "grow it"
         form.policy_select.value = "openai"
-        form.mode_select.value = "direct"
+        form.mode_select.value = "direct" if mode == "direct" else "trial"
+        form.setting_select.value = setting
         await pilot.pause()
-        with scripted_model("grow", "done") as base_url:
+        tool = "grow" if setting == "clean" else next(iter(await renamed_tools(path)))
+        with scripted_model(tool, "done") as base_url:
             form.query_one("#base-url", Input).value = base_url
             form.query_one("#model", Input).value = "scripted"
             await pilot.press("ctrl+s")
@@ -156,6 +175,6 @@ async def test_an_openai_run_over_a_servers_file(tmp_path: Path) -> None:
         assert episode.error is None, episode.error
         assert episode.answer == "done"
         assert episode.task.prompt == "grow it"
-        assert [c.tool for m in episode.messages for c in m.tool_calls] == ["grow"]
-        assert episode.mode == "direct"
+        assert [c.tool for m in episode.messages for c in m.tool_calls] == [tool]
+        assert episode.mode == mode
         assert episode.policy.backend == "openai"

@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
@@ -41,9 +41,11 @@ from toolmaster.core import (
 from toolmaster.eval import SETTINGS, PlanPolicy, Setting
 from toolmaster.mcp import (
     InProcessServerSpec,
+    NamespaceSandbox,
     PerturbationProxy,
     ServerSpec,
     Toolbox,
+    TrialPolicy,
     servers_from_file,
 )
 from toolmaster.tui._data import Endpoint, PolicyName, find_task, make_policy, run_config
@@ -193,29 +195,46 @@ def serve_servers(
     memory: ExperienceStore | None,
 ) -> Served:
     """A typed task over the servers of an `mcpServers` file in `setting`, with no verifier.
-    Trials of tools that are not read-only are refused (there is no sandbox for them here)."""
+    In the clean setting trial calls follow the servers' own `trial` rules, with a throwaway
+    instance of a stdio server for the calls they sandbox (`NamespaceSandbox`), as `toolmaster
+    run --config` has them; behind a proxy, trials of tools that are not read-only are refused."""
     task = Task(id=f"adhoc/{new_id()[:8]}", prompt=prompt)
+    if not setting.kinds:
+        config = replace(config, trial_policy=TrialPolicy.of(config.trial_policy.rules, specs))
 
     async def play(attempt: Attempt, policy: Policy, events: EventSink | None) -> Episode:
         timeout = config.call_timeout_s
+        sandbox: NamespaceSandbox | None = None
         async with AsyncExitStack() as stack:
             with attempt.at("server"):
                 toolbox = await stack.enter_async_context(Toolbox(specs, timeout=timeout))
                 if setting.kinds:
-                    proxied: list[ServerSpec] = []
-                    for spec in specs:
-                        proxy = await PerturbationProxy.create(
-                            toolbox.client(spec.name),
-                            seed=SEED,
-                            kinds=setting.kinds,
-                            name=spec.name,
-                        )
-                        proxied.append(InProcessServerSpec(name=spec.name, server=proxy.server))
-                    toolbox = await stack.enter_async_context(Toolbox(proxied, timeout=timeout))
-            agent = Agent(policy, toolbox, config, memory=memory, events=events)
+                    toolbox = await stack.enter_async_context(
+                        await _proxied(toolbox, specs, setting, timeout)
+                    )
+                else:
+                    sandbox = NamespaceSandbox(list(specs), timeout=timeout)
+                    await stack.enter_async_context(sandbox)
+            agent = Agent(
+                policy, toolbox, config, trial_sandbox=sandbox, memory=memory, events=events
+            )
             return await agent.run(task)
 
     return Served(task, play)
+
+
+async def _proxied(
+    toolbox: Toolbox, specs: Sequence[ServerSpec], setting: Setting, timeout: float
+) -> Toolbox:
+    """A Toolbox of perturbation proxies in front of `toolbox`'s servers (not yet entered)."""
+    proxied: list[ServerSpec] = []
+    for spec in specs:
+        upstream = toolbox.client(spec.name)
+        proxy = await PerturbationProxy.create(
+            upstream, seed=SEED, kinds=setting.kinds, name=spec.name
+        )
+        proxied.append(InProcessServerSpec(name=spec.name, server=proxy.server))
+    return Toolbox(proxied, timeout=timeout)
 
 
 def run_served(
