@@ -1,6 +1,7 @@
-"""Sandboxed trials of the reference filesystem and memory servers (npm): the trial writes,
-moves, creates and deletes in a throwaway instance; when the trial ends the real folder and the
-memory file are byte-identical to before, while the execution phase's writes are really there.
+"""Sandboxed trials of the reference filesystem and memory servers (npm) and of mcp-server-sqlite
+(PyPI): the trial writes, moves, creates and deletes in a throwaway instance; when the trial ends
+the real folder, memory file and database are byte-identical to before, while the execution
+phase's writes are really there.
 
 They download on first use (the plain server starts first, so the sandboxed instance, which has
 no network, finds them cached), so these tests are `e2e`.
@@ -15,7 +16,14 @@ import pytest
 from pydantic import JsonValue
 from toolmaster.agent import Agent, AgentConfig, ScriptedPolicy
 from toolmaster.core import FINISH_TRIAL, Event, Task, ToolCall, Turn
-from toolmaster.mcp import NamespaceSandbox, StdioServerSpec, Toolbox, namespace_support
+from toolmaster.mcp import (
+    NamespaceSandbox,
+    StdioServerSpec,
+    Toolbox,
+    TrialPolicy,
+    namespace_support,
+    servers_from_dict,
+)
 
 from tests.mcp.test_registry_servers import network_env, require
 
@@ -122,3 +130,86 @@ async def test_destructive_trials_leave_the_real_folder_and_memory_file_untouche
     assert tree(docs) == {**before_docs, "d.txt": b"delta"}  # execution's write is real
     stored = memory_file.read_text()
     assert '"ada"' in stored and '"bob"' in stored
+
+
+SQLITE_SERVER = "mcp-server-sqlite==2025.4.25"
+
+
+async def test_mcp_server_sqlite_reads_for_real_and_writes_in_the_sandbox(tmp_path: Path) -> None:
+    """mcp-server-sqlite (PyPI) annotates none of its tools: its config's `"trial"` allows the
+    reading ones, and the default sandboxes the others."""
+    uvx = require("uvx")
+    reason = await namespace_support()
+    if reason is not None:
+        pytest.skip(f"no trial sandbox on this machine: {reason}")
+    database = tmp_path / "db" / "test.db"
+    database.parent.mkdir()
+    (spec,) = servers_from_dict(
+        {
+            "mcpServers": {
+                "sqlite": {
+                    "command": uvx,
+                    "args": [
+                        "--from",
+                        SQLITE_SERVER,
+                        "--with",
+                        "mcp<2",  # it predates mcp 2
+                        "mcp-server-sqlite",
+                        "--db-path",
+                        str(database),
+                    ],
+                    "cwd": str(database.parent),
+                    "env": network_env(),
+                    "trial": {
+                        "read_query": "allow",
+                        "list_tables": "allow",
+                        "describe_table": "allow",
+                    },
+                }
+            }
+        }
+    )
+    turns = [
+        call("t1", "write_query", query="DELETE FROM people"),
+        call("t2", "read_query", query="SELECT count(*) AS n FROM people"),
+        call("t3", "create_table", query="CREATE TABLE scratch (x INTEGER)"),
+        call("f", FINISH_TRIAL, notes="write_query runs DELETE/INSERT/UPDATE"),
+        call("x1", "write_query", query="INSERT INTO people VALUES ('bob')"),
+        Turn(content="done"),
+    ]
+    with anyio.fail_after(600):
+        async with Toolbox([spec], connect_timeout=300) as toolbox:
+            created = await toolbox.call(
+                ToolCall(
+                    id="s1",
+                    tool="create_table",
+                    arguments={"query": "CREATE TABLE people (name TEXT)"},
+                )
+            )
+            assert not created.is_error, created.text
+            await toolbox.call(
+                ToolCall(
+                    id="s2",
+                    tool="write_query",
+                    arguments={"query": "INSERT INTO people VALUES ('ada')"},
+                )
+            )
+            before = database.read_bytes()
+            after_trial: list[bytes] = []
+
+            async def on_event(event: Event) -> None:
+                if event.kind == "phase":  # the trial has ended
+                    after_trial.append(database.read_bytes())
+
+            async with NamespaceSandbox([spec], connect_timeout=120) as sandbox:
+                config = AgentConfig(trial_policy=TrialPolicy.of([], [spec]))
+                policy = ScriptedPolicy(turns)
+                agent = Agent(policy, toolbox, config, trial_sandbox=sandbox, events=on_event)
+                episode = await agent.run(Task(id="t", prompt="add bob"))
+    results = {m.tool_call_id: m.content or "" for m in episode.messages if m.role == "tool"}
+    assert "affected_rows" in results["t1"]
+    assert "'n': 1" in results["t2"]  # the real database: the trial's DELETE never reached it
+    assert episode.metadata["trial_runs"] == {"t1": "sandbox", "t2": "real", "t3": "sandbox"}
+    assert after_trial == [before]
+    assert "affected_rows" in results["x1"]
+    assert database.read_bytes() != before  # execution's INSERT is real
