@@ -178,3 +178,20 @@ async def test_an_openai_run_over_a_servers_file(tmp_path: Path, mode: str, sett
         assert [c.tool for m in episode.messages for c in m.tool_calls] == [tool]
         assert episode.mode == mode
         assert episode.policy.backend == "openai"
+
+
+async def test_a_run_that_cannot_start_is_said_not_raised(tmp_path: Path) -> None:
+    path = server_file(tmp_path)
+    app = ToolMasterApp(replace(config(tmp_path / "new.db"), server_dirs=(tmp_path,)))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        form = await open_form(app, pilot)
+        form.source_select.value = Source("mcp.json", path.resolve())
+        await pilot.pause()
+        form.query_one("#prompt", Input).value = "grow it"
+        path.write_text("{not json")  # broken after the form found it
+        form.policy_select.value = "embedded"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "run not started" in screen_text(app))
+        assert "not valid JSON" in screen_text(app)
+        assert app.runs == []
+        assert app.screen is app.live_screen

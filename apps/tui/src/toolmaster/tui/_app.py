@@ -8,7 +8,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from toolmaster.core import Episode, Event, Store, terminal_safe
+from toolmaster.core import Episode, Event, Store, UserError, terminal_safe
 from toolmaster.tui._browser import BrowserScreen
 from toolmaster.tui._data import Context, TuiConfig
 from toolmaster.tui._experience import ExperienceScreen
@@ -81,18 +81,25 @@ class ToolMasterApp(App[None]):
         self.push_screen(StartRunScreen(self.ctx), chosen)
 
     @work(thread=True, group="runs")
-    def start_run(self, request: RunRequest) -> Episode:
+    def start_run(self, request: RunRequest) -> Episode | None:
         """Run one episode in this thread (its own event loop), recorded in the store; the live
         view follows it through the store like any other. A failure outside the loop is
-        recorded as the episode."""
+        recorded as the episode; a run that cannot start is said in a toast."""
 
         async def started(event: Event) -> None:
             if event.seq == 0:
                 self.call_from_thread(self.live_screen.follow_new, event.episode_id)
 
-        episode = run_request(self.ctx.store, request, also=started)
+        try:
+            episode = run_request(self.ctx.store, request, also=started)
+        except UserError as exc:
+            self.call_from_thread(self._not_started, exc)
+            return None
         self.call_from_thread(self._finished, episode)
         return episode
+
+    def _not_started(self, error: UserError) -> None:
+        self.notify(terminal_safe(f"run not started: {error}"), severity="error", markup=False)
 
     def _finished(self, episode: Episode) -> None:
         self.runs.append(episode)

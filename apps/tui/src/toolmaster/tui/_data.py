@@ -103,7 +103,7 @@ def find_task(env_name: str, task_id: str) -> Task:
         for task in environment.tasks(split):
             if task.id == task_id:
                 return task
-    raise KeyError(task_id)
+    raise UserError(f"{env_name} has no task {task_id!r}")
 
 
 def env_tools(env_name: str) -> list[ToolSpec]:

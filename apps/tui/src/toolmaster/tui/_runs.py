@@ -113,7 +113,9 @@ class RunRequest:
 
 def run_request(store: Store, request: RunRequest, *, also: EventSink | None = None) -> Episode:
     """Run what the form asked for to the end, recorded in `store` (also the experience
-    memory). Blocks: call it from a thread worker."""
+    memory). A failure outside the loop is recorded as the episode; `UserError` where there is
+    nothing to run (an unknown task, an unreadable servers file). Blocks: call it from a
+    thread worker."""
     setting = SETTINGS[request.setting]
     config = run_config(request.policy, request.mode)
     source = request.source
@@ -154,9 +156,10 @@ def serve_bundled(
     """A bundled task in `setting`: a fresh state served in process with trial sandboxing,
     judged by the environment's verifier. `plan_aware`: the policy is written for the upstream
     tools and plays through the perturbation plan."""
-    native = setting.native_version is not None and setting.native_version in env.versions
+    version = setting.native_version
+    native = version is not None and version in env.versions
     if native:
-        task = task.model_copy(update={"metadata": {**task.metadata, "version": "v2"}})
+        task = task.model_copy(update={"metadata": {**task.metadata, "version": version}})
     kinds = () if native else setting.kinds
 
     async def play(attempt: Attempt, policy: Policy, events: EventSink | None) -> Episode:
