@@ -5,7 +5,8 @@ private mount namespace where a copy-on-write overlay lies over every folder the
 touch (its working folder and the config's `"sandbox": {"paths": [...]}`), and in a new network
 namespace (no network, not even the host's loopback; `npx` and `uvx` are told to start cached
 servers offline). The overlays' upper layers live on a tmpfs of that namespace: when the trial
-ends the instance is stopped, and what it wrote goes with its namespace. Execution talks to the real server, which never saw the trial.
+ends the instance is stopped, and what it wrote goes with its namespace. Execution talks to the
+real server, which never saw the trial.
 
 It needs `unshare` (util-linux), mount namespaces and overlayfs: as root, or in a user namespace
 (`--map-root-user`). Where that does not work the sandbox says so once (a log warning, and
