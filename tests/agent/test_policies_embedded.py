@@ -6,7 +6,12 @@ import time
 from pathlib import Path
 
 import pytest
-from toolmaster.agent import EmbeddedPolicy, embedded_cache_dir
+from toolmaster.agent import (
+    CHATML_TOOLS_TEMPLATE,
+    EmbeddedPolicy,
+    embedded_cache_dir,
+    load_embedded_model,
+)
 from toolmaster.core import Message, Sampling
 
 from tests.agent.scenarios import ASK_PARIS, WEATHER
@@ -21,8 +26,9 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def policy(cache: Path) -> EmbeddedPolicy:
-    """The first load: converts the GGUF file and writes the cached copy."""
-    return EmbeddedPolicy(cache_dir=cache)
+    """The first load: converts the GGUF file and writes the cached copy. The bare base model:
+    these tests pin what it says (the shipped adapter has its own test)."""
+    return EmbeddedPolicy(cache_dir=cache, adapter=None)
 
 
 def test_the_cached_copy_reloads_fast(policy: EmbeddedPolicy, cache: Path) -> None:
@@ -30,12 +36,21 @@ def test_the_cached_copy_reloads_fast(policy: EmbeddedPolicy, cache: Path) -> No
     assert (copy / "model.safetensors").stat().st_size > 500_000_000  # fp32, dequantized
     saved = (copy / "model.safetensors").stat().st_mtime_ns
     started = time.perf_counter()
-    again = EmbeddedPolicy(cache_dir=cache)
+    again = EmbeddedPolicy(cache_dir=cache, adapter=None)
     elapsed = time.perf_counter() - started
     assert (copy / "model.safetensors").stat().st_mtime_ns == saved  # not converted again
     assert elapsed < 15, f"reloading took {elapsed:.1f}s"  # ~0.3 s on an idle machine
     assert sum(p.numel() for p in again.model.parameters()) == 134_515_008
     assert "quantization_config" not in again.model.config.to_dict()
+
+
+def test_a_stale_cached_template_is_replaced(cache: Path) -> None:
+    """A copy cached by an older version keeps its template; the policy prompts with today's,
+    the one the SFT rows were rendered with."""
+    copy = embedded_cache_dir(cache)
+    (copy / "chat_template.jinja").write_text("{{ 'stale' }}")
+    _, tokenizer = load_embedded_model(cache)
+    assert tokenizer.chat_template == CHATML_TOOLS_TEMPLATE
 
 
 async def test_greedy_generation_is_deterministic(policy: EmbeddedPolicy) -> None:

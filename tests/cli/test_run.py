@@ -126,7 +126,8 @@ def test_memory_lists_shows_and_forgets_what_trials_taught(tmp_path: Path) -> No
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_demo_with_the_embedded_model(tmp_path: Path) -> None:
-    """The README's main job, on one environment: the real SmolLM2-135M in both modes."""
+    """The README's main job, on one environment: the real SmolLM2-135M in both modes, with the
+    shipped adapter (`trained`) and without it (`base`)."""
     result = runner.invoke(
         app,
         [
@@ -144,9 +145,17 @@ def test_demo_with_the_embedded_model(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.output.splitlines()]
-    model_rows = [r for r in rows if r[:1] == ["embedded"] and r[1] in ("direct", "trial")]
-    assert [r[1] for r in model_rows] == ["direct", "trial"]
+    model_rows = [r[:2] for r in rows if r[:1] in (["base"], ["trained"])]
+    assert model_rows == [
+        ["base", "direct"],
+        ["base", "trial"],
+        ["trained", "direct"],
+        ["trained", "trial"],
+    ]
+    assert "the shipped adapter" in result.output
     with Store(tmp_path / "sessions.db") as store:
         episodes = [e for e in store.episodes() if e.policy.backend == "transformers"]
-        assert len(episodes) == 2
+        assert len(episodes) == 4
         assert all(e.usage.completion_tokens > 0 for e in episodes)
+        adapters = sorted(str(e.policy.adapter) for e in episodes)
+        assert adapters[:2] == ["None", "None"] and adapters[2].endswith("adapter")

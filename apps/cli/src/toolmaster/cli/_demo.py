@@ -1,6 +1,7 @@
-"""`toolmaster demo`: the main job on embedded defaults. The embedded model runs bundled tasks in
-direct and trial-and-execution modes, beside the environments' reference solvers; every episode
-is recorded, and a table gives the honest numbers, whatever they are."""
+"""`toolmaster demo`: the main job on embedded defaults. The embedded model as ToolMaster trained
+it (SmolLM2-135M-Instruct with the shipped adapter) runs bundled test tasks in direct and
+trial-and-execution modes, beside the bare base model and the environments' reference solvers;
+every episode is recorded, and a table gives the honest numbers, whatever they are."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import anyio
 import typer
@@ -18,11 +19,13 @@ from rich.console import Console
 from rich.table import Table
 from toolmaster.agent import (
     EMBEDDED_CONFIG,
+    EMBEDDED_MODEL,
     AgentConfig,
     PolicyFactory,
     Recorder,
     env_job,
     run_many,
+    shipped_provenance,
 )
 from toolmaster.cli._common import store_file
 from toolmaster.cli._policies import AdapterOption, BatchOption, PolicyFlags, policy_factory
@@ -83,6 +86,9 @@ def demo_command(
         bool, typer.Option(help="Also run the reference solvers, as a yardstick.")
     ] = True,
     model: Annotated[bool, typer.Option(help="Run the embedded model.")] = True,
+    base: Annotated[
+        bool, typer.Option(help="Also run the bare base model (no adapter), for comparison.")
+    ] = True,
     adapter: AdapterOption = None,
     batch: BatchOption = 4,
     max_turns: Annotated[
@@ -96,20 +102,26 @@ def demo_command(
     ] = EMBEDDED_CONFIG.sampling.max_tokens,
     store: Annotated[Path | None, typer.Option(help="Session store file.")] = None,
 ) -> None:
-    """Run bundled tasks with the embedded model in direct and trial modes (and the reference
-    solvers), record every episode, and print pass rate, calls, errors, tokens and seconds."""
+    """Run bundled test tasks in direct and trial modes with the embedded model as trained by
+    ToolMaster (its shipped adapter), the bare base model and the reference solvers; record every
+    episode, and print pass rate, calls, errors, tokens and seconds."""
     chosen = _environments(env)
     path = store_file(ctx, store)
     console = Console(highlight=False)
     policies: list[tuple[str, PolicyFlags]] = []
     if reference:
         policies.append(("reference", PolicyFlags(policy="reference")))
+    if model and base and str(adapter).lower() != "none":
+        policies.append(("base", PolicyFlags(policy="embedded", adapter="none", batch=batch)))
     if model:
-        policies.append(("embedded", PolicyFlags(policy="embedded", adapter=adapter, batch=batch)))
+        trained = "base" if str(adapter).lower() == "none" else "trained"
+        policies.append((trained, PolicyFlags(policy="embedded", adapter=adapter, batch=batch)))
+        if adapter is None:
+            console.print(_provenance_line())
     if not policies:
         raise UserError("nothing to run: --no-reference and --no-model together")
     rows: list[Row] = []
-    model_policy: PolicyFactory | None = None
+    model_policies: dict[str, PolicyFactory] = {}
     with Store(path) as opened:
         recorder = Recorder(AsyncStore(opened))
         for name, flags in policies:
@@ -129,9 +141,10 @@ def demo_command(
                 )
                 if name == "reference":
                     factories = {e.name: policy_factory(flags, env=e, mode=mode) for e in chosen}
-                else:  # one model, loaded once, serves every environment and mode
-                    model_policy = model_policy or policy_factory(flags, env=None, mode=mode)
-                    factories = dict.fromkeys((e.name for e in chosen), model_policy)
+                else:  # each model, loaded once, serves every environment and mode
+                    if name not in model_policies:
+                        model_policies[name] = policy_factory(flags, env=None, mode=mode)
+                    factories = dict.fromkeys((e.name for e in chosen), model_policies[name])
                 jobs = [
                     env_job(e, t, factories[e.name], config, recorder=recorder)
                     for e in chosen
@@ -142,6 +155,20 @@ def demo_command(
     console.print(
         f"[dim]{sum(len(r.episodes) for r in rows)} episodes recorded in {path}; "
         "`toolmaster sessions list` shows them.[/]"
+    )
+
+
+def _provenance_line() -> str:
+    """What the shipped adapter is, from its provenance: one dim line above the table."""
+    try:
+        facts = shipped_provenance()
+    except (OSError, ValueError):
+        return f"[dim]trained: {EMBEDDED_MODEL} + the shipped adapter (no provenance.json)[/]"
+    passed = cast(dict[str, str], facts.get("pass_rates") or {})
+    rates = ", ".join(f"{key} {value}" for key, value in passed.items())
+    return (
+        f"[dim]trained: {EMBEDDED_MODEL} + the shipped adapter ({facts.get('summary', '')}"
+        f"{'; measured: ' + rates if rates else ''}); --adapter none runs the bare model.[/]"
     )
 
 

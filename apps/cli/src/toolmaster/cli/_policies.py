@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +13,7 @@ from toolmaster.agent import (
     OpenAIConfig,
     OpenAIPolicy,
     PolicyFactory,
+    adapter_choice,
     reference_policy,
 )
 from toolmaster.cli._common import option
@@ -45,7 +45,11 @@ ToolModeOption = Annotated[
     typer.Option(help="native (the server parses tool calls) or text (ToolMaster parses them)."),
 ]
 AdapterOption = Annotated[
-    Path | None, typer.Option(help="A LoRA adapter directory for the embedded model.")
+    str | None,
+    typer.Option(
+        help="A LoRA adapter folder for the embedded model, or none for the bare base model "
+        "(default: the adapter ToolMaster ships)."
+    ),
 ]
 BatchOption = Annotated[int, typer.Option(help="Generation batch size of the embedded model.")]
 
@@ -80,7 +84,8 @@ class PolicyFlags:
     model: str | None = None
     api_key_env: str | None = None
     tool_mode: str = "native"
-    adapter: Path | None = None
+    adapter: str | None = None
+    """An adapter folder, `none`, or None: the shipped adapter (`adapter_choice`)."""
     batch: int = 4
 
 
@@ -127,7 +132,9 @@ def policy_factory(flags: PolicyFlags, *, env: Environment | None, mode: Mode) -
     if flags.policy == "openai":
         return _shared(OpenAIPolicy(_openai_config(flags)))
     if flags.policy == "embedded":
-        return _shared(EmbeddedPolicy(adapter=flags.adapter, max_batch_size=flags.batch))
+        return _shared(
+            EmbeddedPolicy(adapter=adapter_choice(flags.adapter), max_batch_size=flags.batch)
+        )
     raise UserError(f"unknown policy {flags.policy!r} (embedded, reference or openai)")
 
 

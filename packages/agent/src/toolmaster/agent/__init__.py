@@ -21,10 +21,13 @@ from toolmaster.agent._chat import (
 from toolmaster.agent._embedded import (
     EMBEDDED_CONFIG,
     EMBEDDED_MODEL,
+    SHIPPED_ADAPTER,
     EmbeddedPolicy,
+    adapter_choice,
     embedded_cache_dir,
     load_embedded_model,
     save_model_once,
+    shipped_provenance,
 )
 from toolmaster.agent._failure import Attempt, failed_episode
 from toolmaster.agent._host import EventSink, ExperienceStore, Sandbox, ToolHost
@@ -66,6 +69,7 @@ __all__ = [
     "EMBEDDED_CONFIG",
     "EMBEDDED_MODEL",
     "FINISH_TRIAL_SPEC",
+    "SHIPPED_ADAPTER",
     "Agent",
     "AgentConfig",
     "AssistantTurn",
@@ -98,6 +102,7 @@ __all__ = [
     "TrialRules",
     "VLLMPolicy",
     "Verifier",
+    "adapter_choice",
     "chat_input",
     "embedded_cache_dir",
     "env_job",
@@ -117,6 +122,7 @@ __all__ = [
     "run_env_tasks",
     "run_many",
     "save_model_once",
+    "shipped_provenance",
     "system_prompt",
     "text_mode_messages",
     "tool_schema",

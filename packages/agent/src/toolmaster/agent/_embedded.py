@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import json
 import logging
 import os
 import shutil
@@ -31,9 +32,12 @@ if TYPE_CHECKING:
 __all__ = [
     "EMBEDDED_CONFIG",
     "EMBEDDED_MODEL",
+    "SHIPPED_ADAPTER",
     "EmbeddedPolicy",
+    "adapter_choice",
     "embedded_cache_dir",
     "load_embedded_model",
+    "shipped_provenance",
 ]
 
 logger = logging.getLogger(__name__)
@@ -78,11 +82,15 @@ def load_embedded_model(
     cache_dir: str | Path | None = None,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """SmolLM2-135M-Instruct and its tokenizer, offline, from the cached copy (made on the first
-    call, from the GGUF file). The tokenizer's chat template is `CHATML_TOOLS_TEMPLATE`."""
+    call, from the GGUF file). The tokenizer's chat template is `CHATML_TOOLS_TEMPLATE`, whatever
+    the cached copy holds."""
     transformers: Any = importlib.import_module("transformers")
     target = embedded_cache_dir(cache_dir)
     save_model_once(target, _convert, note=f"{_DISTRIBUTION} {_GGUF}")
     tokenizer = transformers.AutoTokenizer.from_pretrained(target, local_files_only=True)
+    # The template is code, not data: a copy cached by an older version keeps the template of
+    # that version, and a model trained on today's rendering must be prompted with it.
+    tokenizer.chat_template = CHATML_TOOLS_TEMPLATE
     model = transformers.AutoModelForCausalLM.from_pretrained(target, local_files_only=True)
     return cast("PreTrainedModel", model), cast("PreTrainedTokenizerBase", tokenizer)
 
@@ -135,22 +143,52 @@ def _convert(out: Path) -> None:
     tokenizer.save_pretrained(out)
 
 
-EMBEDDED_CONFIG = AgentConfig(max_turns=8, max_trial_calls=6, sampling=Sampling(max_tokens=160))
-"""Budgets for the embedded model on a CPU, where a turn costs seconds: what `toolmaster demo`
-and the TUI run it with (`dataclasses.replace` it for another mode)."""
+EMBEDDED_CONFIG = AgentConfig(max_turns=16, max_trial_calls=8, sampling=Sampling(max_tokens=512))
+"""Budgets for the embedded model: what `toolmaster demo` and the TUI run it with
+(`dataclasses.replace` it for another mode). They cover 99% of the reference teachers' episodes
+in both modes (docs/benchmarks.md, teacher budgets), so a model that imitates the teachers is not
+cut short; a model that does not stops at its end-of-turn token long before them."""
+
+SHIPPED_ADAPTER = Path(__file__).parent / "adapter"
+"""The trained default: a LoRA adapter of SmolLM2-135M-Instruct trained by ToolMaster on the
+reference teachers' trial-and-execution episodes, with `provenance.json` beside it (data, config,
+commit, measured pass rates; docs/results/mini.md). `EmbeddedPolicy` merges it unless told
+otherwise (`adapter=None`, `--adapter none`: the bare base model)."""
+
+
+def adapter_choice(value: str | Path | None) -> Path | None:
+    """The adapter a command line asks for: None (not given) is the shipped adapter, `none` the
+    bare base model, anything else a LoRA adapter folder, which must exist."""
+    if value is None:
+        return SHIPPED_ADAPTER
+    if str(value).lower() == "none":
+        return None
+    path = Path(value).expanduser()
+    if not (path / "adapter_config.json").is_file():
+        raise UserError(f"--adapter {value}: not a LoRA adapter folder (no adapter_config.json)")
+    return path
+
+
+def shipped_provenance() -> dict[str, Any]:
+    """What the shipped adapter's `provenance.json` records (data, config, commit, pass rates)."""
+    return cast(
+        dict[str, Any], json.loads((SHIPPED_ADAPTER / "provenance.json").read_text("utf-8"))
+    )
 
 
 class EmbeddedPolicy(TransformersPolicy):
-    """The embedded default policy: SmolLM2-135M-Instruct on CPU (or `device`), with an optional
-    LoRA adapter (merged). Loading blocks: about 0.3 s from the cached copy, tens of seconds the
-    first time (see `load_embedded_model`). It generates on `TransformersPolicy`'s decode engine
-    (the KV cache kept between turns, continuous batching, bf16 where the CPU has AVX512_BF16)."""
+    """The embedded default policy: SmolLM2-135M-Instruct on CPU (or `device`) with a LoRA
+    adapter merged: the shipped one (`SHIPPED_ADAPTER`) unless `adapter` names another or is
+    None (the bare base model). Loading blocks: about 0.3 s from the cached copy (and about a
+    second to merge the adapter), tens of seconds the first time (see `load_embedded_model`). It
+    generates on `TransformersPolicy`'s decode engine (the KV cache kept between turns,
+    continuous batching, bf16 where the CPU has AVX512_BF16)."""
 
     def __init__(
         self,
         *,
         cache_dir: str | Path | None = None,
-        adapter: str | Path | None = None,
+        adapter: str | Path | None = SHIPPED_ADAPTER,
         device: str | None = None,
         max_batch_size: int = 1,
         compute_dtype: torch.dtype | Literal["auto"] | None = "auto",

@@ -31,6 +31,7 @@ from toolmaster.train._models import LoadedModel, load_model, model_source, reso
 from toolmaster.train._reward import reward_parts
 from toolmaster.train._rollout import RolloutHub, RolloutSettings
 from toolmaster.train._sft import SFTResult, run_sft
+from toolmaster.train._ship import ship_adapter
 from toolmaster.train._synth import (
     ModelTeacher,
     ReferenceTeacher,
@@ -82,6 +83,7 @@ __all__ = [
     "run_sft",
     "save_sft_dataset",
     "select_episodes",
+    "ship_adapter",
     "synthesize",
     "worlds_of",
 ]
