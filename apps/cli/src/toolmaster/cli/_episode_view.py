@@ -21,7 +21,7 @@ def render_episode(console: Console, episode: Episode, *, full: bool = False) ->
         line = Text(f"{label:<9} ", style="bold")
         line.append(terminal_safe(value))
         console.print(line)
-    for label, messages in _sections(episode):
+    for label, messages in episode.sections():
         console.print(Rule(label, align="left"))
         for message in messages:
             _message(console, message, full)
@@ -79,23 +79,6 @@ def _verdict(episode: Episode) -> str:
 
 def _when(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-def _sections(episode: Episode) -> list[tuple[str, list[Message]]]:
-    """Consecutive messages grouped by phase; messages outside every phase span are the
-    prompt (before the first span) or the end (after the last)."""
-    spans = sorted(episode.phases, key=lambda span: span.start)
-    first = spans[0].start if spans else len(episode.messages)
-    sections: list[tuple[str, list[Message]]] = []
-    for index, message in enumerate(episode.messages):
-        label = next(
-            (f"{span.phase} phase" for span in spans if span.start <= index < span.end),
-            "prompt" if index < first else "end",
-        )
-        if not sections or sections[-1][0] != label:
-            sections.append((label, []))
-        sections[-1][1].append(message)
-    return sections
 
 
 def _message(console: Console, message: Message, full: bool) -> None:

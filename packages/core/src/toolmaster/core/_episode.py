@@ -185,6 +185,23 @@ class Episode(Record):
         """Assistant messages with tool calls and their index, in order."""
         return [(m, i) for i, m in enumerate(self.messages) if m.tool_calls]
 
+    def sections(self) -> list[tuple[str, list[Message]]]:
+        """Consecutive messages grouped by phase (`trial phase`, `execute phase`); messages
+        outside every phase span are the `prompt` (before the first span) or the `end` (after
+        the last). What the episode views show, section by section."""
+        spans = sorted(self.phases, key=lambda span: span.start)
+        first = spans[0].start if spans else len(self.messages)
+        grouped: list[tuple[str, list[Message]]] = []
+        for index, message in enumerate(self.messages):
+            label = next(
+                (f"{span.phase} phase" for span in spans if span.start <= index < span.end),
+                "prompt" if index < first else "end",
+            )
+            if not grouped or grouped[-1][0] != label:
+                grouped.append((label, []))
+            grouped[-1][1].append(message)
+        return grouped
+
 
 def _find_version_error(exc: ValueError) -> FormatVersionError | None:
     if not isinstance(exc, ValidationError):

@@ -202,19 +202,11 @@ def _facts(tag: EvalTag | None, episode: Episode) -> list[tuple[str, str]]:
 
 
 def sections(episode: Episode) -> list[Section]:
-    """The messages as steps, grouped by phase; messages outside every phase span are the
-    prompt (before the first span) or the end (after the last)."""
-    spans = sorted(episode.phases, key=lambda span: span.start)
-    first = spans[0].start if spans else len(episode.messages)
-    grouped: list[tuple[str, list[Step]]] = []
-    for index, message in enumerate(episode.messages):
-        label = next(
-            (f"{span.phase} phase" for span in spans if span.start <= index < span.end),
-            "prompt" if index < first else "end",
-        )
-        if not grouped or grouped[-1][0] != label:
-            grouped.append((label, []))
-        grouped[-1][1].extend(_steps(message))
+    """The messages as steps, grouped by phase (`Episode.sections`)."""
+    grouped = [
+        (label, [step for message in messages for step in _steps(message)])
+        for label, messages in episode.sections()
+    ]
     return [Section(label=label, steps=steps) for label, steps in grouped]
 
 
