@@ -145,7 +145,9 @@ def test_demo_with_the_embedded_model(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.output.splitlines()]
-    model_rows = [r[:2] for r in rows if r[:1] in (["base"], ["trained"])]
+    model_rows = [
+        r[:2] for r in rows if r[:1] in (["base"], ["trained"]) and r[1] in ("direct", "trial")
+    ]
     assert model_rows == [
         ["base", "direct"],
         ["base", "trial"],
@@ -157,5 +159,6 @@ def test_demo_with_the_embedded_model(tmp_path: Path) -> None:
         episodes = [e for e in store.episodes() if e.policy.backend == "transformers"]
         assert len(episodes) == 4
         assert all(e.usage.completion_tokens > 0 for e in episodes)
-        adapters = sorted(str(e.policy.adapter) for e in episodes)
-        assert adapters[:2] == ["None", "None"] and adapters[2].endswith("adapter")
+        adapters = [e.policy.adapter for e in episodes]
+        assert adapters.count(None) == 2
+        assert sum(1 for a in adapters if a is not None and a.endswith("adapter")) == 2

@@ -111,10 +111,11 @@ def demo_command(
     policies: list[tuple[str, PolicyFlags]] = []
     if reference:
         policies.append(("reference", PolicyFlags(policy="reference")))
-    if model and base and str(adapter).lower() != "none":
+    bare = adapter is not None and adapter.lower() == "none"
+    if model and base and not bare:
         policies.append(("base", PolicyFlags(policy="embedded", adapter="none", batch=batch)))
     if model:
-        trained = "base" if str(adapter).lower() == "none" else "trained"
+        trained = "base" if bare else "trained"
         policies.append((trained, PolicyFlags(policy="embedded", adapter=adapter, batch=batch)))
         if adapter is None:
             console.print(_provenance_line())
