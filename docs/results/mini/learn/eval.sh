@@ -1,7 +1,7 @@
 #!/bin/bash
 # The evaluations of the learn run, in priority order; each resumes if interrupted.
 set -u
-cd /work/main
+cd "$(git rev-parse --show-toplevel)"  # run from a checkout
 A=${ADAPTER:-runs/learn/shipped}
 B="--max-turns 16 --max-trial-calls 8 --max-new-tokens 512 --batch 8 --concurrency 8 --store runs/learn/eval.db --policy embedded"
 E="uv run toolmaster eval run"
