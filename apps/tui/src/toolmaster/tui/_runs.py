@@ -38,7 +38,7 @@ from toolmaster.core import (
     get_environment,
     new_id,
 )
-from toolmaster.eval import SETTINGS, PlanPolicy, Setting
+from toolmaster.eval import SETTINGS, Serving, Setting, bundled_episode, served_task
 from toolmaster.mcp import (
     InProcessServerSpec,
     NamespaceSandbox,
@@ -156,37 +156,14 @@ def serve_bundled(
     """A bundled task in `setting`: a fresh state served in process with trial sandboxing,
     judged by the environment's verifier. `plan_aware`: the policy is written for the upstream
     tools and plays through the perturbation plan."""
-    version = setting.native_version
-    native = version is not None and version in env.versions
-    if native:
-        task = task.model_copy(update={"metadata": {**task.metadata, "version": version}})
-    kinds = () if native else setting.kinds
+    serving = Serving(config=config, seed=SEED, plan_aware=plan_aware)
 
     async def play(attempt: Attempt, policy: Policy, events: EventSink | None) -> Episode:
-        task = attempt.task
-        async with AsyncExitStack() as stack:
-            with attempt.at("server"):
-                session = env.open(task)
-                spec = InProcessServerSpec(name=env.name, server=session.server)
-                toolbox = await stack.enter_async_context(
-                    Toolbox([spec], timeout=config.call_timeout_s)
-                )
-                if kinds:
-                    proxy = await PerturbationProxy.create(
-                        toolbox.client(env.name), seed=SEED, kinds=kinds, name=env.name
-                    )
-                    proxied = InProcessServerSpec(name=env.name, server=proxy.server)
-                    toolbox = await stack.enter_async_context(
-                        Toolbox([proxied], timeout=config.call_timeout_s)
-                    )
-                    if plan_aware:
-                        policy = PlanPolicy(policy, proxy.plan)
-            agent = Agent(policy, toolbox, config, sandbox=session, memory=memory, events=events)
-            return await agent.run(
-                task, verify=lambda answer: env.verify(task, answer, session.state())
-            )
+        return await bundled_episode(
+            attempt, env, setting, policy, serving, events=events, memory=memory
+        )
 
-    return Served(task, play)
+    return Served(served_task(env, task, setting), play)
 
 
 def serve_servers(

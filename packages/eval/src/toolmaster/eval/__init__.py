@@ -5,6 +5,7 @@ comparisons, reports (md, png, json), and the viewer: a static site of runs and 
 BFCL multi-turn lives in `toolmaster.eval.bfcl` (it needs the `bfcl` extra); see docs/bfcl.md.
 """
 
+from toolmaster.eval._episodes import Serving, bundled_episode, served_task
 from toolmaster.eval._intervals import Intervals, mcnemar_exact, paired_ci, wilson_ci
 from toolmaster.eval._metrics import (
     GroupMetrics,
@@ -54,6 +55,7 @@ __all__ = [
     "RichProgress",
     "RunResult",
     "Selection",
+    "Serving",
     "Setting",
     "Site",
     "TaggedEpisode",
@@ -61,6 +63,7 @@ __all__ = [
     "build_report",
     "build_site",
     "builtin_suite",
+    "bundled_episode",
     "comparison_table",
     "known_runs",
     "mcnemar_exact",
@@ -72,6 +75,7 @@ __all__ = [
     "results_table",
     "run_episodes",
     "run_eval",
+    "served_task",
     "settings_table",
     "suites_table",
     "summarise",

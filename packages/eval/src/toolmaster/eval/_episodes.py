@@ -15,7 +15,15 @@ from dataclasses import dataclass
 
 from mcp import Client
 from pydantic import JsonValue
-from toolmaster.agent import Agent, AgentConfig, Attempt, Policy, Recorder
+from toolmaster.agent import (
+    Agent,
+    AgentConfig,
+    Attempt,
+    EventSink,
+    ExperienceStore,
+    Policy,
+    Recorder,
+)
 from toolmaster.core import (
     Environment,
     Episode,
@@ -39,7 +47,7 @@ from toolmaster.mcp import (
 
 
 @dataclass(frozen=True)
-class Served:
+class Serving:
     """How one episode's policy and recording are set up."""
 
     config: AgentConfig
@@ -66,13 +74,23 @@ def proxied(env: Environment, setting: Setting) -> bool:
 
 
 async def bundled_episode(
-    attempt: Attempt, env: Environment, setting: Setting, policy: Policy, served: Served
+    attempt: Attempt,
+    env: Environment,
+    setting: Setting,
+    policy: Policy,
+    served: Serving,
+    *,
+    events: EventSink | None = None,
+    memory: ExperienceStore | None = None,
 ) -> Episode:
     """One episode of a bundled environment's task (`attempt.task`, as `served_task` gives it)
-    in `setting`. Its events go to `served.recorder`; the caller tags and records the episode.
-    Opening the environment, its proxy and its Toolbox is the server boundary of `attempt`."""
+    in `setting`. Its events go to `events`, else to `served.recorder`; the caller tags and
+    records the episode. `memory`: where trials' notes are kept (none by default: evaluation
+    episodes start without experience). Opening the environment, its proxy and its Toolbox is
+    the server boundary of `attempt`."""
     task = attempt.task
-    events = served.recorder.event if served.recorder is not None else None
+    if events is None and served.recorder is not None:
+        events = served.recorder.event
     async with AsyncExitStack() as stack:
         with attempt.at("server"):
             session = env.open(task)
@@ -89,7 +107,7 @@ async def bundled_episode(
             toolbox = await stack.enter_async_context(
                 Toolbox([spec], timeout=served.config.call_timeout_s)
             )
-        agent = Agent(policy, toolbox, served.config, sandbox=session, events=events)
+        agent = Agent(policy, toolbox, served.config, sandbox=session, memory=memory, events=events)
         return await agent.run(
             task, verify=lambda answer: env.verify(task, answer, session.state())
         )
@@ -100,7 +118,7 @@ async def servers_episode(
     servers: Sequence[ServerSpec],
     setting: Setting,
     policy: Policy,
-    served: Served,
+    served: Serving,
 ) -> Episode:
     """One episode of a task-file task (`attempt.task`) over `servers` in `setting`, judged by
     its spec. Connecting the servers and their proxies is the server boundary of `attempt`."""

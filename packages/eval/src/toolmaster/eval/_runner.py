@@ -37,7 +37,7 @@ from toolmaster.core import (
     Store,
     UserError,
 )
-from toolmaster.eval._episodes import Served, bundled_episode, proxied, servers_episode
+from toolmaster.eval._episodes import Serving, bundled_episode, proxied, servers_episode
 from toolmaster.eval._settings import parse_settings
 from toolmaster.eval._suites import Case, Selection, Suite, builtin_suite, suite_cases
 from toolmaster.eval._tags import EpisodeKey, EvalTag, episode_key, run_episodes
@@ -274,7 +274,7 @@ def _job(
     """One job of the run: tagged and recorded, whether it ran or failed outside the loop."""
     case, setting = job.case, job.case.setting
     scripted = job.policy.scripted
-    served = Served(
+    served = Serving(
         config=agent_config(
             config, job.mode, scripted=scripted, sample=job.sample, servers=case.servers
         ),
