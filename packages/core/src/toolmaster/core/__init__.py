@@ -6,6 +6,7 @@ from toolmaster.core._clean import encodable_json, episode_json
 from toolmaster.core._env import (
     ENTRY_POINT_GROUP,
     FINISH_TRIAL,
+    READ_RESOURCE,
     Environment,
     EnvSession,
     Solver,
@@ -43,6 +44,15 @@ from toolmaster.core._errors import (
 from toolmaster.core._messages import Message, Role, Usage
 from toolmaster.core._migrations import SCHEMA_VERSION
 from toolmaster.core._query import EpisodeQuery, EpisodeSummary, VerdictFilter
+from toolmaster.core._resources import (
+    PromptArgument,
+    PromptSpec,
+    RenderedPrompt,
+    ResourceContents,
+    ResourceSpec,
+    ResourceTemplateSpec,
+    WithheldTool,
+)
 from toolmaster.core._sqlite import Synchronous
 from toolmaster.core._store import Store, TextSink, default_store_path
 from toolmaster.core._text import terminal_safe
@@ -60,6 +70,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "FINISH_TRIAL",
     "FORMAT_VERSION",
+    "READ_RESOURCE",
     "SCHEMA_VERSION",
     "AsyncStore",
     "Boundary",
@@ -80,7 +91,13 @@ __all__ = [
     "Phase",
     "PhaseSpan",
     "PolicyInfo",
+    "PromptArgument",
+    "PromptSpec",
     "Record",
+    "RenderedPrompt",
+    "ResourceContents",
+    "ResourceSpec",
+    "ResourceTemplateSpec",
     "Role",
     "Sampling",
     "ServerIdentity",
@@ -103,6 +120,7 @@ __all__ = [
     "UserError",
     "Verdict",
     "VerdictFilter",
+    "WithheldTool",
     "default_store_path",
     "encodable_json",
     "environments",

@@ -25,6 +25,9 @@ Split = Literal["train", "test"]
 FINISH_TRIAL = "finish_trial"
 """The control tool that ends the trial phase; its `notes` argument is the experience."""
 
+READ_RESOURCE = "read_resource"
+"""The control tool that reads an MCP resource by its `uri` (offered where a server has any)."""
+
 
 class Turn(Record):
     """One assistant turn of a scripted policy: text, tool calls, or both.

@@ -1,6 +1,8 @@
 """ToolMaster MCP layer: server specs from `mcpServers` JSON, and the Toolbox that connects many
-MCP servers, lists their tools and calls them with every failure returned as data."""
+MCP servers, lists their tools and calls them with every failure returned as data, and lists and
+reads their resources and prompts."""
 
+from toolmaster.mcp._catalog import PromptListing, ResourceListing, ServerRequestError
 from toolmaster.mcp._config import parse_server, servers_from_dict, servers_from_file
 from toolmaster.mcp._events import Subscriber, ToolEvent, ToolEventKind
 from toolmaster.mcp._failures import HttpRefusals, connect_reason
@@ -29,7 +31,12 @@ from toolmaster.mcp._spec import (
     ServerSpec,
     StdioServerSpec,
 )
-from toolmaster.mcp._toolbox import PREFIX_SEPARATOR, ServerConnectError, Toolbox
+from toolmaster.mcp._toolbox import (
+    PREFIX_SEPARATOR,
+    TASKS_REQUIRED,
+    ServerConnectError,
+    Toolbox,
+)
 from toolmaster.mcp._trial import (
     TRIAL_ACTIONS,
     TrialAction,
@@ -42,6 +49,7 @@ __all__ = [
     "MIN_SECRET",
     "PERTURBATION_KINDS",
     "PREFIX_SEPARATOR",
+    "TASKS_REQUIRED",
     "TRIAL_ACTIONS",
     "TRUNCATION_MARKER",
     "BundledServerSpec",
@@ -56,12 +64,15 @@ __all__ = [
     "Perturbation",
     "PerturbationKind",
     "PerturbationProxy",
+    "PromptListing",
     "RenameArg",
     "RenameKeys",
     "RequireArg",
+    "ResourceListing",
     "SecretFilter",
     "Secrets",
     "ServerConnectError",
+    "ServerRequestError",
     "ServerSpec",
     "StdioServerSpec",
     "Subscriber",

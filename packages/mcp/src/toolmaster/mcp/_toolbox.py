@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -13,6 +13,8 @@ import anyio.abc
 import mcp_types as types
 from toolmaster.core import (
     EnvSession,
+    RenderedPrompt,
+    ResourceContents,
     ServerIdentity,
     ToolAnnotations,
     ToolCall,
@@ -20,7 +22,9 @@ from toolmaster.core import (
     ToolResult,
     ToolSpec,
     UserError,
+    WithheldTool,
 )
+from toolmaster.mcp._catalog import Catalog, PromptListing, ResourceListing
 from toolmaster.mcp._connection import ConnectFailed, Connection
 from toolmaster.mcp._events import Subscriber, ToolEvent, ToolEventKind, emit
 from toolmaster.mcp._secrets import Secrets, remember
@@ -28,12 +32,18 @@ from toolmaster.mcp._spec import ServerSpec
 
 from mcp import Client
 
-__all__ = ["PREFIX_SEPARATOR", "ServerConnectError", "Toolbox"]
+__all__ = ["PREFIX_SEPARATOR", "TASKS_REQUIRED", "ServerConnectError", "Toolbox"]
 
 logger = logging.getLogger(__name__)
 
 PREFIX_SEPARATOR = "__"
 """Between a server's name and a tool's when two servers offer tools of the same name."""
+
+TASKS_REQUIRED = (
+    "it must be called as an MCP task (execution.taskSupport: required), and ToolMaster does "
+    "not support MCP tasks"
+)
+"""Why a tool whose `execution.taskSupport` is `required` is withheld from the model."""
 
 
 class ServerConnectError(ToolMasterError):
@@ -119,7 +129,9 @@ class Toolbox:
         self._aliases: dict[str, _Route] = {}
         self._ambiguous: dict[str, list[str]] = {}
         self._tools: list[ToolSpec] = []
+        self._withheld: list[WithheldTool] = []
         self._tg: anyio.abc.TaskGroup | None = None
+        self._catalog = Catalog(self._connections, self._secrets, timeout)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -180,6 +192,7 @@ class Toolbox:
             self._routes.clear()
             self._aliases.clear()
             self._tools = []
+            self._withheld = []
 
     async def _on_connection(
         self, connection: Connection, kind: ToolEventKind, message: str | None
@@ -191,16 +204,27 @@ class Toolbox:
     # ------------------------------------------------------------------ tools
 
     def _rebuild(self) -> None:
-        """Name every tool: its own name, or `server__tool` where two servers share a name."""
-        counts: dict[str, int] = {}
+        """Name every tool: its own name, or `server__tool` where two servers share a name.
+        Tools that must be called as MCP tasks are withheld."""
+        withheld: list[WithheldTool] = []
+        offered: dict[str, list[types.Tool]] = {}
         for connection in self._connections:
-            for name in {tool.name for tool in connection.tools}:
+            offered[connection.name] = []
+            for tool in connection.tools:
+                if _needs_tasks(tool):
+                    spec = _tool_spec(tool.name, connection.name, tool, self._secrets)
+                    withheld.append(WithheldTool(tool=spec, reason=TASKS_REQUIRED))
+                else:
+                    offered[connection.name].append(tool)
+        counts: dict[str, int] = {}
+        for tools in offered.values():
+            for name in {tool.name for tool in tools}:
                 counts[name] = counts.get(name, 0) + 1
         routes: dict[str, _Route] = {}
         aliases: dict[str, _Route] = {}
         ambiguous: dict[str, list[str]] = {}
         for connection in self._connections:
-            for tool in connection.tools:
+            for tool in offered[connection.name]:
                 prefixed = f"{connection.name}{PREFIX_SEPARATOR}{tool.name}"
                 exposed = tool.name if counts[tool.name] == 1 else prefixed
                 if exposed in routes:
@@ -213,11 +237,18 @@ class Toolbox:
                     ambiguous.setdefault(tool.name, []).append(exposed)
         self._routes, self._aliases, self._ambiguous = routes, aliases, ambiguous
         self._tools = [route.spec for route in routes.values()]
+        self._withheld = withheld
 
     @property
     def tools(self) -> Sequence[ToolSpec]:
         """Every tool of every connected server, by the names the model calls them by."""
         return self._tools
+
+    @property
+    def withheld(self) -> Sequence[WithheldTool]:
+        """The tools the servers list that are not offered (nor callable), with the reason:
+        those that must be called as MCP tasks, which ToolMaster does not support."""
+        return self._withheld
 
     def tool(self, name: str) -> ToolSpec | None:
         """The tool called `name` (also accepts `server__tool`), or None."""
@@ -269,6 +300,48 @@ class Toolbox:
                 return connection
         raise UserError(f"no server named {server!r}")
 
+    # ------------------------------------------------------------------ resources, prompts
+
+    async def list_resources(self, server: str | None = None) -> ResourceListing:
+        """The resources and resource templates of every connected server that has any (or
+        of `server` alone); a server whose listing fails is in the listing's `errors`."""
+        self._require_open()
+        return await self._catalog.list_resources(server)
+
+    async def read_resource(
+        self, uri: str, *, server: str | None = None, timeout: float | None = None
+    ) -> list[ResourceContents]:
+        """Read the resource at `uri` from the server that lists it, or else the first whose
+        resource template matches it (or from `server`). A URI no server lists or matches is
+        a `UserError` that names the resources there are; a server that fails to answer is
+        a `ServerRequestError`."""
+        self._require_open()
+        return await self._catalog.read_resource(uri, server=server, timeout=timeout)
+
+    async def list_prompts(self, server: str | None = None) -> PromptListing:
+        """The prompts of every connected server that has any (or of `server` alone); a
+        server whose listing fails is in the listing's `errors`."""
+        self._require_open()
+        return await self._catalog.list_prompts(server)
+
+    async def get_prompt(
+        self,
+        name: str,
+        arguments: Mapping[str, str] | None = None,
+        *,
+        server: str | None = None,
+        timeout: float | None = None,
+    ) -> RenderedPrompt:
+        """Render the prompt `name` with `arguments`. An unknown prompt, one two servers
+        offer (without `server`), a missing required argument or an undeclared one is a
+        `UserError`; a server that fails to answer is a `ServerRequestError`."""
+        self._require_open()
+        return await self._catalog.get_prompt(name, arguments or {}, server=server, timeout=timeout)
+
+    def _require_open(self) -> None:
+        if self._tg is None:
+            raise UserError("the Toolbox is not open: use it as `async with Toolbox(...)`")
+
     # ------------------------------------------------------------------ events
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
@@ -288,8 +361,7 @@ class Toolbox:
         `timeout` (seconds) overrides the Toolbox's for this call; on expiry the call is
         cancelled on the server and the result has `error_kind="timeout"`.
         """
-        if self._tg is None:
-            raise UserError("the Toolbox is not open: use it as `async with Toolbox(...)`")
+        self._require_open()
         route = self._routes.get(call.tool) or self._aliases.get(call.tool)
         server = route.connection.name if route is not None else None
         subscribers = self._subscribers
@@ -316,12 +388,20 @@ class Toolbox:
         return result
 
     def _unknown(self, name: str) -> str:
+        for item in self._withheld:
+            if name in (item.tool.name, f"{item.tool.server}{PREFIX_SEPARATOR}{item.tool.name}"):
+                return f"tool {name!r} is not offered: {item.reason}"
         if name in self._ambiguous:
             options = ", ".join(self._ambiguous[name])
             return f"tool {name!r} is offered by more than one server; call one of: {options}"
         names = list(self._routes)
         listed = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
         return f"unknown tool {name!r}; the tools are: {listed or 'none'}"
+
+
+def _needs_tasks(tool: types.Tool) -> bool:
+    """Whether the tool can only be called as an MCP task."""
+    return tool.execution is not None and tool.execution.task_support == "required"
 
 
 def _tool_spec(name: str, server: str, tool: types.Tool, secrets: Secrets) -> ToolSpec:
