@@ -18,6 +18,7 @@ from toolmaster.cli._eval import eval_app
 from toolmaster.cli._memory import memory_app
 from toolmaster.cli._mutate import mutate_app
 from toolmaster.cli._repro import repro_app
+from toolmaster.cli._resources import resources_app
 from toolmaster.cli._run import run_app
 from toolmaster.cli._sessions import sessions_app
 from toolmaster.cli._settings import CliState
@@ -72,7 +73,16 @@ def _root(
 # Each command module owns its typer app. The single commands' apps have no name, so their
 # commands join the root; the groups are added under their names. `toolmaster --help` lists
 # them in this order.
-for commands in (demo_app, mutate_app, run_app, synth_app, tools_app, tui_app, view_app):
+for commands in (
+    demo_app,
+    mutate_app,
+    resources_app,
+    run_app,
+    synth_app,
+    tools_app,
+    tui_app,
+    view_app,
+):
     app.add_typer(commands)
 app.add_typer(train_app, name="train")
 app.add_typer(data_app, name="data")

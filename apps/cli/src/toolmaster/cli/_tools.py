@@ -16,7 +16,15 @@ from pydantic import JsonValue
 from rich.console import Console
 from rich.table import Table
 from toolmaster.cli._common import shown, unconnected
-from toolmaster.core import ServerIdentity, ToolCall, ToolResult, ToolSpec, UserError, terminal_safe
+from toolmaster.core import (
+    ServerIdentity,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    UserError,
+    WithheldTool,
+    terminal_safe,
+)
 from toolmaster.mcp import ServerSpec, Toolbox, servers_from_file
 
 ServersOption = Annotated[
@@ -44,7 +52,8 @@ ConnectTimeoutOption = Annotated[
 tools_app = typer.Typer()
 
 
-def _servers(config: Path, only: list[str] | None) -> list[ServerSpec]:
+def servers_of(config: Path, only: list[str] | None) -> list[ServerSpec]:
+    """The servers of `config` to connect: all of its enabled ones, or those `--server` names."""
     specs = servers_from_file(config, environ=os.environ)
     if only:
         unknown = sorted(set(only) - {s.name for s in specs})
@@ -61,9 +70,9 @@ def _servers(config: Path, only: list[str] | None) -> list[ServerSpec]:
 
 async def _list(
     specs: list[ServerSpec], connect_timeout: float
-) -> tuple[list[ServerIdentity], list[ToolSpec], dict[str, str]]:
+) -> tuple[list[ServerIdentity], list[ToolSpec], list[WithheldTool], dict[str, str]]:
     async with Toolbox(specs, connect_timeout=connect_timeout, require_all=False) as toolbox:
-        return list(toolbox.servers), list(toolbox.tools), toolbox.errors
+        return list(toolbox.servers), list(toolbox.tools), list(toolbox.withheld), toolbox.errors
 
 
 def _parameters(tool: ToolSpec) -> str:
@@ -121,13 +130,15 @@ def tools_command(
     connect_timeout: ConnectTimeoutOption = 60.0,
 ) -> None:
     """List the tools of the MCP servers in an mcpServers file, with their parameters and
-    annotations. Exits with status 1 when a server could not be connected."""
-    specs = _servers(config, server)
-    servers, tools, errors = anyio.run(_list, specs, connect_timeout)
+    annotations, and the tools that are not offered to a model, with the reason. Exits with
+    status 1 when a server could not be connected."""
+    specs = servers_of(config, server)
+    servers, tools, withheld, errors = anyio.run(_list, specs, connect_timeout)
     if as_json:
         document = {
             "servers": [s.model_dump(mode="json") for s in servers],
             "tools": [t.model_dump(mode="json") for t in tools],
+            "withheld": [w.model_dump(mode="json") for w in withheld],
             "errors": errors,
         }
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
@@ -152,6 +163,11 @@ def tools_command(
                 shown(description if len(description) <= 300 else description[:299] + "…"),
             )
         console.print(table)
+        for item in withheld:
+            console.print(
+                f"not offered: [bold]{shown(item.tool.name)}[/] ({shown(item.tool.server)}): "
+                f"{shown(item.reason)}"
+            )
     unconnected(errors)
     if errors:
         raise typer.Exit(1)
@@ -196,7 +212,7 @@ def call_command(
     """Call one tool and print what it returned. Exits with status 1 when the result is an
     error (of the tool, a timeout, a crashed server, ...)."""
     tool_call = ToolCall(id="cli", tool=tool, arguments=_arguments(arguments))
-    specs = _servers(config, server)
+    specs = servers_of(config, server)
     call = partial(_call, specs, tool_call, timeout, connect_timeout)
     result, errors = anyio.run(call)
     if as_json:
