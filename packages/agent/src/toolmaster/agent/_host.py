@@ -1,8 +1,8 @@
 """What the agent loop needs from its surroundings, as small protocols.
 
-The Toolbox of `toolmaster.mcp` is a `ToolHost`; a bundled environment's session is a `Sandbox`;
-`toolmaster.mcp.NamespaceSandbox` is a `TrialSandbox`; the session store is an
-`ExperienceStore`. Keeping these narrow lets the loop run against any of them — and against
+The Toolbox of `toolmaster.mcp` is a `ToolHost` and a `ResourceReader`; a bundled environment's
+session is a `Sandbox`; `toolmaster.mcp.NamespaceSandbox` is a `TrialSandbox`; the session store
+is an `ExperienceStore`. Keeping these narrow lets the loop run against any of them — and against
 in-memory stand-ins in tests of the loop itself.
 """
 
@@ -15,12 +15,14 @@ from pydantic import JsonValue
 from toolmaster.core import (
     Event,
     Experience,
+    ResourceContents,
     ServerIdentity,
     ToolCall,
     ToolKey,
     ToolResult,
     ToolSpec,
 )
+from toolmaster.mcp import ResourceListing
 
 
 class ToolHost(Protocol):
@@ -38,6 +40,21 @@ class ToolHost(Protocol):
         ...
 
     async def call(self, call: ToolCall, *, timeout: float | None = None) -> ToolResult: ...
+
+
+class ResourceReader(Protocol):
+    """MCP resources the model can read through the `read_resource` control tool."""
+
+    async def list_resources(self) -> ResourceListing:
+        """The resources and resource templates there are (asked once, as an episode starts)."""
+        ...
+
+    async def read_resource(
+        self, uri: str, *, timeout: float | None = None
+    ) -> list[ResourceContents]:
+        """The contents at `uri`. Raises `toolmaster.core.UserError` for a URI no server lists
+        or matches, `toolmaster.mcp.ServerRequestError` when its server fails to answer."""
+        ...
 
 
 class Sandbox(Protocol):

@@ -2,6 +2,8 @@
 
 The model sees the tools plus the control tool `finish_trial(notes)`. Calls before it are trial
 calls (budgeted, sandboxed or restricted to read-only tools); calls after it are execution calls.
+Where the servers have resources, the control tool `read_resource(uri)` reads them in either
+phase.
 An assistant message without tool calls ends the episode and is the answer. Direct mode — the
 baseline — skips the trial phase; both modes share this loop and the record format.
 """
@@ -16,7 +18,14 @@ from typing import Literal, cast
 
 import anyio
 from pydantic import JsonValue
-from toolmaster.agent._host import EventSink, ExperienceStore, Sandbox, ToolHost, TrialSandbox
+from toolmaster.agent._host import (
+    EventSink,
+    ExperienceStore,
+    ResourceReader,
+    Sandbox,
+    ToolHost,
+    TrialSandbox,
+)
 from toolmaster.agent._policy import AssistantTurn, Policy, PolicyError
 from toolmaster.agent._protocol import (
     Move,
@@ -24,6 +33,7 @@ from toolmaster.agent._protocol import (
     TrialRules,
     format_feedback,
 )
+from toolmaster.agent._resource_tool import NO_URI, resource_result, resource_tool
 from toolmaster.core import (
     FORMAT_VERSION,
     Episode,
@@ -39,14 +49,16 @@ from toolmaster.core import (
     Task,
     Timings,
     ToolCall,
+    ToolMasterError,
     ToolResult,
     ToolSpec,
     Usage,
+    UserError,
     Verdict,
     new_id,
     utcnow,
 )
-from toolmaster.mcp import TrialPolicy
+from toolmaster.mcp import ServerRequestError, TrialPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +124,10 @@ class _Run:
     call_ids: set[str] = field(default_factory=set[str])
     trial_runs: dict[str, JsonValue] = field(default_factory=dict[str, JsonValue])
     """How each trial call ran, by call id: `real`, `sandbox` or `refused`."""
+    control_tools: list[ToolSpec] = field(default_factory=list[ToolSpec])
+    """The control tools offered after the servers' tools (`read_resource`), but for
+    `finish_trial`, which the protocol adds."""
+    resource_reads: int = 0
 
     async def emit(self, kind: EventKind, data: dict[str, JsonValue]) -> None:
         """Send the next event to the sink, if there is one. `data` is JSON made here (literals
@@ -153,6 +169,8 @@ class _Run:
         }
         if self.trial_runs:
             counts["trial_runs"] = dict(self.trial_runs)
+        if self.resource_reads:
+            counts["resource_reads"] = self.resource_reads
         return counts
 
 
@@ -169,10 +187,13 @@ class Agent:
         trial_sandbox: TrialSandbox | None = None,
         memory: ExperienceStore | None = None,
         events: EventSink | None = None,
+        resources: ResourceReader | None = None,
     ) -> None:
         """`sandbox`: the state of the tools, snapshotted for the trial and restored after it;
         `trial_sandbox`: throwaway instances of servers for the trial calls the trial policy
-        sandboxes (discarded when the trial ends)."""
+        sandboxes (discarded when the trial ends); `resources`: the servers' MCP resources
+        (the Toolbox), read through the `read_resource` control tool, which episodes offer
+        where there are any."""
         self.policy = policy
         self.host = host
         self.config = config or AgentConfig()
@@ -180,6 +201,7 @@ class Agent:
         self.trial_sandbox = trial_sandbox
         self.memory = memory
         self.events = events
+        self.resources = resources
 
     async def run(
         self,
@@ -200,12 +222,16 @@ class Agent:
         trial = self.config.mode == "trial" and (
             self.config.retrial_known_tools or len(known) < len(tools)
         )
+        reader = await self._resource_tool()
+        if reader is not None:
+            tools.append(reader)
         by_name = {t.name: t for t in tools}
         run = _Run(
             episode_id=episode_id or new_id(),
             events=self.events,
-            protocol=self._protocol(trial, by_name),
+            protocol=self._protocol(trial, by_name, resources=reader is not None),
             tools=by_name,
+            control_tools=[] if reader is None else [reader],
         )
         trial = run.protocol.trial
         prompt = run.protocol.system_prompt(list(known.values()), tools)
@@ -249,7 +275,23 @@ class Agent:
         )
         return episode
 
-    def _protocol(self, trial: bool, tools: dict[str, ToolSpec]) -> TrialProtocol:
+    async def _resource_tool(self) -> ToolSpec | None:
+        """`read_resource` for the servers' resources, if there are any. A listing that fails
+        leaves it out (logged), not the episode."""
+        if self.resources is None:
+            return None
+        try:
+            listing = await self.resources.list_resources()
+        except ToolMasterError as exc:
+            logger.warning("resources could not be listed: %s", exc)
+            return None
+        for server, reason in listing.errors.items():
+            logger.info("server %r: resources could not be listed: %s", server, reason)
+        return resource_tool(listing)
+
+    def _protocol(
+        self, trial: bool, tools: dict[str, ToolSpec], *, resources: bool = False
+    ) -> TrialProtocol:
         """The protocol of a new episode, whose tools (kept up to date) are `tools`."""
         config = self.config
         rules = TrialRules(
@@ -264,7 +306,12 @@ class Agent:
             return tools.get(name) or self.host.tool(name)
 
         return TrialProtocol(
-            rules, lookup, trial=trial, sandbox=self.sandbox, trial_sandbox=self.trial_sandbox
+            rules,
+            lookup,
+            trial=trial,
+            sandbox=self.sandbox,
+            trial_sandbox=self.trial_sandbox,
+            resources=resources,
         )
 
     def _episode(
@@ -338,7 +385,7 @@ class Agent:
                 run.answer = turn.content
                 if next_user is None or not await self._follow_up(run, next_user):
                     return
-                tools = list(self.host.tools)
+                tools = [*self.host.tools, *run.control_tools]
                 budget = config.max_turns
                 continue
             for index, call in enumerate(calls):
@@ -346,7 +393,9 @@ class Agent:
                     await run.emit("tool_call", {"call": calls_data[index]})
                 move = run.protocol.step(call)
                 result = move.answer
-                if result is None:
+                if move.action == "read":
+                    result = await self._read(run, move.call)
+                elif result is None:
                     result = await self._call(run, move)
                 await self._record_result(run, move, result)
             if turn.format_errors:  # after the results: tool messages follow their calls
@@ -424,6 +473,29 @@ class Agent:
         finally:
             run.tools_s += time.perf_counter() - started
 
+    async def _read(self, run: _Run, call: ToolCall) -> ToolResult:
+        """Read the resource a `read_resource` call names. A mistake (no URI, an unknown one)
+        is refused and a server's failure is an error, both for the model to read; a reader
+        that raises anything else fails the episode at the server boundary."""
+        assert self.resources is not None  # the protocol reads only where the episode offers it
+        uri = call.arguments.get("uri")
+        if not isinstance(uri, str) or not uri:
+            return ToolResult.error(call.id, "refused", NO_URI)
+        run.resource_reads += 1
+        started = time.perf_counter()
+        try:
+            contents = await self.resources.read_resource(uri, timeout=self.config.call_timeout_s)
+        except UserError as exc:
+            return ToolResult.error(call.id, "refused", str(exc))
+        except ServerRequestError as exc:
+            latency = time.perf_counter() - started
+            return ToolResult.error(call.id, exc.kind, str(exc), latency_s=latency)
+        except Exception as exc:
+            raise _HostError(f"the resource reader raised {exc!r} on {uri!r}") from exc
+        finally:
+            run.tools_s += time.perf_counter() - started
+        return resource_result(call.id, contents, latency_s=time.perf_counter() - started)
+
     async def _complete(self, run: _Run, offered: list[ToolSpec]) -> AssistantTurn:
         started = time.perf_counter()
         try:
@@ -462,7 +534,7 @@ class Agent:
     async def _record_result(self, run: _Run, move: Move, result: ToolResult) -> None:
         """Append what the model reads of `result`; end the trial if the move ends it."""
         call = move.call
-        if result.is_error and move.action == "run":
+        if result.is_error and move.action in ("run", "read"):
             run.tool_errors += 1
             if result.error_kind == "server_crashed":
                 run.fail(

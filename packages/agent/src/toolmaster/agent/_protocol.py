@@ -16,7 +16,8 @@ Two drivers run it, and neither keeps a rule or a string of its own:
 - the GRPO rollouts (`toolmaster.train`), where trl calls one tool method at a time.
 
 A driver asks `step(call)` for each call, in the order the model wrote them: the `Move` says
-whether to send the call to the tools or answers it itself (a refusal, `finish_trial`). The
+whether to send the call to the tools, answers it itself (a refusal, `finish_trial`), or leaves
+it to the driver's resource reader (`read_resource`, where the episode offers it). The
 driver then passes the result to `read(move, result)`, which gives the text the model reads and
 ends the trial if the move ends it. The only text that reaches the model about a spent budget is
 the note appended to the result of the call that spent it: both drivers can show that (trl's
@@ -38,6 +39,7 @@ from pydantic import JsonValue
 from toolmaster.agent._host import Sandbox, TrialSandbox
 from toolmaster.core import (
     FINISH_TRIAL,
+    READ_RESOURCE,
     Experience,
     Phase,
     ToolAnnotations,
@@ -178,7 +180,7 @@ class TrialRules:
     read-only tools and sandboxes the others."""
 
 
-Action = Literal["run", "refuse", "finish"]
+Action = Literal["run", "refuse", "finish", "read"]
 
 TrialRun = Literal["real", "sandbox", "refused"]
 """How a trial call ran: on the real server, where it is undone (the episode's snapshot or a
@@ -194,7 +196,8 @@ class Move:
     call: ToolCall
     """The call, stamped with the phase it belongs to."""
     action: Action
-    """`run`: send it to the tools; `refuse` and `finish`: `answer` is its result."""
+    """`run`: send it to the tools; `refuse` and `finish`: `answer` is its result; `read`: a
+    call of `read_resource`, for the driver's resource reader."""
     answer: ToolResult | None = None
     ends_trial: bool = False
     """The trial ends with this call (`finish_trial`, or the call that spends the budget)."""
@@ -226,6 +229,9 @@ class TrialProtocol:
     """Whether the episode has a trial phase (a trial-mode episode whose tools need one)."""
     sandbox: Sandbox | None = None
     trial_sandbox: TrialSandbox | None = None
+    resources: bool = False
+    """The episode offers `read_resource`: its calls are `read` moves in either phase, counted
+    against no budget (without it the name is a tool like any other, which no server has)."""
     _phase: Phase = field(init=False)
     _trial_calls: int = field(init=False, default=0)
     _snapshot: JsonValue = field(init=False, default=None)
@@ -297,6 +303,8 @@ class TrialProtocol:
             answer = ToolResult.error(call.id, "refused", text)
             run: TrialRun | None = None if phase == "execute" else "refused"
             return Move(stamped, "refuse", answer, trial_run=run)
+        if action == "read":
+            return Move(stamped, "read")
         if action == "finish":
             answer = ToolResult(call_id=call.id, content=[{"type": "text", "text": _TRIAL_DONE}])
             notes = _notes(call.arguments.get("notes"))
@@ -344,6 +352,8 @@ class TrialProtocol:
     def _decide(self, phase: Phase, used: int, call: ToolCall) -> tuple[Action, Phase, int]:
         """What becomes of `call` in `phase` after `used` trial calls, and the phase and the
         trial calls after it (no side effects)."""
+        if self.resources and call.tool == READ_RESOURCE:
+            return "read", phase, used
         if phase == "execute":
             return ("refuse" if call.tool == FINISH_TRIAL else "run"), phase, used
         if call.tool == FINISH_TRIAL:
