@@ -20,6 +20,7 @@ from toolmaster.mcp._perturb_steps import (
     ToolPerturbation,
     parse_kinds,
 )
+from toolmaster.mcp._perturb_words import fresh_name
 from toolmaster.mcp._proxy import PerturbationProxy
 from toolmaster.mcp._results import TRUNCATION_MARKER
 from toolmaster.mcp._sandbox import NamespaceSandbox, namespace_support
@@ -84,6 +85,7 @@ __all__ = [
     "TrialPolicy",
     "TrialRule",
     "connect_reason",
+    "fresh_name",
     "namespace_support",
     "parse_kinds",
     "parse_server",

@@ -71,7 +71,11 @@ class DataConfig(_Section):
     eval_fraction: float = Field(default=0.1, ge=0.0, lt=1.0)
     """The share of tasks held out for evaluation (by task: no task is in both splits)."""
     seed: int = 0
-    """Seed of the train/eval split."""
+    """Seed of the train/eval split (and of `mask_names`)."""
+    mask_names: float = Field(default=0.0, ge=0.0, le=1.0)
+    """The share of training rows whose tool and parameter names are renamed, differently per
+    row (`toolmaster.train._masking`): reading the schema, not remembering names, generalises.
+    Held-out rows are never renamed."""
     dataset_dir: Path | None = None
     """Load rows from a dataset saved by `toolmaster data build` instead of the store."""
 

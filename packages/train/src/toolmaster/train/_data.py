@@ -25,7 +25,9 @@ structure (`require_trial`: trial-mode episodes that really trialed: a trial cal
 error or never finished are always dropped. Identical rows (same messages and tools) are kept once.
 The train/eval split is by task: tasks are ranked by a hash of the seed and the task, and the first
 `eval_fraction` of them (at least one when the fraction is above 0 and there are two tasks or more)
-are held out, so no task is in both splits and the same tasks give the same split.
+are held out, so no task is in both splits and the same tasks give the same split. With
+`mask_names` above 0, that share of the training rows (never held-out rows) has its tool and
+parameter names renamed per row (`toolmaster.train._masking`).
 
 GRPO prompt sets come from tasks, not episodes: `toolmaster.train._worlds.prompt_rows` (columns
 `prompt`, `environment`, `task`), written to disk by `prompt_dataset`.
@@ -48,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 from toolmaster.agent import chat_input, offered_tools
 from toolmaster.core import FINISH_TRIAL, Episode, EpisodeQuery, Store, UserError
 from toolmaster.train._config import DataConfig
+from toolmaster.train._masking import mask_names, masked
 
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict, Features
@@ -268,6 +271,12 @@ def build_sft_dataset(store: Store, config: DataConfig) -> tuple[DatasetDict, Da
     if not rows:
         raise UserError(_nothing_kept(store, config, read, dropped))
     train, evaluation = split_rows(rows, eval_fraction=config.eval_fraction, seed=config.seed)
+    train = [
+        mask_names(row, seed=config.seed)
+        if masked(row, seed=config.seed, share=config.mask_names)
+        else row
+        for row in train
+    ]
     features = sft_features()
     empty: dict[str, list[Any]] = {str(name): [] for name in cast("dict[str, Any]", features)}
     splits = hf.DatasetDict(
