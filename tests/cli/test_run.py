@@ -111,6 +111,7 @@ def test_memory_lists_shows_and_forgets_what_trials_taught(tmp_path: Path) -> No
     listed = runner.invoke(app, ["memory", "list"])
     assert listed.exit_code == 0, listed.output
     assert "get_forecast" in listed.output
+    assert "weather@v1" in listed.output  # the server's identity from its handshake
     shown = runner.invoke(app, ["memory", "show", "weather/get_forecast"])
     assert shown.exit_code == 0
     assert "Kelvin" in shown.output or "units" in shown.output

@@ -16,9 +16,11 @@ from toolmaster.core import (
     Store,
     StoreError,
     ToolKey,
+    ToolSpec,
     UserError,
     Verdict,
     default_store_path,
+    find_experience,
 )
 
 from tests.core._factories import BASE, episode_id, make_episode
@@ -267,6 +269,39 @@ def test_experience_put_get_list_forget(store: Store) -> None:
     assert not store.forget_experience(key)
     assert store.get_experience(key) is None
     assert len(store.experiences()) == 2
+
+
+def test_a_server_filter_matches_an_identity_a_name_of_every_version_or_a_config_name(
+    store: Store,
+) -> None:
+    for server in ("mcp-server-memory@0.6.0", "mcp-server-memory@0.7.0", "memory", "mem@1"):
+        store.put_experience(
+            Experience(key=ToolKey(server=server, tool="t", schema_hash="h"), notes="n")
+        )
+
+    def servers(name: str) -> list[str]:
+        return [e.key.server for e in store.experiences(server=name)]
+
+    assert servers("mcp-server-memory") == ["mcp-server-memory@0.6.0", "mcp-server-memory@0.7.0"]
+    assert servers("mcp-server-memory@0.7.0") == ["mcp-server-memory@0.7.0"]
+    assert servers("memory") == ["memory"]
+    assert servers("mem") == ["mem@1"]
+    assert servers("mcp-server") == []
+
+
+def test_experience_saved_before_keys_were_identities_is_still_found(store: Store) -> None:
+    offered = ToolSpec(
+        name="files__read", server="files", server_identity="fs@1.0", upstream_name="read"
+    )
+    before = offered.model_copy(update={"server_identity": None, "upstream_name": None})
+    old = Experience(key=before.key, notes="old notes", created_at=BASE)
+    store.put_experience(old)
+    assert store.get_experience(offered.key) is None
+    assert offered.keys == (offered.key, before.key)
+    assert find_experience(store.get_experience, offered) == old
+    new = Experience(key=offered.key, notes="new notes", created_at=BASE)
+    store.put_experience(new)
+    assert find_experience(store.get_experience, offered) == new
 
 
 def test_a_closed_store_refuses_use(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from toolmaster.core import (
     Turn,
     Usage,
     Verdict,
+    announced_identity,
 )
 
 text = st.text(max_size=12)
@@ -73,6 +74,8 @@ tool_specs = st.builds(
     ToolSpec,
     name=names,
     server=names,
+    server_identity=opt(names),
+    upstream_name=opt(names),
     title=opt(text),
     description=text,
     input_schema=json_objects,
@@ -140,7 +143,7 @@ policies = st.builds(
 servers = st.builds(
     ServerIdentity,
     name=names,
-    transport=st.sampled_from(["stdio", "http", "memory"]),
+    transport=st.sampled_from(["stdio", "http", "sse", "memory"]),
     server_name=opt(text),
     server_version=opt(text),
 )
@@ -270,6 +273,23 @@ def test_schema_hash_ignores_key_order_but_not_parameters() -> None:
     c = ToolSpec(name="f", server="s", input_schema={"type": "object", "properties": {"x": {}}})
     assert a.schema_hash == b.schema_hash != c.schema_hash
     assert a.key == ToolKey(server="s", tool="f", schema_hash=a.schema_hash)
+
+
+def test_the_key_is_the_servers_identity_and_the_tools_own_name() -> None:
+    tool = ToolSpec(name="add", server="calc", server_identity=announced_identity("adder", "1.2"))
+    assert tool.key == ToolKey(server="adder@1.2", tool="add", schema_hash=tool.schema_hash)
+    assert tool.keys == (tool.key, ToolKey(server="calc", tool="add", schema_hash=tool.schema_hash))
+    clash = tool.model_copy(
+        update={"name": "other__add", "server": "other", "upstream_name": "add"}
+    )
+    assert clash.key == tool.key  # the same server under another name, prefixed on a clash
+    anonymous = ToolSpec(name="add", server="calc")
+    assert anonymous.keys == (
+        ToolKey(server="calc", tool="add", schema_hash=anonymous.schema_hash),
+    )
+    assert announced_identity("adder", None) == "adder"
+    assert announced_identity(None, "1.0") is None
+    assert announced_identity("", "") is None
 
 
 def test_schema_hash_follows_copies_with_changes() -> None:

@@ -7,7 +7,13 @@ import pytest
 from toolmaster.core import ServerIdentity, ToolCall, ToolResult, UserError
 from toolmaster.mcp import TRUNCATION_MARKER, Toolbox, ToolEvent
 
-from tests.mcp.servers.memory import calc_server, memory_spec, paged_server
+from tests.mcp.servers.memory import (
+    anonymous_server,
+    calc_server,
+    memory_spec,
+    paged_server,
+    raw_spec,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -217,3 +223,28 @@ async def test_refresh_and_accessors() -> None:
             assert toolbox.env_session("calc") is None
             with pytest.raises(UserError, match="no server named 'other'"):
                 toolbox.client("other")
+
+
+async def test_the_same_server_under_two_names_has_one_identity() -> None:
+    with anyio.fail_after(10):
+        async with Toolbox([raw_spec("one"), raw_spec("two")]) as toolbox:
+            one, two = toolbox.tool("one__echo"), toolbox.tool("two__echo")
+            assert one is not None and two is not None
+            assert (one.server, two.server) == ("one", "two")
+            assert one.server_identity == two.server_identity == "raw@1.0.0"
+            assert one.upstream_name == two.upstream_name == "echo"
+            assert one.key == two.key
+            assert one.key.server == "raw@1.0.0" and one.key.tool == "echo"
+            assert one.keys[1].server == "one"  # where older ToolMaster kept its experience
+
+
+async def test_a_server_without_server_info_goes_by_its_config_name() -> None:
+    with anyio.fail_after(10):
+        async with Toolbox([memory_spec("adder", anonymous_server())]) as toolbox:
+            (server,) = toolbox.servers
+            assert server.server_name is None and server.announced is None
+            add = toolbox.tool("add")
+            assert add is not None and add.server_identity is None
+            assert add.key.server == "adder" and add.keys == (add.key,)
+            result = await toolbox.call(call("add", a=2, b=3))
+            assert (result.text, result.error_kind) == ("5", None)

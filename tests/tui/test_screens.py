@@ -135,7 +135,9 @@ async def test_experience_view(seeded: Path, fixed_episodes: list[Episode]) -> N
         memory = app.screen
         assert isinstance(memory, ExperienceScreen)
         await wait_for(pilot, lambda: len(memory.items) == 6)
-        assert {i.key.server for i in memory.items} == {"weather", "bank", "calendar"}
+        servers = {i.key.server.split("@")[0] for i in memory.items}
+        assert servers == {"weather", "bank", "calendar"}
+        assert all("@" in i.key.server for i in memory.items)  # identities: name@version
         table = memory.table
         assert table.row_count == 6
         await pilot.press("s")

@@ -100,5 +100,39 @@ def paged_server(total: int = 7, page: int = 3) -> Server[Any]:
     return Server("paged", version="3.0", on_list_tools=list_tools, on_call_tool=call_tool)
 
 
+class _Anonymous(Server[Any]):
+    """A low-level server that does not identify itself: 2026-era MCP makes the `serverInfo`
+    stamp on its results optional, and this one leaves it out."""
+
+    @property
+    def server_info_stamp(self) -> Any:
+        return None
+
+
+def anonymous_server() -> Server[Any]:
+    """A server with one read-only tool, `add(a, b)`, that sends no `serverInfo`."""
+
+    async def list_tools(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        schema = {
+            "type": "object",
+            "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+            "required": ["a", "b"],
+        }
+        hints = types.ToolAnnotations(read_only_hint=True)
+        tool = types.Tool(name="add", input_schema=schema, annotations=hints)
+        return types.ListToolsResult(tools=[tool])
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        args = params.arguments or {}
+        total = str(int(args["a"]) + int(args["b"]))
+        return types.CallToolResult(content=[types.TextContent(type="text", text=total)])
+
+    return _Anonymous("anonymous", on_list_tools=list_tools, on_call_tool=call_tool)
+
+
 def memory_spec(name: str, server: Any) -> InProcessServerSpec:
     return InProcessServerSpec(name=name, server=server)

@@ -1,4 +1,9 @@
-"""`toolmaster memory`: what experience memory holds, per tool version."""
+"""`toolmaster memory`: what experience memory holds, per tool version.
+
+Experience is keyed by the server's identity from its MCP handshake (`name@version`, such as
+`mcp-server-memory@0.6.0`), so the same server under two configuration names shares it; a
+server that announced no identity, and experience saved before keys were identities, go by the
+configuration name."""
 
 from __future__ import annotations
 
@@ -18,13 +23,21 @@ memory_app = typer.Typer(
 )
 
 StoreOption = Annotated[Path | None, typer.Option("--store", help="Session store file.")]
-ServerOption = Annotated[str | None, typer.Option("--server", "-s", help="Only this server.")]
+ServerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        "-s",
+        help="Only this server: its identity (name@version), its name (every version of it) "
+        "or a configuration name.",
+    ),
+]
 
 
 def _find(store: Store, tool: str, server: str | None) -> list[Experience]:
-    """Experience for `tool` (`server/tool` also accepted)."""
+    """Experience for `tool` (`server/tool` also accepted; a server's name may hold `/`)."""
     if server is None and "/" in tool:
-        server, tool = tool.split("/", 1)
+        server, tool = tool.rsplit("/", 1)
     found = store.experiences(server=server, tool=tool)
     if not found:
         where = f" on server {server!r}" if server else ""
@@ -36,11 +49,12 @@ def _find(store: Store, tool: str, server: str | None) -> list[Experience]:
 def list_memory(
     ctx: typer.Context, *, server: ServerOption = None, store: StoreOption = None
 ) -> None:
-    """List the tools with experience: server, tool, schema hash, when, first line of notes."""
+    """List the tools with experience: server identity, tool, schema hash, when, first line
+    of notes."""
     with open_store(ctx, store) as opened:
         items = opened.experiences(server=server)
     table = Table(title=f"experience ({len(items)} tool versions)")
-    for column in ("server", "tool", "schema", "learnt", "notes"):
+    for column in ("server identity", "tool", "schema", "learnt", "notes"):
         table.add_column(column)
     for item in items:
         first = item.notes.strip().splitlines()[0] if item.notes.strip() else ""

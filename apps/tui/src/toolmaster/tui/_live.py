@@ -21,6 +21,7 @@ from toolmaster.core import (
     UserError,
     Verdict,
     VerdictFilter,
+    find_experience,
     get_environment,
     utcnow,
 )
@@ -156,7 +157,8 @@ class LiveScreen(ContextScreen[None]):
             self.ctx.on_ui(self._show_tools, env_name, [])
             return
         specs = self.ctx.tool_specs(env_name)
-        rows = [ToolRow(s, self.ctx.store.get_experience(s.key) is not None) for s in specs]
+        known = self.ctx.store.get_experience
+        rows = [ToolRow(s, find_experience(known, s) is not None) for s in specs]
         self.ctx.on_ui(self._show_tools, env_name, rows)
 
     # ------------------------------------------------------------------ UI thread

@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Footer, Static
-from toolmaster.core import Event
+from toolmaster.core import Event, find_experience
 from toolmaster.tui._data import Context
 from toolmaster.tui._model import events_from_episode, view_of
 from toolmaster.tui._screen import ContextScreen
@@ -65,7 +65,8 @@ class ReplayScreen(ContextScreen[None]):
             events = events_from_episode(episode)
         rows: list[ToolRow] = []
         if episode is not None:
-            rows = [ToolRow(t, store.get_experience(t.key) is not None) for t in episode.tools]
+            known = store.get_experience
+            rows = [ToolRow(t, find_experience(known, t) is not None) for t in episode.tools]
         server = episode.servers[0].name if episode is not None and episode.servers else None
         self.ctx.on_ui(self._loaded, events, server, rows)
 

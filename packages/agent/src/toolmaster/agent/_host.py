@@ -85,7 +85,10 @@ class TrialSandbox(Protocol):
 
 
 class ExperienceStore(Protocol):
-    """Where experience persists across sessions, keyed by tool version."""
+    """Where experience persists across sessions, keyed by tool version (`ToolSpec.key`:
+    the server's identity, the tool's own name, its schema hash); read through
+    `find_experience`, which also tries the keys of experience saved before keys were
+    identities."""
 
     def get_experience(self, key: ToolKey) -> Experience | None: ...
 

@@ -55,6 +55,7 @@ from toolmaster.core import (
     Usage,
     UserError,
     Verdict,
+    find_experience,
     new_id,
     utcnow,
 )
@@ -365,7 +366,7 @@ class Agent:
             return {}
         known: dict[str, Experience] = {}
         for tool in tools:
-            experience = self.memory.get_experience(tool.key)
+            experience = find_experience(self.memory.get_experience, tool)
             if experience is not None:
                 known[tool.name] = experience
         return known

@@ -31,6 +31,7 @@ from toolmaster.core._episode import (
     Task,
     Timings,
     Verdict,
+    find_experience,
     new_id,
     utcnow,
 )
@@ -64,6 +65,7 @@ from toolmaster.core._tools import (
     ToolKey,
     ToolResult,
     ToolSpec,
+    announced_identity,
 )
 
 __all__ = [
@@ -121,10 +123,12 @@ __all__ = [
     "Verdict",
     "VerdictFilter",
     "WithheldTool",
+    "announced_identity",
     "default_store_path",
     "encodable_json",
     "environments",
     "episode_json",
+    "find_experience",
     "get_environment",
     "new_id",
     "terminal_safe",

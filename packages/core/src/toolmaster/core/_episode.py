@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -10,7 +11,7 @@ from pydantic import Field, ValidationError, field_validator
 from toolmaster.core._base import JsonObject, Record, empty_list
 from toolmaster.core._errors import FormatVersionError
 from toolmaster.core._messages import Message, Usage
-from toolmaster.core._tools import ToolKey, ToolSpec
+from toolmaster.core._tools import ToolKey, ToolSpec, announced_identity
 
 FORMAT_VERSION = 1
 """The version of the episode JSON format this code writes. Readers refuse newer versions."""
@@ -71,15 +72,32 @@ class Experience(Record):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+def find_experience(
+    get: Callable[[ToolKey], Experience | None], tool: ToolSpec
+) -> Experience | None:
+    """What was learnt about this version of `tool`, through `get` (a store's
+    `get_experience`): under its key, else under the key of experience saved before keys were
+    server identities (`ToolSpec.keys`)."""
+    for key in tool.keys:
+        if (found := get(key)) is not None:
+            return found
+    return None
+
+
 class ServerIdentity(Record):
     """A tool server as the episode saw it."""
 
     name: str
     """The name given in the configuration."""
-    transport: Literal["stdio", "http", "memory"]
+    transport: Literal["stdio", "http", "sse", "memory"]
     server_name: str | None = None
     """What the server called itself in the MCP handshake."""
     server_version: str | None = None
+
+    @property
+    def announced(self) -> str | None:
+        """`server_name@server_version` (`announced_identity`), None without a server name."""
+        return announced_identity(self.server_name, self.server_version)
 
 
 class Sampling(Record):

@@ -294,9 +294,20 @@ class Store:
         return None if row is None else Experience.model_validate_json(row[0])
 
     def experiences(self, server: str | None = None, tool: str | None = None) -> list[Experience]:
-        """Saved experience, optionally of one server (and one tool), by server, tool, age."""
-        clauses = [c for c, v in (("server = ?", server), ("tool = ?", tool)) if v is not None]
-        params = [v for v in (server, tool) if v is not None]
+        """Saved experience, optionally of one server (and one tool), by server, tool, age.
+
+        `server` is a key's server: an identity (`mcp-server-memory@0.6.0`), or a server's
+        name, which matches every version of it (`mcp-server-memory`), or a configuration name
+        (experience of servers that announced no identity, or saved before keys were
+        identities)."""
+        clauses: list[str] = []
+        params: list[str | int] = []
+        if server is not None:
+            clauses.append("(server = ? OR substr(server, 1, ?) = ?)")
+            params += [server, len(server) + 1, f"{server}@"]
+        if tool is not None:
+            clauses.append("tool = ?")
+            params.append(tool)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         with self._reading() as conn:
             rows = conn.execute(

@@ -43,8 +43,20 @@ class ToolKey(Record):
     """Identity of one version of one tool: experience is stored and looked up under it."""
 
     server: str
+    """The server's identity from its MCP handshake (`mcp-server-memory@0.6.0`, see
+    `announced_identity`), or its configuration name where it sent none (and in experience
+    saved before keys were identities)."""
     tool: str
+    """The tool's own name on its server."""
     schema_hash: str
+
+
+def announced_identity(name: str | None, version: str | None) -> str | None:
+    """How a server identifies itself in the MCP handshake (its `serverInfo`): `name@version`,
+    the name alone without a version, None without a name."""
+    if not name:
+        return None
+    return f"{name}@{version}" if version else name
 
 
 class ToolSpec(Record):
@@ -54,6 +66,13 @@ class ToolSpec(Record):
     """The name the model calls it by (after any prefixing for name clashes)."""
     server: str
     """The name of the server that serves it, as given in the server configuration."""
+    server_identity: str | None = None
+    """Who the server is, by its MCP handshake (`announced_identity`: `serverInfo` name and
+    version, `mcp-server-memory@0.6.0`); None when it did not say. Experience is keyed by it,
+    so the same server under two configuration names shares what trials taught."""
+    upstream_name: str | None = None
+    """The tool's own name on its server where `name` differs from it (prefixed with the
+    configuration name on a clash); None: `name` is that name."""
     title: str | None = None
     description: str = ""
     input_schema: JsonObject = Field(default_factory=lambda: {"type": "object"})
@@ -61,24 +80,47 @@ class ToolSpec(Record):
     annotations: ToolAnnotations = Field(default_factory=ToolAnnotations)
 
     @property
+    def upstream(self) -> str:
+        """The tool's own name on its server (`name` without any clash prefix)."""
+        return self.upstream_name or self.name
+
+    @property
     def schema_hash(self) -> str:
-        """A stable hash of what defines the tool's behaviour for a model: its name, description
-        and schemas. Key order in the schemas does not change it; a changed parameter does.
+        """A stable hash of what defines the tool's behaviour for a model: its own name on its
+        server, description and schemas. Key order in the schemas does not change it; a
+        changed parameter does.
 
         Computed on each access (not cached): `model_copy(update=...)` must never carry a stale
         hash over to a changed tool."""
+        return self._hash(self.upstream)
+
+    @property
+    def key(self) -> ToolKey:
+        """Where experience of this tool version is kept: the server's identity (its
+        configuration name where it announced none), the tool's own name, the schema hash."""
+        return ToolKey(
+            server=self.server_identity or self.server,
+            tool=self.upstream,
+            schema_hash=self.schema_hash,
+        )
+
+    @property
+    def keys(self) -> tuple[ToolKey, ...]:
+        """The keys to look experience up under, in order: `key`, then the key ToolMaster used
+        before keys were identities (configuration name, name as offered, its hash), where that
+        differs. Experience is saved under `key` only."""
+        legacy = ToolKey(server=self.server, tool=self.name, schema_hash=self._hash(self.name))
+        return (self.key,) if legacy == self.key else (self.key, legacy)
+
+    def _hash(self, name: str) -> str:
         defining = {
-            "name": self.name,
+            "name": name,
             "description": self.description,
             "input_schema": self.input_schema,
             "output_schema": self.output_schema,
         }
         canonical = json.dumps(defining, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-    @property
-    def key(self) -> ToolKey:
-        return ToolKey(server=self.server, tool=self.name, schema_hash=self.schema_hash)
 
     @property
     def read_only(self) -> bool:

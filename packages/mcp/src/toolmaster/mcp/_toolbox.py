@@ -212,7 +212,7 @@ class Toolbox:
             offered[connection.name] = []
             for tool in connection.tools:
                 if _needs_tasks(tool):
-                    spec = _tool_spec(tool.name, connection.name, tool, self._secrets)
+                    spec = _tool_spec(tool.name, connection, tool, self._secrets)
                     withheld.append(WithheldTool(tool=spec, reason=TASKS_REQUIRED))
                 else:
                     offered[connection.name].append(tool)
@@ -229,7 +229,7 @@ class Toolbox:
                 exposed = tool.name if counts[tool.name] == 1 else prefixed
                 if exposed in routes:
                     continue  # a server listed the same tool twice: the first one wins
-                spec = _tool_spec(exposed, connection.name, tool, self._secrets)
+                spec = _tool_spec(exposed, connection, tool, self._secrets)
                 route = _Route(connection, tool.name, spec)
                 routes[exposed] = route
                 aliases.setdefault(prefixed, route)
@@ -404,7 +404,8 @@ def _needs_tasks(tool: types.Tool) -> bool:
     return tool.execution is not None and tool.execution.task_support == "required"
 
 
-def _tool_spec(name: str, server: str, tool: types.Tool, secrets: Secrets) -> ToolSpec:
+def _tool_spec(name: str, connection: Connection, tool: types.Tool, secrets: Secrets) -> ToolSpec:
+    """The tool as offered under `name`, keyed for experience by the server's identity."""
     hints = tool.annotations
     annotations = (
         ToolAnnotations(
@@ -419,7 +420,9 @@ def _tool_spec(name: str, server: str, tool: types.Tool, secrets: Secrets) -> To
     )
     return ToolSpec(
         name=name,
-        server=server,
+        server=connection.name,
+        server_identity=connection.identity.announced,
+        upstream_name=None if name == tool.name else tool.name,
         title=tool.title or annotations.title,
         description=secrets.scrub(tool.description or ""),
         input_schema=tool.input_schema,
