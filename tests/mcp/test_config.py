@@ -67,6 +67,21 @@ def test_vscode_shapes_and_types() -> None:
     assert [s.name for s in servers_from_dict(nested)] == ["a"]
 
 
+def test_legacy_sse_by_type_or_by_a_url_ending_in_sse() -> None:
+    data = {
+        "mcpServers": {
+            "typed": {"type": "sse", "url": "https://x.test/events", "headers": {"K": "v"}},
+            "by_url": {"url": "http://127.0.0.1:9/sse/"},
+            "told_http": {"type": "http", "url": "http://127.0.0.1:9/sse"},
+            "plain": {"url": "http://127.0.0.1:9/mcp"},
+        }
+    }
+    specs = servers_from_dict(data)
+    assert all(isinstance(s, HttpServerSpec) for s in specs)
+    transports = [s.transport for s in specs if isinstance(s, HttpServerSpec)]
+    assert transports == ["sse", "sse", "streamable-http", "streamable-http"]
+
+
 def test_expansion_rules() -> None:
     environ = {"SET": "v", "EMPTY": ""}
     spec = parse_server(
@@ -113,8 +128,14 @@ def test_file_round_trip(tmp_path: Path) -> None:
         ({"command": "x", "url": "http://a"}, ["'bad'", "'url'"]),
         ({"url": "ftp://a"}, ["'bad'", "'url'", "http://"]),
         ({"url": "http://a", "headers": "x"}, ["'bad'", "'headers'"]),
-        ({"type": "sse", "url": "http://a"}, ["'bad'", "'type'", "SSE"]),
-        ({"type": "carrier-pigeon"}, ["'bad'", "'type'", "unknown transport"]),
+        ({"type": "sse"}, ["'bad'", "'url'", "is required"]),
+        ({"type": "sse", "url": "ws://a/sse"}, ["'bad'", "'url'", "http://"]),
+        (
+            {"url": "http://a/sse", "cwd": "/"},
+            ["'bad'", "'cwd'", "not a known field of a legacy SSE"],
+        ),
+        ({"type": "sse", "url": "http://a", "sandbox": {}}, ["'sandbox'", "cannot be sandboxed"]),
+        ({"type": "carrier-pigeon"}, ["'bad'", "'type'", "unknown transport", "'sse'"]),
         ({"env": "weather", "seed": "3"}, ["'bad'", "'seed'", "integer"]),
         ({"env": "weather", "transport": "http"}, ["'bad'", "'transport'"]),
         ({"command": "${MISSING}"}, ["'bad'", "'command'", "${MISSING} is not set"]),

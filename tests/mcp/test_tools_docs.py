@@ -53,11 +53,14 @@ async def test_the_python_snippet_runs() -> None:
 def test_the_server_file_parses() -> None:
     document, _ = blocks("json")
     specs = servers_from_dict(json.loads(document), environ={"SEARCH_TOKEN": "tok-123456"})
-    time, search, weather, calendar = specs
+    time, search, notes, weather, calendar = specs
     assert isinstance(time, StdioServerSpec)
     assert time.args[-1] == "UTC"
     assert isinstance(search, HttpServerSpec)
     assert search.headers["Authorization"].get_secret_value() == "Bearer tok-123456"
+    assert search.transport == "streamable-http"
+    assert isinstance(notes, HttpServerSpec)
+    assert notes.transport == "sse"
     assert weather == BundledServerSpec(name="weather", environment="weather", seed=3)
     assert calendar == BundledServerSpec(name="calendar", environment="calendar")
 

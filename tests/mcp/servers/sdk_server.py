@@ -1,7 +1,10 @@
-"""A small MCPServer (the SDK's high-level server), served over stdio or streamable HTTP.
+"""A small MCPServer (the SDK's high-level server), served over stdio, streamable HTTP or
+legacy SSE.
 
 `python sdk_server.py` serves stdio; `python sdk_server.py --http PORT` serves streamable HTTP on
-127.0.0.1 and requires the header `X-Api-Key: $SDK_API_KEY` when that variable is set.
+127.0.0.1 (at /mcp), `--sse PORT` the legacy SSE transport (the event stream at /sse, messages
+posted to /messages/); both require the header `X-Api-Key: $SDK_API_KEY` when that variable is
+set.
 """
 
 from __future__ import annotations
@@ -41,12 +44,18 @@ def fail(reason: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--http", type=int, metavar="PORT")
+    parser.add_argument("--sse", type=int, metavar="PORT")
     args = parser.parse_args()
-    if args.http is None:
+    sse: int | None = args.sse
+    port: int | None = args.http if sse is None else sse
+    if port is None:
         app.run()
         return
     key = os.environ.get("SDK_API_KEY", "")
-    starlette_app = app.streamable_http_app(host="127.0.0.1")
+    if sse is not None:
+        starlette_app = app.sse_app(host="127.0.0.1")
+    else:
+        starlette_app = app.streamable_http_app(host="127.0.0.1")
 
     async def guarded(scope: Any, receive: Any, send: Any) -> None:
         if (
@@ -58,7 +67,7 @@ def main() -> None:
             return
         await starlette_app(scope, receive, send)
 
-    config = uvicorn.Config(guarded, host="127.0.0.1", port=args.http, log_level="warning")
+    config = uvicorn.Config(guarded, host="127.0.0.1", port=port, log_level="warning")
     anyio.run(uvicorn.Server(config).serve)
 
 

@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-import httpx2
 import typer
 from mcp import Client, StdioServerParameters
-from mcp.client.streamable_http import streamable_http_client
 from toolmaster.core import Split, Task, ToolMasterError, UserError, get_environment, terminal_safe
 from toolmaster.mcp import (
     BundledServerSpec,
@@ -25,6 +23,8 @@ from toolmaster.mcp import (
     ServerSpec,
     StdioServerSpec,
     connect_reason,
+    http_transport,
+    is_sse_url,
     parse_kinds,
     servers_from_file,
 )
@@ -50,10 +50,10 @@ ConfigOption = Annotated[
 ServerOption = Annotated[
     str | None, typer.Option(help="Which server of --config (needed if it lists several).")
 ]
-UrlOption = Annotated[str | None, typer.Option(help="A streamable HTTP upstream.")]
-
-_HTTP_TIMEOUT = httpx2.Timeout(30.0, read=300.0)
-"""The MCP SDK's own HTTP client timeouts (a long tool call may take minutes)."""
+UrlOption = Annotated[
+    str | None,
+    typer.Option(help="An HTTP upstream: streamable HTTP, or legacy SSE for a URL ending in /sse."),
+]
 
 
 @mutate_app.command("mutate", help=_HELP, context_settings={"ignore_unknown_options": True})
@@ -132,22 +132,21 @@ async def _run(
     except Exception as exc:
         if connected:
             raise
-        url = target.url if isinstance(target, HttpServerSpec) else None
-        reason = connect_reason(exc, url=url, refused=refusals.status)
+        http = target if isinstance(target, HttpServerSpec) else None
+        reason = connect_reason(
+            exc,
+            url=None if http is None else http.url,
+            refused=refusals.status,
+            sse=http is not None and http.transport == "sse",
+        )
         raise ServerConnectError({label: reason}) from exc
 
 
 @asynccontextmanager
 async def _client(target: Any, refusals: HttpRefusals) -> AsyncGenerator[Client]:
     if isinstance(target, HttpServerSpec):
-        headers = {key: value.get_secret_value() for key, value in target.headers.items()}
-        hooks = {"response": [refusals]}
-        async with httpx2.AsyncClient(
-            headers=headers, timeout=_HTTP_TIMEOUT, event_hooks=hooks
-        ) as http:
-            transport = streamable_http_client(target.url, http_client=http)
-            async with Client(transport) as client:
-                yield client
+        async with Client(http_transport(target, refusals)) as client:
+            yield client
         return
     async with Client(target) as client:
         yield client
@@ -171,7 +170,8 @@ def _upstream(
         params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
         return command[0], params
     if url is not None:
-        return url, HttpServerSpec(name="upstream", url=url)
+        transport = "sse" if is_sse_url(url) else "streamable-http"
+        return url, HttpServerSpec(name="upstream", url=url, transport=transport)
     assert config is not None
     spec = _pick(servers_from_file(config, environ=os.environ), server, config)
     return spec.name, _spec_target(spec)

@@ -28,10 +28,13 @@ from toolmaster.mcp._secrets import MIN_SECRET, SecretFilter, Secrets, scrub
 from toolmaster.mcp._spec import (
     BundledServerSpec,
     HttpServerSpec,
+    HttpTransport,
     InProcessServerSpec,
     ServerSpec,
     StdioServerSpec,
+    is_sse_url,
 )
+from toolmaster.mcp._targets import http_transport
 from toolmaster.mcp._toolbox import (
     PREFIX_SEPARATOR,
     TASKS_REQUIRED,
@@ -59,6 +62,7 @@ __all__ = [
     "GroupArgs",
     "HttpRefusals",
     "HttpServerSpec",
+    "HttpTransport",
     "InProcessServerSpec",
     "MisleadingHint",
     "NamespaceSandbox",
@@ -86,6 +90,8 @@ __all__ = [
     "TrialRule",
     "connect_reason",
     "fresh_name",
+    "http_transport",
+    "is_sse_url",
     "namespace_support",
     "parse_kinds",
     "parse_server",

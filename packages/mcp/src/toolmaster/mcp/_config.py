@@ -14,9 +14,11 @@ from toolmaster.mcp._spec import (
     BundledServerSpec,
     ExpansionError,
     HttpServerSpec,
+    HttpTransport,
     ServerSpec,
     StdioServerSpec,
     expand,
+    is_sse_url,
 )
 from toolmaster.mcp._trial import TrialRule, trial_action
 
@@ -28,6 +30,14 @@ _STDIO_KEYS = {"command", "args", "env", "cwd", "trial", "sandbox"}
 _HTTP_KEYS = {"url", "headers", "trial"}
 _BUNDLED_KEYS = {"env", "seed", "version", "task", "transport", "trial"}
 _SANDBOX_KEYS = {"paths"}
+_HTTP_TYPES: dict[object, HttpTransport] = {
+    "http": "streamable-http",
+    "streamable-http": "streamable-http",
+    "streamableHttp": "streamable-http",
+    "sse": "sse",
+}
+"""The `"type"`s of HTTP servers (Claude Desktop, Cursor and VS Code spellings)."""
+_TYPES = {"stdio", "bundled", *_HTTP_TYPES}
 _IGNORED_KEYS = {
     # What other clients put beside a server; meaningless here, so accepted and ignored.
     "autoApprove",
@@ -48,9 +58,13 @@ _NOT_SECRET = frozenset(
 """Variables whose expansion is not a secret (a value in `env` or `headers` always is)."""
 
 
+_HTTP_NO_SANDBOX = (
+    "an HTTP server runs elsewhere and cannot be sandboxed; its tools that are not read-only "
+    "are refused in trials unless the trial policy allows them"
+)
 _NO_SANDBOX = {
-    "streamable HTTP": "an HTTP server runs elsewhere and cannot be sandboxed; its tools that "
-    "are not read-only are refused in trials unless the trial policy allows them",
+    "streamable HTTP": _HTTP_NO_SANDBOX,
+    "legacy SSE": _HTTP_NO_SANDBOX,
     "bundled": "a bundled environment is sandboxed by its own snapshots",
 }
 
@@ -176,9 +190,10 @@ def parse_server(
 ) -> ServerSpec | None:
     """One `mcpServers` entry as a spec, or None when it is marked `"disabled": true`.
 
-    `value` is an object with `command` (stdio), `url` (streamable HTTP) or `env` naming a
-    bundled environment, or the string `"bundled:<environment>"`. `${VAR}` and
-    `${VAR:-default}` in strings are expanded from `environ`.
+    `value` is an object with `command` (stdio), `url` (streamable HTTP; legacy SSE with
+    `"type": "sse"` or a URL ending in `/sse`) or `env` naming a bundled environment, or the
+    string `"bundled:<environment>"`. `${VAR}` and `${VAR:-default}` in strings are expanded
+    from `environ`.
     """
     if isinstance(value, str):
         if not value.startswith(BUNDLED_PREFIX) or not value[len(BUNDLED_PREFIX) :]:
@@ -194,25 +209,17 @@ def parse_server(
     if raw.get("disabled") is True:
         return None
     kind = raw.get("type")
-    if kind is not None and kind not in (
-        "stdio",
-        "http",
-        "streamable-http",
-        "streamableHttp",
-        "bundled",
-    ):
-        if kind == "sse":
-            raise entry.error(
-                "type", "the legacy SSE transport is not supported; use streamable HTTP"
-            )
-        raise entry.error("type", f"unknown transport {kind!r} (use 'stdio' or 'http')")
+    if kind is not None and kind not in _TYPES:
+        raise entry.error(
+            "type", f"unknown transport {kind!r} (use 'stdio', 'http', 'sse' or 'bundled')"
+        )
     if "command" in raw and "url" in raw:
         raise entry.error("url", "a server has a 'command' (stdio) or a 'url' (HTTP), not both")
     try:
         if kind == "bundled" or isinstance(raw.get("env"), str):
             return _bundled(entry)
-        if kind in ("http", "streamable-http", "streamableHttp") or ("url" in raw and kind is None):
-            return _http(entry)
+        if kind in _HTTP_TYPES or ("url" in raw and kind is None):
+            return _http(entry, _HTTP_TYPES.get(kind))
         if kind == "stdio" or "command" in raw:
             return _stdio(entry)
     except ValidationError as exc:
@@ -240,14 +247,22 @@ def _stdio(entry: _Entry) -> StdioServerSpec:
     )
 
 
-def _http(entry: _Entry) -> HttpServerSpec:
-    entry.check_keys(_HTTP_KEYS, "streamable HTTP")
+def _http(entry: _Entry, transport: HttpTransport | None) -> HttpServerSpec:
+    """An HTTP server; without a `type`, a URL ending in `/sse` means legacy SSE."""
     url = entry.text("url", entry.raw.get("url"), required=True) or ""
+    if transport is None:
+        transport = "sse" if is_sse_url(url) else "streamable-http"
+    entry.check_keys(_HTTP_KEYS, "legacy SSE" if transport == "sse" else "streamable HTTP")
     if not url.startswith(("http://", "https://")):
         raise entry.error("url", f"must start with http:// or https:// (got {url[:40]!r})")
     headers = entry.secrets("headers")
     return HttpServerSpec(
-        name=entry.name, url=url, headers=headers, trial=entry.trial(), expanded=entry.expanded()
+        name=entry.name,
+        url=url,
+        headers=headers,
+        transport=transport,
+        trial=entry.trial(),
+        expanded=entry.expanded(),
     )
 
 

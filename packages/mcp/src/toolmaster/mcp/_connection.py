@@ -226,8 +226,13 @@ class Connection:
         self.client = client
 
     def _describe(self, exc: BaseException) -> str:
-        url = self.spec.url if isinstance(self.spec, HttpServerSpec) else None
-        text = connect_reason(exc, url=url, refused=self._refusals.status)
+        http = self.spec if isinstance(self.spec, HttpServerSpec) else None
+        text = connect_reason(
+            exc,
+            url=None if http is None else http.url,
+            refused=self._refusals.status,
+            sse=http is not None and http.transport == "sse",
+        )
         if stderr := self._tail.text():
             text += f"\n--- server stderr (last lines) ---\n{stderr}"
         return self.scrub(text)

@@ -29,11 +29,16 @@ class HttpRefusals:
 
 
 def connect_reason(
-    exc: BaseException, *, url: str | None = None, refused: int | None = None
+    exc: BaseException,
+    *,
+    url: str | None = None,
+    refused: int | None = None,
+    sse: bool = False,
 ) -> str:
     """One line for a failure to connect: a missing command, an authentication failure (`refused`:
-    the status `HttpRefusals` noted), else the exception; with a hint when `url` looks like a
-    legacy SSE endpoint."""
+    the status `HttpRefusals` noted), else the exception. With `url`, a hint about the other
+    HTTP transport: when it was reached as streamable HTTP but looks like a legacy SSE endpoint,
+    or as legacy SSE (`sse`) without being one."""
     while isinstance(exc, BaseExceptionGroup):
         exc = cast("BaseExceptionGroup[BaseException]", exc).exceptions[0]
     if isinstance(exc, FileNotFoundError):
@@ -45,9 +50,16 @@ def connect_reason(
         )
     else:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    if url is not None and urlsplit(url).path.rstrip("/").endswith("/sse"):
+    if url is None or refused is not None:
+        return text
+    if sse:
+        return text + (
+            "; it was reached as a legacy SSE endpoint; if the server speaks streamable HTTP "
+            '(often at /mcp), set "type": "http"'
+        )
+    if urlsplit(url).path.rstrip("/").endswith("/sse"):
         text += (
-            "; the URL ends in /sse, a legacy SSE endpoint? ToolMaster speaks streamable HTTP "
-            "(often at /mcp)"
+            "; the URL ends in /sse, a legacy SSE endpoint? It was reached as streamable "
+            'HTTP: set "type": "sse" (or leave "type" out)'
         )
     return text

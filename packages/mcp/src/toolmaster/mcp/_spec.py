@@ -20,9 +20,11 @@ from toolmaster.mcp._trial import TrialRule
 __all__ = [
     "BundledServerSpec",
     "HttpServerSpec",
+    "HttpTransport",
     "InProcessServerSpec",
     "ServerSpec",
     "StdioServerSpec",
+    "is_sse_url",
 ]
 
 
@@ -99,13 +101,26 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def is_sse_url(url: str) -> bool:
+    """Whether the URL's path ends in `/sse`, as legacy SSE endpoints' do."""
+    return urlsplit(url).path.rstrip("/").endswith("/sse")
+
+
+HttpTransport = Literal["streamable-http", "sse"]
+"""How an HTTP server speaks MCP: streamable HTTP, or the legacy HTTP+SSE transport (a GET
+event stream that names the URL to POST messages to) that many servers still use."""
+
+
 class HttpServerSpec(_Spec):
-    """A server reached over streamable HTTP."""
+    """A server reached over HTTP: streamable HTTP, or legacy SSE (`transport="sse"`)."""
 
     kind: Literal["http"] = "http"
     url: str
     headers: dict[str, SecretStr] = Field(default_factory=dict[str, SecretStr])
     """Extra HTTP headers (`Authorization`, API keys). Values are secret."""
+    transport: HttpTransport = "streamable-http"
+    """`sse` for a legacy SSE endpoint (`"type": "sse"` in the config, or a URL ending in
+    `/sse` without a type)."""
 
     def secrets(self) -> dict[str, str]:
         password = urlsplit(self.url).password

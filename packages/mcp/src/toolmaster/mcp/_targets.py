@@ -22,12 +22,13 @@ from toolmaster.mcp._spec import (
 from toolmaster.mcp._stdio import StderrTail, stdio_transport
 
 from mcp import StdioServerParameters
+from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-__all__ = ["Target", "make_target", "transport_of"]
+__all__ = ["Target", "http_transport", "make_target", "transport_of"]
 
-Transport = Literal["stdio", "http", "memory"]
+Transport = Literal["stdio", "http", "sse", "memory"]
 
 _HTTP_TIMEOUT = httpx2.Timeout(30.0, read=300.0)
 
@@ -46,7 +47,7 @@ def transport_of(spec: ServerSpec) -> Transport:
     if isinstance(spec, StdioServerSpec):
         return "stdio"
     if isinstance(spec, HttpServerSpec):
-        return "http"
+        return "sse" if spec.transport == "sse" else "http"
     if isinstance(spec, BundledServerSpec):
         return "stdio" if spec.transport == "stdio" else "memory"
     return "memory"
@@ -70,8 +71,7 @@ def make_target(
     if isinstance(spec, InProcessServerSpec):
         return Target(spec.server)
     if isinstance(spec, HttpServerSpec):
-        headers = {k: v.get_secret_value() for k, v in spec.headers.items()}
-        return Target(_http(spec.url, headers, refusals or HttpRefusals()))
+        return Target(http_transport(spec, refusals or HttpRefusals()))
     stdio = partial(_stdio, tail=tail, limit=max_message_bytes, on_exit=on_exit)
     if isinstance(spec, StdioServerSpec):
         env = {k: v.get_secret_value() for k, v in spec.env.items()}
@@ -122,11 +122,46 @@ def _stdio(
     )
 
 
+def http_transport(
+    spec: HttpServerSpec, refusals: HttpRefusals
+) -> AbstractAsyncContextManager[Any]:
+    """The transport of an HTTP server for `mcp.Client`: streamable HTTP, or legacy SSE, with
+    the spec's headers; `refusals` notes a 401 or 403 answer."""
+    headers = {k: v.get_secret_value() for k, v in spec.headers.items()}
+    if spec.transport == "sse":
+        return _sse(spec.url, headers, refusals)
+    return _streamable(spec.url, headers, refusals)
+
+
 @asynccontextmanager
-async def _http(url: str, headers: dict[str, str], refusals: HttpRefusals) -> AsyncGenerator[Any]:
+async def _streamable(
+    url: str, headers: dict[str, str], refusals: HttpRefusals
+) -> AsyncGenerator[Any]:
     hooks = {"response": [refusals]}
     async with (
         httpx2.AsyncClient(headers=headers, timeout=_HTTP_TIMEOUT, event_hooks=hooks) as http,
         streamable_http_client(url, http_client=http) as streams,
     ):
+        yield streams
+
+
+@asynccontextmanager
+async def _sse(url: str, headers: dict[str, str], refusals: HttpRefusals) -> AsyncGenerator[Any]:
+    def client(
+        headers: dict[str, str] | None = None,
+        timeout: httpx2.Timeout | None = None,
+        auth: httpx2.Auth | None = None,
+    ) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(
+            headers=headers,
+            timeout=timeout or _HTTP_TIMEOUT,
+            auth=auth,
+            event_hooks={"response": [refusals]},
+        )
+
+    read = _HTTP_TIMEOUT.read or 300.0
+    connect = _HTTP_TIMEOUT.connect or 30.0
+    async with sse_client(
+        url, headers=headers, timeout=connect, sse_read_timeout=read, httpx_client_factory=client
+    ) as streams:
         yield streams
