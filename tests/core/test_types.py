@@ -21,7 +21,13 @@ from toolmaster.core import (
     Message,
     PhaseSpan,
     PolicyInfo,
+    PromptArgument,
+    PromptSpec,
     Record,
+    RenderedPrompt,
+    ResourceContents,
+    ResourceSpec,
+    ResourceTemplateSpec,
     Sampling,
     ServerIdentity,
     Task,
@@ -34,6 +40,7 @@ from toolmaster.core import (
     Turn,
     Usage,
     Verdict,
+    WithheldTool,
     announced_identity,
 )
 
@@ -188,6 +195,46 @@ episodes = st.builds(
     metadata=json_objects,
 )
 
+resources = st.builds(
+    ResourceSpec,
+    server=names,
+    uri=text,
+    name=names,
+    title=opt(text),
+    description=text,
+    mime_type=opt(names),
+    size=opt(small),
+)
+resource_templates = st.builds(
+    ResourceTemplateSpec,
+    server=names,
+    uri_template=text,
+    name=names,
+    title=opt(text),
+    description=text,
+    mime_type=opt(names),
+)
+resource_contents = st.builds(
+    ResourceContents, uri=text, mime_type=opt(names), text=opt(text), blob=opt(names), size=small
+)
+prompt_arguments = st.builds(PromptArgument, name=names, description=text, required=st.booleans())
+prompts = st.builds(
+    PromptSpec,
+    server=names,
+    name=names,
+    title=opt(text),
+    description=text,
+    arguments=st.lists(prompt_arguments, max_size=2),
+)
+rendered_prompts = st.builds(
+    RenderedPrompt,
+    server=names,
+    name=names,
+    description=text,
+    messages=st.lists(messages, max_size=2),
+)
+withheld_tools = st.builds(WithheldTool, tool=tool_specs, reason=text)
+
 STRATEGIES: dict[type[Record], st.SearchStrategy[Any]] = {
     Usage: usages,
     ToolAnnotations: annotations,
@@ -208,6 +255,13 @@ STRATEGIES: dict[type[Record], st.SearchStrategy[Any]] = {
     Event: events,
     Turn: turns,
     Episode: episodes,
+    ResourceSpec: resources,
+    ResourceTemplateSpec: resource_templates,
+    ResourceContents: resource_contents,
+    PromptArgument: prompt_arguments,
+    PromptSpec: prompts,
+    RenderedPrompt: rendered_prompts,
+    WithheldTool: withheld_tools,
 }
 
 
