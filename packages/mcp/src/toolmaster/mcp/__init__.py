@@ -1,8 +1,21 @@
 """ToolMaster MCP layer: server specs from `mcpServers` JSON, and the Toolbox that connects many
 MCP servers, lists their tools and calls them with every failure returned as data, and lists and
-reads their resources and prompts."""
+reads their resources and prompts; it answers what servers ask of the client (roots,
+sampling, elicitation) and reports their log messages and progress as events."""
 
 from toolmaster.mcp._catalog import PromptListing, ResourceListing, ServerRequestError
+from toolmaster.mcp._client_side import (
+    DEFAULT_MAX_SAMPLES,
+    REASON_META_KEY,
+    UNATTENDED,
+    ElicitationReply,
+    ElicitationRequest,
+    Elicitor,
+    Sampler,
+    SamplingReply,
+    SamplingRequest,
+    decline_unattended,
+)
 from toolmaster.mcp._config import parse_server, servers_from_dict, servers_from_file
 from toolmaster.mcp._events import Subscriber, ToolEvent, ToolEventKind
 from toolmaster.mcp._failures import HttpRefusals, connect_reason
@@ -50,13 +63,19 @@ from toolmaster.mcp._trial import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_SAMPLES",
     "MIN_SECRET",
     "PERTURBATION_KINDS",
     "PREFIX_SEPARATOR",
+    "REASON_META_KEY",
     "TASKS_REQUIRED",
     "TRIAL_ACTIONS",
     "TRUNCATION_MARKER",
+    "UNATTENDED",
     "BundledServerSpec",
+    "ElicitationReply",
+    "ElicitationRequest",
+    "Elicitor",
     "Envelope",
     "ErrorStyle",
     "GroupArgs",
@@ -74,6 +93,9 @@ __all__ = [
     "RenameKeys",
     "RequireArg",
     "ResourceListing",
+    "Sampler",
+    "SamplingReply",
+    "SamplingRequest",
     "SecretFilter",
     "Secrets",
     "ServerConnectError",
@@ -89,6 +111,7 @@ __all__ = [
     "TrialPolicy",
     "TrialRule",
     "connect_reason",
+    "decline_unattended",
     "fresh_name",
     "http_transport",
     "is_sse_url",

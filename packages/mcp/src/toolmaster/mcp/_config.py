@@ -19,6 +19,7 @@ from toolmaster.mcp._spec import (
     StdioServerSpec,
     expand,
     is_sse_url,
+    root_uri,
 )
 from toolmaster.mcp._trial import TrialRule, trial_action
 
@@ -26,9 +27,9 @@ __all__ = ["parse_server", "servers_from_dict", "servers_from_file"]
 
 BUNDLED_PREFIX = "bundled:"
 
-_STDIO_KEYS = {"command", "args", "env", "cwd", "trial", "sandbox"}
-_HTTP_KEYS = {"url", "headers", "trial"}
-_BUNDLED_KEYS = {"env", "seed", "version", "task", "transport", "trial"}
+_STDIO_KEYS = {"command", "args", "env", "cwd", "trial", "sandbox", "roots"}
+_HTTP_KEYS = {"url", "headers", "trial", "roots"}
+_BUNDLED_KEYS = {"env", "seed", "version", "task", "transport", "trial", "roots"}
 _SANDBOX_KEYS = {"paths"}
 _HTTP_TYPES: dict[object, HttpTransport] = {
     "http": "streamable-http",
@@ -72,8 +73,17 @@ _NO_SANDBOX = {
 class _Entry:
     """One server's entry while it is read: knows where it came from, for error messages."""
 
-    def __init__(self, source: str, name: str, raw: Mapping[str, Any], environ: Mapping[str, str]):
+    def __init__(
+        self,
+        source: str,
+        name: str,
+        raw: Mapping[str, Any],
+        environ: Mapping[str, str],
+        roots: tuple[str, ...] | None = None,
+    ):
         self.source = source
+        self.default_roots = roots
+        """The top level's `"roots"`, for a server without its own."""
         self.name = name
         self.raw = raw
         self.environ = environ
@@ -161,6 +171,23 @@ class _Entry:
             rules.append(TrialRule(pattern.strip(), trial_action(action, "trial")))
         return tuple(rules)
 
+    def roots(self) -> tuple[str, ...] | None:
+        """The server's `"roots": ["path", ...]` as `file://` URIs, else the top level's."""
+        if "roots" not in self.raw:
+            return self.default_roots
+        value = self.raw["roots"]
+        if not isinstance(value, list):
+            raise self.error("roots", f"must be a list of folders, not {type(value).__name__}")
+        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+        uris: list[str] = []
+        for i, item in enumerate(items):
+            path = self.text(f"roots[{i}]", item, required=True) or ""
+            try:
+                uris.append(root_uri(path))
+            except ValueError as exc:
+                raise self.error(f"roots[{i}]", str(exc)) from None
+        return tuple(uris)
+
     def sandbox_paths(self) -> tuple[str, ...]:
         """The folders of `"sandbox": {"paths": [...]}`, `~` expanded."""
         value = self.raw.get("sandbox")
@@ -186,14 +213,19 @@ class _Entry:
 
 
 def parse_server(
-    name: str, value: Any, *, environ: Mapping[str, str] | None = None, source: str = "<config>"
+    name: str,
+    value: Any,
+    *,
+    environ: Mapping[str, str] | None = None,
+    source: str = "<config>",
+    roots: tuple[str, ...] | None = None,
 ) -> ServerSpec | None:
     """One `mcpServers` entry as a spec, or None when it is marked `"disabled": true`.
 
     `value` is an object with `command` (stdio), `url` (streamable HTTP; legacy SSE with
     `"type": "sse"` or a URL ending in `/sse`) or `env` naming a bundled environment, or the
     string `"bundled:<environment>"`. `${VAR}` and `${VAR:-default}` in strings are expanded
-    from `environ`.
+    from `environ`. `roots` (`file://` URIs) are the server's unless it names its own.
     """
     if isinstance(value, str):
         if not value.startswith(BUNDLED_PREFIX) or not value[len(BUNDLED_PREFIX) :]:
@@ -201,11 +233,11 @@ def parse_server(
                 f"{source}: server {name!r}: a string entry must be 'bundled:<environment>', "
                 f"not {value!r}"
             )
-        return BundledServerSpec(name=name, environment=value[len(BUNDLED_PREFIX) :])
+        return BundledServerSpec(name=name, environment=value[len(BUNDLED_PREFIX) :], roots=roots)
     if not isinstance(value, dict):
         raise UserError(f"{source}: server {name!r}: must be an object, not {type(value).__name__}")
     raw: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
-    entry = _Entry(source, name, raw, environ or {})
+    entry = _Entry(source, name, raw, environ or {}, roots)
     if raw.get("disabled") is True:
         return None
     kind = raw.get("type")
@@ -243,6 +275,7 @@ def _stdio(entry: _Entry) -> StdioServerSpec:
         cwd=os.path.expanduser(cwd) if cwd else None,
         trial=entry.trial(),
         sandbox_paths=entry.sandbox_paths(),
+        roots=entry.roots(),
         expanded=entry.expanded(),
     )
 
@@ -262,6 +295,7 @@ def _http(entry: _Entry, transport: HttpTransport | None) -> HttpServerSpec:
         headers=headers,
         transport=transport,
         trial=entry.trial(),
+        roots=entry.roots(),
         expanded=entry.expanded(),
     )
 
@@ -284,6 +318,7 @@ def _bundled(entry: _Entry) -> BundledServerSpec:
         task=entry.text("task", raw.get("task")),
         transport=transport,
         trial=entry.trial(),
+        roots=entry.roots(),
     )
 
 
@@ -292,6 +327,9 @@ def servers_from_dict(
 ) -> list[ServerSpec]:
     """The servers of an `mcpServers` document (Claude Desktop and Cursor), or of VS Code's
     `servers` (also nested in `mcp`), in file order. Disabled servers are left out.
+
+    A top-level `"roots": ["path", ...]` gives every server without its own `"roots"` those
+    folders (as `file://` URIs, relative paths from the working folder).
 
     `environ` is what `${VAR}` expands from; apps pass `os.environ`. Raises `UserError` naming
     the server and field for anything malformed.
@@ -309,15 +347,34 @@ def servers_from_dict(
         raise UserError(f"{source}: no 'mcpServers' (or VS Code 'servers') object found")
     if not isinstance(servers, dict):
         raise UserError(f"{source}: 'mcpServers' must be an object of servers by name")
+    roots = _top_roots(data.get("roots"), environ or {}, source)
     specs: list[ServerSpec] = []
     entries: dict[Any, Any] = servers  # pyright: ignore[reportUnknownVariableType]
     for name, value in entries.items():
         if not isinstance(name, str) or not name:
             raise UserError(f"{source}: a server name must be a non-empty string, not {name!r}")
-        spec = parse_server(name, value, environ=environ, source=source)
+        spec = parse_server(name, value, environ=environ, source=source, roots=roots)
         if spec is not None:
             specs.append(spec)
     return specs
+
+
+def _top_roots(value: Any, environ: Mapping[str, str], source: str) -> tuple[str, ...] | None:
+    """The top-level `"roots"` as `file://` URIs (None when there are none)."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise UserError(f"{source}: 'roots' must be a list of folders, not {type(value).__name__}")
+    items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+    uris: list[str] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, str) or not item.strip():
+            raise UserError(f"{source}: 'roots[{i}]' must be a non-empty string, not {item!r}")
+        try:
+            uris.append(root_uri(expand(item, environ)))
+        except (ValueError, ExpansionError) as exc:
+            raise UserError(f"{source}: 'roots[{i}]': {exc}") from None
+    return tuple(uris)
 
 
 def servers_from_file(

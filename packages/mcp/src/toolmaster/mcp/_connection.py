@@ -25,11 +25,13 @@ from toolmaster.core import (
     ToolResult,
     encodable_json,
 )
+from toolmaster.mcp._client_side import ClientSide
+from toolmaster.mcp._events import ToolEvent
 from toolmaster.mcp._failures import HttpRefusals, connect_reason
 from toolmaster.mcp._listing import list_all_tools
 from toolmaster.mcp._results import to_tool_result
 from toolmaster.mcp._secrets import Secrets
-from toolmaster.mcp._spec import HttpServerSpec, ServerSpec
+from toolmaster.mcp._spec import HttpServerSpec, ServerSpec, StdioServerSpec
 from toolmaster.mcp._stdio import MessageTooLarge, StderrTail
 from toolmaster.mcp._targets import make_target, transport_of
 
@@ -77,8 +79,11 @@ class Connection:
         max_message_bytes: int,
         notify: Notify,
         secrets: Secrets | None = None,
+        side: ClientSide | None = None,
     ) -> None:
-        """`secrets`: what to scrub from messages (default: the spec's own)."""
+        """`secrets`: what to scrub from messages (default: the spec's own); `side`: how the
+        client answers the server's requests and reports its notifications (default: roots,
+        elicitations declined, sampling refused, no events)."""
         self.spec = spec
         self.name = spec.name
         self.client: Client | None = None
@@ -92,6 +97,11 @@ class Connection:
         self._notify = notify
         self._secrets = Secrets(spec.secrets()) if secrets is None else secrets
         self._in_process = self.identity.transport == "memory"
+        if side is None:
+            side = ClientSide(emit=_no_events, scrub=self._secrets.scrub)
+        cwd = spec.cwd if isinstance(spec, StdioServerSpec) else None
+        self._handlers = side.handlers(spec.name, spec.roots, cwd)
+        self._log_level: types.LoggingLevel | None = side.log_level
         self._tail = StderrTail(spec.name, scrub=self._secrets.scrub)
         self._refusals = HttpRefusals()
         self._tg: anyio.abc.TaskGroup | None = None
@@ -176,11 +186,18 @@ class Connection:
                 refusals=self._refusals,
             )
             self.env_session = target.env_session
+            handlers = self._handlers
             client = Client(
                 target.server,
                 message_handler=self._on_message,
                 client_info=_CLIENT_INFO,
                 cache=None,
+                list_roots_callback=handlers.list_roots,
+                sampling_callback=handlers.sample,
+                elicitation_callback=handlers.elicit,
+                logging_callback=handlers.log,
+                log_level=self._log_level,
+                mode=target.mode,
             )
             with anyio.CancelScope(deadline=anyio.current_time() + self._connect_timeout) as scope:
                 async with client:
@@ -325,10 +342,13 @@ class Connection:
         raw: types.CallToolResult | None = None
         arguments = encodable_json(call.arguments)  # a model may write a lone surrogate
         slot: _Inflight | None = None
+        progress = self._handlers.progress(call)
         if self._in_process:
             # No stream, so no fault to cancel on: the SDK's own per-request scope keeps time.
             try:
-                raw = await client.call_tool(tool, arguments, read_timeout_seconds=timeout)
+                raw = await client.call_tool(
+                    tool, arguments, read_timeout_seconds=timeout, progress_callback=progress
+                )
             except Exception as exc:  # noqa: BLE001 (becomes the result; logged when unexpected)
                 failure = await self._classify(exc, client)
         else:
@@ -339,7 +359,7 @@ class Connection:
             with scope:
                 self._inflight.add(slot)
                 try:
-                    raw = await client.call_tool(tool, arguments)
+                    raw = await client.call_tool(tool, arguments, progress_callback=progress)
                 except Exception as exc:  # noqa: BLE001 (becomes the result; logged when unexpected)
                     failure = await self._classify(exc, client)
                 finally:
@@ -392,6 +412,10 @@ class Connection:
         if stderr := self._tail.text():
             message += f"\n--- server stderr (last lines) ---\n{stderr}"
         return "server_crashed", self.scrub(message)
+
+
+async def _no_events(event: ToolEvent) -> None:
+    del event
 
 
 def _listens(client: Client) -> bool:

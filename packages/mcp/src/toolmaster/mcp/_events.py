@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -16,7 +16,16 @@ __all__ = ["Subscriber", "ToolEvent", "ToolEventKind"]
 logger = logging.getLogger(__name__)
 
 ToolEventKind = Literal[
-    "tool_call", "tool_result", "tool_cancelled", "server_up", "server_down", "tools_changed"
+    "tool_call",
+    "tool_result",
+    "tool_cancelled",
+    "server_up",
+    "server_down",
+    "tools_changed",
+    "server_log",
+    "progress",
+    "sampling",
+    "elicitation",
 ]
 """- `tool_call`: a call is about to be sent (or refused); `call` is set.
 - `tool_result`: what came back for it, errors included; `call` and `result` are set.
@@ -24,6 +33,15 @@ ToolEventKind = Literal[
 - `server_up`: a server connected (again, after a restart); `server_down`: it failed to
   connect, crashed or closed the connection; `message` says why.
 - `tools_changed`: the set of tools changed (a server's `tools/list_changed`, a restart).
+- `server_log`: a server's log message (`notifications/message`); `message` is its text,
+  `details` its `level`, `logger` and `data`.
+- `progress`: a server's progress on a call (`notifications/progress`); `call` is set,
+  `details` has `progress`, `total` and `message`.
+- `sampling`: a server asked the client for an LLM completion (`sampling/createMessage`);
+  `details` has the request, the `outcome` (`answered`, `refused`, `over_limit`, `failed`),
+  the reply or the error, and how many requests this Toolbox has answered.
+- `elicitation`: a server asked for user input (`elicitation/create`); `details` has the
+  request, the `action` taken (`accept`, `decline`, `cancel`) and the `reason` of a decline.
 """
 
 
@@ -38,6 +56,9 @@ class ToolEvent:
     result: ToolResult | None = None
     message: str | None = None
     at: datetime = field(default_factory=utcnow)
+    details: Mapping[str, JsonValue] = field(default_factory=dict[str, JsonValue])
+    """What the kinds that carry more than a message say (`server_log`, `progress`,
+    `sampling`, `elicitation`); empty for the others."""
 
     def data(self) -> dict[str, JsonValue]:
         """The event as JSON, for `toolmaster.core.Event.data`."""
@@ -48,6 +69,8 @@ class ToolEvent:
             out["result"] = self.result.model_dump(mode="json")
         if self.message is not None:
             out["message"] = self.message
+        if self.details:
+            out["details"] = dict(self.details)
         return out
 
 

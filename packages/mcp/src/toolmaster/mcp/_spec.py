@@ -8,8 +8,10 @@ messages and logs (`toolmaster.mcp._secrets`).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -41,6 +43,10 @@ class _Spec(BaseModel):
     trial: tuple[TrialRule, ...] = ()
     """The server's trial policy (`"trial": {"GLOB": "allow|refuse|sandbox"}` in the config),
     in order: the first rule that matches a tool decides (`toolmaster.mcp.TrialPolicy`)."""
+    roots: tuple[str, ...] | None = None
+    """The `file://` URIs answered to the server's `roots/list` (`"roots"` in the config, the
+    server's own or else the top level's); None answers the working folder (a stdio server's
+    `cwd` when it has one)."""
 
     def secrets(self) -> dict[str, str]:
         """The secret values this spec holds, by name (the variable, env key or header)."""
@@ -99,6 +105,19 @@ def mask_url(url: str) -> str:
         host = f"{host}:{parts.port}"
     netloc = f"{parts.username}:***@{host}" if parts.username else f"***@{host}"
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def root_uri(path: str) -> str:
+    """A root as a `file://` URI: a folder (`~` expanded, relative to the working folder) or
+    a `file://` URI as it is. Raises `ValueError` for an empty path or another kind of URI."""
+    text = path.strip()
+    if not text:
+        raise ValueError("must not be empty")
+    if text.startswith("file://"):
+        return text
+    if "://" in text:
+        raise ValueError(f"a root must be a folder or a file:// URI, not {text!r}")
+    return Path(os.path.abspath(os.path.expanduser(text))).as_uri()
 
 
 def is_sse_url(url: str) -> bool:
@@ -161,6 +180,11 @@ class InProcessServerSpec(_Spec):
 
     kind: Literal["memory"] = "memory"
     server: Any = Field(exclude=True, repr=False)
+    legacy: bool = False
+    """Connect with the initialize handshake over in-memory JSON-RPC streams, the way a
+    handshake-era (2025) server is reached over stdio, instead of directly at the 2026
+    protocol: then the server's own requests to the client (`roots/list`,
+    `sampling/createMessage`, `elicitation/create`) work as standalone requests."""
 
 
 ServerSpec = Annotated[

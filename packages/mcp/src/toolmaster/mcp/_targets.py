@@ -40,6 +40,8 @@ class Target:
     server: Any
     """A server object, or a transport (an async context manager of the two streams)."""
     env_session: EnvSession | None = None
+    mode: Literal["auto", "legacy"] = "auto"
+    """How `mcp.Client` negotiates: `legacy` forces the initialize handshake."""
 
 
 def transport_of(spec: ServerSpec) -> Transport:
@@ -69,7 +71,7 @@ def make_target(
     Raises `UserError` for an unknown bundled environment or task.
     """
     if isinstance(spec, InProcessServerSpec):
-        return Target(spec.server)
+        return Target(spec.server, mode="legacy" if spec.legacy else "auto")
     if isinstance(spec, HttpServerSpec):
         return Target(http_transport(spec, refusals or HttpRefusals()))
     stdio = partial(_stdio, tail=tail, limit=max_message_bytes, on_exit=on_exit)

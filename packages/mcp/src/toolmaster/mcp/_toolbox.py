@@ -25,6 +25,7 @@ from toolmaster.core import (
     WithheldTool,
 )
 from toolmaster.mcp._catalog import Catalog, PromptListing, ResourceListing
+from toolmaster.mcp._client_side import DEFAULT_MAX_SAMPLES, ClientSide, Elicitor, Sampler
 from toolmaster.mcp._connection import ConnectFailed, Connection
 from toolmaster.mcp._events import Subscriber, ToolEvent, ToolEventKind, emit
 from toolmaster.mcp._secrets import Secrets, remember
@@ -90,6 +91,10 @@ class Toolbox:
         max_output_bytes: int = 256 * 1024,
         max_message_bytes: int = 256 * 1024 * 1024,
         require_all: bool = True,
+        sampler: Sampler | None = None,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        elicitor: Elicitor | None = None,
+        server_log_level: types.LoggingLevel | None = "info",
     ) -> None:
         """
         Args:
@@ -102,6 +107,16 @@ class Toolbox:
                 call fails with `too_large`.
             require_all: Raise `ServerConnectError` when any server fails to connect on entry;
                 with False the others are served and `errors` says what failed.
+            sampler: Answers the servers' `sampling/createMessage` requests (the agent wires
+                its policy); without one they are refused with a reason. Each is a
+                `sampling` event.
+            max_samples: How many sampling requests this Toolbox hands to the sampler, over
+                all servers (one Toolbox per episode: a per-episode cap); the rest are
+                refused.
+            elicitor: Answers the servers' `elicitation/create` requests; by default they
+                are declined with a reason (unattended runs). Each is an `elicitation` event.
+            server_log_level: The level of server log messages asked for on 2026-era
+                connections (None: none); each message is a `server_log` event.
         """
         specs = list(servers)
         seen: set[str] = set()
@@ -114,6 +129,16 @@ class Toolbox:
         self._require_all = require_all
         self._secrets = Secrets(*(spec.secrets() for spec in specs))
         remember(self._secrets)  # for log records (SecretFilter) and crash messages (scrub)
+        if max_samples < 0:
+            raise UserError(f"max_samples must be 0 or more, not {max_samples}")
+        self._side = ClientSide(
+            emit=self._emit,
+            scrub=self._secrets.scrub,
+            sampler=sampler,
+            max_samples=max_samples,
+            elicitor=elicitor,
+            log_level=server_log_level,
+        )
         self._connections = [
             Connection(
                 spec,
@@ -121,6 +146,7 @@ class Toolbox:
                 max_message_bytes=max_message_bytes,
                 notify=self._on_connection,
                 secrets=self._secrets,
+                side=self._side,
             )
             for spec in specs
         ]
@@ -352,6 +378,14 @@ class Toolbox:
             self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
 
         return unsubscribe
+
+    async def _emit(self, event: ToolEvent) -> None:
+        await emit(self._subscribers, event)
+
+    @property
+    def samples(self) -> int:
+        """How many sampling requests this Toolbox has handed to its sampler."""
+        return self._side.samples
 
     # ------------------------------------------------------------------ calls
 

@@ -1,0 +1,76 @@
+"""An in-process server whose tools ask the client things: roots, sampling, elicitation; and
+tell it things: log messages and progress."""
+
+from __future__ import annotations
+
+import warnings
+
+import mcp_types as types
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.shared.exceptions import MCPError
+from pydantic import BaseModel
+from toolmaster.mcp import REASON_META_KEY, InProcessServerSpec
+
+
+class Name(BaseModel):
+    name: str
+
+
+def asking_server() -> MCPServer:
+    """Tools that use the client's capabilities (the 2025 server-to-client requests)."""
+    app = MCPServer("asking", version="1.0.0", log_level="WARNING")
+
+    @app.tool()
+    async def roots(ctx: Context) -> str:
+        """The client's roots, one URI a line."""
+        with warnings.catch_warnings():  # roots are deprecated at 2026-07-28
+            warnings.simplefilter("ignore")
+            listed = await ctx.session.list_roots()  # pyright: ignore[reportDeprecated]
+        return "\n".join(f"{root.uri} {root.name}" for root in listed.roots)
+
+    @app.tool()
+    async def summarize(text: str, ctx: Context) -> str:
+        """Ask the client's model to summarize; the error it answers comes back as text."""
+        message = types.SamplingMessage(
+            role="user", content=types.TextContent(type="text", text=f"Summarize: {text}")
+        )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = await ctx.session.create_message(  # pyright: ignore[reportDeprecated]
+                    [message], max_tokens=32, system_prompt="Be brief.", temperature=0.5
+                )
+        except MCPError as exc:
+            return f"refused: {exc.error.message}"
+        content = result.content
+        text_out = content.text if isinstance(content, types.TextContent) else "?"
+        return f"{result.model}: {text_out}"
+
+    @app.tool()
+    async def ask_name(ctx: Context) -> str:
+        """Ask the user for a name; say what the client answered and why."""
+        result = await ctx.session.elicit(
+            "What is your name?", Name.model_json_schema(), related_request_id=ctx.request_id
+        )
+        reason = (result.meta or {}).get(REASON_META_KEY)
+        return f"{result.action}: {result.content} ({reason})"
+
+    @app.tool()
+    async def chatty(ctx: Context) -> str:
+        """Log and report progress, then finish."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            await ctx.info("starting the work")  # pyright: ignore[reportDeprecated]
+            await ctx.warning({"disk": "almost full"})  # pyright: ignore[reportDeprecated]
+        await ctx.report_progress(1, 2, "half way")
+        await ctx.report_progress(2, 2, "done")
+        return "ok"
+
+    return app
+
+
+def asking_spec(
+    name: str = "asking", *, roots: tuple[str, ...] | None = None
+) -> InProcessServerSpec:
+    """The server reached with the initialize handshake, where its requests to the client work."""
+    return InProcessServerSpec(name=name, server=asking_server(), legacy=True, roots=roots)
