@@ -60,6 +60,7 @@ from toolmaster.agent._runner import (
     run_env_tasks,
     run_many,
 )
+from toolmaster.agent._sampler import policy_sampler
 from toolmaster.agent._scripted import ScriptedPolicy, SolverPolicy
 from toolmaster.agent._transformers import Generation, TransformersPolicy
 from toolmaster.agent._vllm import VLLMPolicy
@@ -115,6 +116,7 @@ __all__ = [
     "offered_tools",
     "parse_tool_calls",
     "play_episode",
+    "policy_sampler",
     "reference_policy",
     "render_prompt",
     "render_tool_calls",

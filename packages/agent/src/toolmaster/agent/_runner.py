@@ -20,6 +20,7 @@ from toolmaster.agent._failure import Attempt
 from toolmaster.agent._host import EventSink, ExperienceStore
 from toolmaster.agent._loop import Agent, AgentConfig
 from toolmaster.agent._policy import Policy
+from toolmaster.agent._sampler import policy_sampler
 from toolmaster.agent._scripted import SolverPolicy
 from toolmaster.core import (
     AsyncStore,
@@ -223,7 +224,8 @@ def _env_play(
                 session = env.open(task)
                 spec = InProcessServerSpec(name=env.name, server=session.server)
                 timeout = call_timeout_s or config.call_timeout_s
-                toolbox = await stack.enter_async_context(Toolbox([spec], timeout=timeout))
+                toolbox = Toolbox([spec], timeout=timeout, sampler=policy_sampler(policy))
+                await stack.enter_async_context(toolbox)
             agent = Agent(policy, toolbox, config, sandbox=session, memory=memory, events=events)
             return await agent.run(
                 task, verify=lambda answer: env.verify(task, answer, session.state())
