@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from toolmaster.agent._resource_tool import NO_URI
-from toolmaster.cli._app import main
 from toolmaster.core import READ_RESOURCE, Store
 
+from tests.cli._exit import run
 from tests.cli._http_servers import scripted_model
 from tests.cli._isolation import isolate
 from tests.mcp.servers.library_server import LOGO
@@ -26,14 +26,6 @@ def config(tmp_path: Path, **servers: object) -> Path:
     path = tmp_path / "mcp.json"
     path.write_text(json.dumps({"mcpServers": servers}))
     return path
-
-
-def run(*argv: str) -> int:
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def test_resources_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from toolmaster.cli._app import main
 
+from tests.cli._exit import run
 from tests.mcp.servers.memory import RAW_SERVER
 
 
@@ -24,14 +24,6 @@ def config(tmp_path: Path, **extra: object) -> Path:
     path = tmp_path / "mcp.json"
     path.write_text(json.dumps({"mcpServers": servers}))
     return path
-
-
-def run(*argv: str) -> int:
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def test_tools_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

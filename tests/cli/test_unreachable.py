@@ -9,19 +9,11 @@ import socket
 from pathlib import Path
 
 import pytest
-from toolmaster.cli._app import main
 
+from tests.cli._exit import run
 from tests.cli._http_servers import refusing
 
 MISSING = "toolmaster-test-no-such-command"
-
-
-def run(*argv: str) -> int:
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def closed_port() -> int:

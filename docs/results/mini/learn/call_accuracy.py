@@ -32,8 +32,7 @@ import torch
 from peft import PeftModel
 from toolmaster.agent import load_embedded_model
 from toolmaster.core import Store
-from toolmaster.train._config import TrainConfig
-from toolmaster.train._data import build_sft_dataset
+from toolmaster.train import TrainConfig, build_sft_dataset
 
 _BLOCK = re.compile(r"<\|im_start\|>assistant\n(.*?)<\|im_end\|>", re.DOTALL)
 _CALL = re.compile(r"<tool_call>.*?</tool_call>", re.DOTALL)
