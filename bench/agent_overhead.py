@@ -178,6 +178,7 @@ def jobs(toolbox: ToolHost, free: ToolHost, task: Task) -> dict[str, Job]:
                 tool_call_id=None,
                 name=None,
                 usage=turn.usage,
+                parts=[],
             )
             messages.append(message)
             data = message.json_data()
@@ -196,6 +197,7 @@ def jobs(toolbox: ToolHost, free: ToolHost, task: Task) -> dict[str, Job]:
                         tool_call_id=call.id,
                         name=call.tool,
                         usage=None,
+                        parts=[],
                     )
                 )
                 await emit("tool_result", {"result": result.json_data(), "phase": "trial"})

@@ -18,7 +18,9 @@ from toolmaster.core import (
     ToolCall,
     ToolResult,
     UserError,
+    content_parts,
     new_id,
+    render_parts,
     utcnow,
 )
 
@@ -84,9 +86,9 @@ def test_trusted_records_share_a_fields_set_that_copies_do_not() -> None:
         ],
     ],
 )
-def test_result_text_joins_the_text_blocks(content: list[dict[str, JsonValue]]) -> None:
-    texts = [str(block.get("text", "")) for block in content if block.get("type") == "text"]
-    assert ToolResult(call_id="c", content=content).text == "\n".join(texts)
+def test_result_text_is_the_parts_rendering(content: list[dict[str, JsonValue]]) -> None:
+    # Text-only results take a shortcut; it gives what rendering every part gives.
+    assert ToolResult(call_id="c", content=content).text == render_parts(content_parts(content))
 
 
 def test_trusted_refuses_missing_or_misordered_fields() -> None:

@@ -8,7 +8,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from toolmaster.core import Episode, Event, Experience, Record, Store
+from toolmaster.core import FORMAT_VERSION, Episode, Event, Experience, Record, Store, render_parts
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "formats.md"
 
@@ -24,7 +24,12 @@ def test_the_json_examples_parse_and_show_every_field() -> None:
     for kind, block in zip(kinds, blocks, strict=True):
         record = kind.model_validate_json(block)
         assert json.loads(record.model_dump_json()) == json.loads(block), kind.__name__
-    assert Episode.from_json(blocks[0]).format_version == 1
+    episode = Episode.from_json(blocks[0])
+    assert episode.format_version == FORMAT_VERSION == 2
+    with_parts = [m for m in episode.messages if m.parts]
+    assert with_parts, "the example shows a tool message with parts"
+    for message in with_parts:  # its content is the one rendering of its parts
+        assert message.content == render_parts(message.parts)
 
 
 def _shape(conn: sqlite3.Connection) -> dict[str, object]:

@@ -13,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import JsonValue
 from toolmaster.core import (
+    FORMAT_VERSION,
+    ContentPart,
     Episode,
     EpisodeError,
     Event,
@@ -106,6 +108,17 @@ tool_results = st.builds(
     latency_s=seconds,
     original_size=opt(small),
 )
+content_parts = st.builds(
+    ContentPart,
+    type=st.sampled_from(["text", "image", "audio", "resource", "resource_link"]),
+    text=opt(text),
+    mime_type=opt(names),
+    uri=opt(names),
+    name=opt(names),
+    size=opt(small),
+    data=opt(names),
+    omitted=st.booleans(),
+)
 messages = st.builds(
     Message,
     role=st.sampled_from(["system", "user", "assistant", "tool"]),
@@ -114,6 +127,7 @@ messages = st.builds(
     tool_call_id=opt(names),
     name=opt(names),
     usage=opt(usages),
+    parts=st.lists(content_parts, max_size=2),
 )
 tasks = st.builds(
     Task,
@@ -242,6 +256,7 @@ STRATEGIES: dict[type[Record], st.SearchStrategy[Any]] = {
     ToolSpec: tool_specs,
     ToolCall: tool_calls,
     ToolResult: tool_results,
+    ContentPart: content_parts,
     Message: messages,
     Task: tasks,
     Verdict: verdicts,
@@ -315,10 +330,14 @@ def test_an_episode_of_a_newer_format_is_refused_by_version() -> None:
         mode="direct",
         policy=PolicyInfo(name="p", backend="scripted"),
     )
-    newer = episode.model_dump_json().replace('"format_version":1', '"format_version":2')
-    with pytest.raises(FormatVersionError, match="format version 2 is newer") as caught:
+    newer = episode.model_dump_json().replace(
+        f'"format_version":{FORMAT_VERSION}', f'"format_version":{FORMAT_VERSION + 1}'
+    )
+    with pytest.raises(
+        FormatVersionError, match=f"format version {FORMAT_VERSION + 1} is newer"
+    ) as caught:
         Episode.from_json(newer)
-    assert caught.value.version == 2
+    assert caught.value.version == FORMAT_VERSION + 1
 
 
 def test_schema_hash_ignores_key_order_but_not_parameters() -> None:

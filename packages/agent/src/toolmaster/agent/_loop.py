@@ -36,6 +36,7 @@ from toolmaster.agent._protocol import (
 from toolmaster.agent._resource_tool import NO_URI, resource_result, resource_tool
 from toolmaster.core import (
     FORMAT_VERSION,
+    MAX_KEPT_BYTES,
     Episode,
     EpisodeError,
     Event,
@@ -56,6 +57,7 @@ from toolmaster.core import (
     UserError,
     Verdict,
     find_experience,
+    kept_blocks,
     new_id,
     utcnow,
 )
@@ -95,6 +97,10 @@ class AgentConfig:
     retrial_known_tools: bool = False
     """Trial even when experience exists for every tool (and the tools are unchanged)."""
     sampling: Sampling = field(default_factory=Sampling)
+    max_kept_bytes: int = MAX_KEPT_BYTES
+    """Binary data of one content block (an image, audio, a binary resource; decoded bytes)
+    that the episode and its events keep; larger data is dropped and its size kept (the
+    model still receives all of it during the run)."""
 
 
 class _HostError(Exception):
@@ -336,7 +342,7 @@ class Agent:
             policy=self.policy.info.model_copy(update={"sampling": self.config.sampling}),
             servers=list(self.host.servers),
             tools=list(tools),
-            messages=list(run.messages),
+            messages=[message.kept(self.config.max_kept_bytes) for message in run.messages],
             phases=list(run.phases),
             notes=run.protocol.notes,
             answer=run.answer,
@@ -427,6 +433,7 @@ class Agent:
             tool_call_id=None,
             name=None,
             usage=turn.usage,
+            parts=[],
         )
         run.messages.append(message)
         calls_data: list[JsonValue] = []
@@ -549,17 +556,27 @@ class Agent:
                 tool_call_id=call.id,
                 name=call.tool,
                 usage=None,
+                parts=result.parts if result.multimodal else [],
             )
         )
         if move.trial_run is not None:
             run.trial_runs[call.id] = move.trial_run
         if run.events is not None:
-            data: dict[str, JsonValue] = {"result": result.json_data(), "phase": call.phase}
+            data: dict[str, JsonValue] = {"result": self._kept(result), "phase": call.phase}
             if move.trial_run is not None:
                 data["trial_run"] = move.trial_run
             await run.emit("tool_result", data)
         if move.ends_trial:
             await self._trial_ended(run)
+
+    def _kept(self, result: ToolResult) -> dict[str, JsonValue]:
+        """The result as its event keeps it: binary data over the cap emptied (`kept_blocks`)."""
+        data = result.json_data()
+        if result.multimodal:
+            data["content"] = cast(
+                "list[JsonValue]", kept_blocks(result.content, self.config.max_kept_bytes)
+            )
+        return data
 
     async def _trial_ended(self, run: _Run) -> None:
         """Close the trial's span, keep what it taught, and say so."""
@@ -591,5 +608,11 @@ class Agent:
 def _text(role: Literal["system", "user"], text: str) -> Message:
     """A system or user message of text made here (or a validated task's prompt)."""
     return Message.trusted(
-        role=role, content=text, tool_calls=[], tool_call_id=None, name=None, usage=None
+        role=role,
+        content=text,
+        tool_calls=[],
+        tool_call_id=None,
+        name=None,
+        usage=None,
+        parts=[],
     )

@@ -3,6 +3,16 @@
 from toolmaster.core._async_store import AsyncStore
 from toolmaster.core._base import Record
 from toolmaster.core._clean import encodable_json, episode_json
+from toolmaster.core._content import (
+    MAX_KEPT_BYTES,
+    OMITTED_META_KEY,
+    ContentPart,
+    PartKind,
+    content_parts,
+    decoded_size,
+    kept_blocks,
+    render_parts,
+)
 from toolmaster.core._env import (
     ENTRY_POINT_GROUP,
     FINISH_TRIAL,
@@ -72,10 +82,13 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "FINISH_TRIAL",
     "FORMAT_VERSION",
+    "MAX_KEPT_BYTES",
+    "OMITTED_META_KEY",
     "READ_RESOURCE",
     "SCHEMA_VERSION",
     "AsyncStore",
     "Boundary",
+    "ContentPart",
     "EnvSession",
     "Environment",
     "Episode",
@@ -90,6 +103,7 @@ __all__ = [
     "ImportFormatError",
     "Message",
     "Mode",
+    "PartKind",
     "Phase",
     "PhaseSpan",
     "PolicyInfo",
@@ -124,13 +138,17 @@ __all__ = [
     "VerdictFilter",
     "WithheldTool",
     "announced_identity",
+    "content_parts",
+    "decoded_size",
     "default_store_path",
     "encodable_json",
     "environments",
     "episode_json",
     "find_experience",
     "get_environment",
+    "kept_blocks",
     "new_id",
+    "render_parts",
     "terminal_safe",
     "utcnow",
 ]

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, cast
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, JsonValue, ValidationError, field_validator
 from toolmaster.core._base import JsonObject, Record, empty_list
 from toolmaster.core._errors import FormatVersionError
 from toolmaster.core._messages import Message, Usage
 from toolmaster.core._tools import ToolKey, ToolSpec, announced_identity
+from toolmaster.core._upgrades import UPGRADES, upgrade
 
-FORMAT_VERSION = 1
-"""The version of the episode JSON format this code writes. Readers refuse newer versions."""
+FORMAT_VERSION = UPGRADES[-1].version
+"""The version of the episode JSON format this code writes. Readers refuse newer versions and
+upgrade older ones (`toolmaster.core._upgrades`)."""
 
 Mode = Literal["trial", "direct"]
 """`trial`: trial-and-execution (trial phase, `finish_trial`, execution). `direct`: the baseline
@@ -185,14 +188,23 @@ class Episode(Record):
 
     @classmethod
     def from_json(cls, data: str | bytes) -> Episode:
-        """Parse an episode, refusing one written by a newer ToolMaster with a clear message."""
+        """Parse an episode, refusing one written by a newer ToolMaster with a clear message,
+        and bringing one of an older format up to this one."""
         try:
-            return cls.model_validate_json(data)
+            episode = cls.model_validate_json(data)
         except ValueError as exc:
             cause = _find_version_error(exc)
             if cause is not None:
                 raise cause from None
-            raise
+            older = _older(data)
+            if older is None:
+                raise
+            return cls.model_validate_json(older)
+        if episode.format_version < FORMAT_VERSION:
+            older = _older(data)
+            assert older is not None
+            return cls.model_validate_json(older)
+        return episode
 
     @property
     def env(self) -> str | None:
@@ -219,6 +231,22 @@ class Episode(Record):
                 grouped.append((label, []))
             grouped[-1][1].append(message)
         return grouped
+
+
+def _older(text: str | bytes) -> str | None:
+    """The JSON of an episode of an older format, upgraded to this one (parsed in JSON mode,
+    as every episode is); None for anything else."""
+    try:
+        data: object = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    fields = cast("dict[str, JsonValue]", data)
+    version = fields.get("format_version")
+    if not isinstance(version, int) or version >= FORMAT_VERSION:
+        return None
+    return json.dumps(upgrade(fields, FORMAT_VERSION), ensure_ascii=False)
 
 
 def _find_version_error(exc: ValueError) -> FormatVersionError | None:

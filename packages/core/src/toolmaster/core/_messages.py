@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, JsonValue
 from toolmaster.core._base import Record, empty_list
+from toolmaster.core._content import MAX_KEPT_BYTES, ContentPart
 from toolmaster.core._tools import ToolCall
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -30,8 +31,8 @@ class Usage(Record):
 
 
 class Message(Record):
-    """One chat message. `tool_calls` only on assistant messages; `tool_call_id` and `name`
-    only on tool messages (the result of the call with that id)."""
+    """One chat message. `tool_calls` only on assistant messages; `tool_call_id`, `name` and
+    `parts` only on tool messages (the result of the call with that id)."""
 
     role: Role
     content: str | None = None
@@ -41,6 +42,17 @@ class Message(Record):
     """For tool messages: the tool that produced it."""
     usage: Usage | None = None
     """For assistant messages: the tokens this turn cost."""
+    parts: list[ContentPart] = Field(default_factory=empty_list)
+    """For tool messages whose result was not text only: every content block of the result, in
+    order (binary data kept up to a cap); `content` is their text rendering, what a text-only
+    model read. Empty otherwise: `content` says it all."""
+
+    def kept(self, cap: int = MAX_KEPT_BYTES) -> Message:
+        """The message with the binary data of its parts over `cap` bytes dropped (each such
+        part says `omitted`); the same message when there is none."""
+        if not any(part.kept(cap) is not part for part in self.parts):
+            return self
+        return self.model_copy(update={"parts": [part.kept(cap) for part in self.parts]})
 
     def to_chat(self) -> dict[str, JsonValue]:
         """The message as chat templates and OpenAI-compatible APIs take it.

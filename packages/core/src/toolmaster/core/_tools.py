@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 from toolmaster.core._base import JsonObject, Record, empty_list
+from toolmaster.core._content import ContentPart, content_parts, render_parts
 
 Phase = Literal["trial", "execute"]
 """Which phase of an episode a call belongs to: exploratory trial calls come before
@@ -152,10 +153,21 @@ class ToolResult(Record):
 
     @property
     def text(self) -> str:
-        """The text blocks joined, as a model would read them."""
-        return "\n".join(
-            str(block.get("text", "")) for block in self.content if block.get("type") == "text"
-        )
+        """Every block as a text-only model reads it, one per line: text blocks as they are,
+        other blocks as a typed placeholder plus any text they carry (`ContentPart.rendered`)."""
+        if all(block.get("type") == "text" for block in self.content):
+            return "\n".join(str(block.get("text", "")) for block in self.content)
+        return render_parts(self.parts)
+
+    @property
+    def parts(self) -> list[ContentPart]:
+        """The content blocks as `ContentPart`s, with all their data."""
+        return content_parts(self.content)
+
+    @property
+    def multimodal(self) -> bool:
+        """Whether any content block is not plain text."""
+        return any(block.get("type") != "text" for block in self.content)
 
     @classmethod
     def error(
