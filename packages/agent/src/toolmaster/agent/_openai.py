@@ -62,6 +62,12 @@ class OpenAIConfig:
     headers: dict[str, str] = field(default_factory=dict[str, str])
     extra_body: dict[str, JsonValue] = field(default_factory=dict[str, JsonValue])
     """Merged into every request body (server-specific options such as `top_k`)."""
+    images: bool = False
+    """The served model takes image input (a vision model: vLLM serving Qwen2.5-VL, a hosted
+    multimodal API). Images that tools return then also go to it as `image_url` parts: after a
+    run of tool results, one user message with each image and its placeholder (in text mode,
+    in the user message of the tool responses). Off, the model reads only the placeholders, as
+    a text-only model does."""
 
 
 class OpenAIPolicy:
@@ -105,11 +111,17 @@ class OpenAIPolicy:
         body: dict[str, JsonValue] = {"model": self.config.model}
         if self.config.tool_mode == "native":
             chat = chat_input(messages, tools, wire=True)
-            body["messages"] = cast(list[JsonValue], chat.messages)
+            wire = chat.messages
+            if self.config.images:
+                wire = _native_images(messages, wire)
+            body["messages"] = cast(list[JsonValue], wire)
             if chat.tools:
                 body["tools"] = cast(list[JsonValue], chat.tools)
         else:
-            body["messages"] = cast(list[JsonValue], text_mode_messages(messages, tools))
+            wire = text_mode_messages(messages, tools)
+            if self.config.images:
+                wire = _text_mode_images(messages, wire)
+            body["messages"] = cast(list[JsonValue], wire)
         body.update(
             temperature=sampling.temperature, top_p=sampling.top_p, max_tokens=sampling.max_tokens
         )
@@ -155,6 +167,68 @@ class OpenAIPolicy:
             await anyio.sleep(delay)
             delay = min(delay * 2, self.config.max_backoff_s)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _image_parts(message: Message) -> list[JsonValue]:
+    """The images of a tool message as chat-completions content parts: each one's placeholder
+    (which names the call), then the image as a data URL. Images whose data was not kept have
+    none."""
+    parts: list[JsonValue] = []
+    for part in message.parts:
+        mime = part.mime_type or ""
+        if part.type != "image" or part.data is None or not mime.startswith("image/"):
+            continue
+        label = f"{part.placeholder} from {message.name} (call {message.tool_call_id})"
+        parts.append({"type": "text", "text": label})
+        url = f"data:{mime};base64,{part.data}"
+        parts.append({"type": "image_url", "image_url": {"url": url}})
+    return parts
+
+
+def _native_images(
+    messages: Sequence[Message], wire: list[dict[str, JsonValue]]
+) -> list[dict[str, JsonValue]]:
+    """`wire` (one message per message) with a user message of the images after each run of
+    tool messages that returned any: chat-completions tool messages take only text."""
+    out: list[dict[str, JsonValue]] = []
+    pending: list[JsonValue] = []
+    for message, sent in zip(messages, wire, strict=True):
+        if pending and message.role != "tool":
+            out.append({"role": "user", "content": pending})
+            pending = []
+        out.append(sent)
+        if message.role == "tool":
+            pending += _image_parts(message)
+    if pending:
+        out.append({"role": "user", "content": pending})
+    return out
+
+
+def _text_mode_images(
+    messages: Sequence[Message], wire: list[dict[str, JsonValue]]
+) -> list[dict[str, JsonValue]]:
+    """`wire` (`text_mode_messages`: a system message first where there is a system prompt or
+    tools, then one message per message but one user message per run of tool messages) with
+    the images of each run as parts of its user message."""
+    rest = list(messages)
+    if rest and rest[0].role == "system":
+        rest.pop(0)
+    out = list(wire)
+    index = 1 if out and out[0]["role"] == "system" else 0
+    run: list[JsonValue] = []
+    for position, message in enumerate(rest):
+        if message.role != "tool":
+            index += 1
+            continue
+        run += _image_parts(message)
+        last = position + 1 == len(rest) or rest[position + 1].role != "tool"
+        if last:
+            if run:
+                text = out[index]["content"]
+                out[index] = {**out[index], "content": [{"type": "text", "text": text}, *run]}
+            run = []
+            index += 1
+    return out
 
 
 def _json(response: httpx.Response) -> dict[str, JsonValue]:
