@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from toolmaster.core import (
     Episode,
@@ -20,6 +24,10 @@ from toolmaster.core import (
 )
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+V1_EPISODE = Path(__file__).parent / "data" / "episode-v1.json"
+"""A version-1 episode as ToolMaster wrote it before format 2 (the example of docs/formats.md
+then), on one line."""
 
 
 def episode_id(i: int) -> str:
@@ -67,3 +75,23 @@ def make_episode(
         usage=Usage(prompt_tokens=50 * turns, completion_tokens=10),
         timings=Timings(started_at=started, finished_at=started + timedelta(seconds=2)),
     )
+
+
+def store_raw(path: Path, text: str) -> None:
+    """Put an episode's JSON into the store at `path` as it stands, as an older ToolMaster wrote
+    it (the store must exist)."""
+    data = json.loads(text)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(
+            "INSERT INTO episodes (id, task_id, env, policy, mode, passed, score, started_us, "
+            "finished_us, format_version, json) VALUES (?, ?, ?, ?, ?, 1, 1.0, 0, 1, ?, ?)",
+            (
+                data["id"],
+                data["task"]["id"],
+                data["task"]["env"],
+                data["policy"]["name"],
+                data["mode"],
+                data["format_version"],
+                text,
+            ),
+        )

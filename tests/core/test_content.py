@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -26,8 +24,7 @@ from toolmaster.core import (
     render_parts,
 )
 
-V1_EPISODE = Path(__file__).parent / "data" / "episode-v1.json"
-"""A version-1 episode as ToolMaster 1 wrote it (the example of docs/formats.md then)."""
+from tests.core._factories import V1_EPISODE, store_raw
 
 PNG = bytes(range(200))
 GZIP = b"\x1f\x8b\x08\x00" + bytes(96)
@@ -169,29 +166,10 @@ def test_a_version_1_episode_with_an_error_still_names_the_field() -> None:
         Episode.from_json(json.dumps(data))
 
 
-def _store_raw(path: Path, text: str) -> None:
-    """Put an episode's JSON into the store as it stands, as an older ToolMaster wrote it."""
-    data = json.loads(text)
-    with closing(sqlite3.connect(path)) as conn, conn:
-        conn.execute(
-            "INSERT INTO episodes (id, task_id, env, policy, mode, passed, score, started_us, "
-            "finished_us, format_version, json) VALUES (?, ?, ?, ?, ?, 1, 1.0, 0, 1, ?, ?)",
-            (
-                data["id"],
-                data["task"]["id"],
-                data["task"]["env"],
-                data["policy"]["name"],
-                data["mode"],
-                data["format_version"],
-                text,
-            ),
-        )
-
-
 def test_the_store_reads_exports_and_imports_a_version_1_episode(tmp_path: Path) -> None:
     text = V1_EPISODE.read_text().strip()
     Store(tmp_path / "old.db").close()
-    _store_raw(tmp_path / "old.db", text)
+    store_raw(tmp_path / "old.db", text)
     with Store(tmp_path / "old.db") as store:
         episode = store.get_episode(json.loads(text)["id"])
         assert episode is not None
