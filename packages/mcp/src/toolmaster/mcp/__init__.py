@@ -1,7 +1,8 @@
 """ToolMaster MCP layer: server specs from `mcpServers` JSON, and the Toolbox that connects many
-MCP servers, lists their tools and calls them with every failure returned as data, and lists and
-reads their resources and prompts; it answers what servers ask of the client (roots,
-sampling, elicitation) and reports their log messages and progress as events."""
+MCP servers (signing in to OAuth-protected HTTP servers), lists their tools and calls them with
+every failure returned as data, and lists and reads their resources and prompts; it answers
+what servers ask of the client (roots, sampling, elicitation) and reports their log messages
+and progress as events."""
 
 from toolmaster.mcp._catalog import PromptListing, ResourceListing, ServerRequestError
 from toolmaster.mcp._client_side import (
@@ -18,7 +19,9 @@ from toolmaster.mcp._client_side import (
 )
 from toolmaster.mcp._config import parse_server, servers_from_dict, servers_from_file
 from toolmaster.mcp._events import Subscriber, ToolEvent, ToolEventKind
-from toolmaster.mcp._failures import HttpRefusals, connect_reason
+from toolmaster.mcp._failures import NEEDS_OAUTH, HttpRefusals, connect_reason
+from toolmaster.mcp._oauth import OAuthGrant, OAuthOptions, OAuthSpec, SignIn
+from toolmaster.mcp._oauth_store import default_token_folder
 from toolmaster.mcp._perturb import Perturbation
 from toolmaster.mcp._perturb_steps import (
     PERTURBATION_KINDS,
@@ -65,6 +68,7 @@ from toolmaster.mcp._trial import (
 __all__ = [
     "DEFAULT_MAX_SAMPLES",
     "MIN_SECRET",
+    "NEEDS_OAUTH",
     "PERTURBATION_KINDS",
     "PREFIX_SEPARATOR",
     "REASON_META_KEY",
@@ -85,6 +89,9 @@ __all__ = [
     "InProcessServerSpec",
     "MisleadingHint",
     "NamespaceSandbox",
+    "OAuthGrant",
+    "OAuthOptions",
+    "OAuthSpec",
     "Perturbation",
     "PerturbationKind",
     "PerturbationProxy",
@@ -101,6 +108,7 @@ __all__ = [
     "ServerConnectError",
     "ServerRequestError",
     "ServerSpec",
+    "SignIn",
     "StdioServerSpec",
     "Subscriber",
     "ToolEvent",
@@ -112,6 +120,7 @@ __all__ = [
     "TrialRule",
     "connect_reason",
     "decline_unattended",
+    "default_token_folder",
     "fresh_name",
     "http_transport",
     "is_sse_url",

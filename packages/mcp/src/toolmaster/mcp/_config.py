@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 from toolmaster.core import UserError
+from toolmaster.mcp._oauth import OAuthSpec
 from toolmaster.mcp._spec import (
     BundledServerSpec,
     ExpansionError,
@@ -28,7 +29,7 @@ __all__ = ["parse_server", "servers_from_dict", "servers_from_file"]
 BUNDLED_PREFIX = "bundled:"
 
 _STDIO_KEYS = {"command", "args", "env", "cwd", "trial", "sandbox", "roots"}
-_HTTP_KEYS = {"url", "headers", "trial", "roots"}
+_HTTP_KEYS = {"url", "headers", "trial", "roots", "auth"}
 _BUNDLED_KEYS = {"env", "seed", "version", "task", "transport", "trial", "roots"}
 _SANDBOX_KEYS = {"paths"}
 _HTTP_TYPES: dict[object, HttpTransport] = {
@@ -289,15 +290,88 @@ def _http(entry: _Entry, transport: HttpTransport | None) -> HttpServerSpec:
     if not url.startswith(("http://", "https://")):
         raise entry.error("url", f"must start with http:// or https:// (got {url[:40]!r})")
     headers = entry.secrets("headers")
+    auth = _auth(entry)
+    if auth is not None and any(key.lower() == "authorization" for key in headers):
+        raise entry.error(
+            "auth", "give either an Authorization header or an OAuth 'auth' section, not both"
+        )
     return HttpServerSpec(
         name=entry.name,
         url=url,
         headers=headers,
         transport=transport,
+        auth=auth,
         trial=entry.trial(),
         roots=entry.roots(),
         expanded=entry.expanded(),
     )
+
+
+_AUTH_KEYS = {
+    # field: its spellings (snake_case as in OAuth's own documents; camelCase as in JS configs)
+    "grant": ("grant", "grant_type", "grantType"),
+    "client_id": ("client_id", "clientId"),
+    "client_secret": ("client_secret", "clientSecret"),
+    "scopes": ("scopes", "scope"),
+    "issuer": ("issuer", "authorization_server", "authorizationServer"),
+    "token_endpoint_auth_method": ("token_endpoint_auth_method", "tokenEndpointAuthMethod"),
+    "callback_port": ("callback_port", "callbackPort"),
+    "store": ("store",),
+}
+_AUTH_EXAMPLE = (
+    '{"type": "oauth", "client_id": "...", "client_secret": "${SECRET}", '
+    '"issuer": "https://auth.example.com", "scopes": ["..."]}'
+)
+
+
+def _auth(entry: _Entry) -> OAuthSpec | None:
+    """The `"auth": {"type": "oauth", ...}` section of an HTTP server."""
+    value = entry.raw.get("auth")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise entry.error("auth", f"must be an object like {_AUTH_EXAMPLE}")
+    raw: dict[Any, Any] = value  # pyright: ignore[reportUnknownVariableType]
+    if raw.get("type", "oauth") != "oauth":
+        raise entry.error("auth.type", f"must be 'oauth' (the one kind known), not {raw['type']!r}")
+    spelled = {spelling: field for field, names in _AUTH_KEYS.items() for spelling in names}
+    fields: dict[str, Any] = {}
+    for key, item in raw.items():
+        if key == "type":
+            continue
+        field = spelled.get(key)
+        if field is None:
+            known = ", ".join(_AUTH_KEYS)
+            raise entry.error(f"auth.{key}", f"is not a known field of auth (known: {known})")
+        fields[field] = _auth_value(entry, f"auth.{key}", field, item)
+    if "grant" not in fields:
+        fields["grant"] = (
+            "client_credentials" if fields.get("client_secret") else ("authorization_code")
+        )
+    try:
+        return OAuthSpec.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise entry.error(f"auth.{where}" if where else "auth", message) from None
+
+
+def _auth_value(entry: _Entry, where: str, field: str, item: Any) -> Any:
+    if field == "scopes":
+        if isinstance(item, str):
+            return tuple((entry.text(where, item) or "").split())
+        if not isinstance(item, list):
+            raise entry.error(where, "must be a list of scopes or a space-separated string")
+        items: list[Any] = item  # pyright: ignore[reportUnknownVariableType]
+        return tuple(
+            entry.text(f"{where}[{i}]", s, required=True) or "" for i, s in enumerate(items)
+        )
+    if field == "callback_port":
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise entry.error(where, f"must be a port number, not {item!r}")
+        return item
+    return entry.text(where, item, required=True)
 
 
 def _bundled(entry: _Entry) -> BundledServerSpec:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
-from contextlib import suppress
+from collections.abc import Awaitable, Callable, Generator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,15 +29,18 @@ from toolmaster.mcp._client_side import ClientSide
 from toolmaster.mcp._events import ToolEvent
 from toolmaster.mcp._failures import HttpRefusals, connect_reason
 from toolmaster.mcp._listing import list_all_tools
+from toolmaster.mcp._oauth import OAuthOptions, oauth_provider, oauth_reason
 from toolmaster.mcp._results import to_tool_result
-from toolmaster.mcp._secrets import Secrets
+from toolmaster.mcp._secrets import Secrets, remember
 from toolmaster.mcp._spec import HttpServerSpec, ServerSpec, StdioServerSpec
 from toolmaster.mcp._stdio import MessageTooLarge, StderrTail
 from toolmaster.mcp._targets import make_target, transport_of
 
 from mcp import Client, MCPError
+from mcp.client.auth import OAuthClientProvider
 from mcp.client.session import IncomingMessage
 from mcp.client.subscriptions import ListenNotSupportedError, SubscriptionLost
+from mcp.shared.auth import OAuthToken
 
 __all__ = ["ConnectFailed", "Connection"]
 
@@ -80,10 +83,12 @@ class Connection:
         notify: Notify,
         secrets: Secrets | None = None,
         side: ClientSide | None = None,
+        oauth: OAuthOptions | None = None,
     ) -> None:
         """`secrets`: what to scrub from messages (default: the spec's own); `side`: how the
         client answers the server's requests and reports its notifications (default: roots,
-        elicitations declined, sampling refused, no events)."""
+        elicitations declined, sampling refused, no events); `oauth`: how to sign in to a
+        server with an OAuth `auth` section (default: unattended, tokens in memory)."""
         self.spec = spec
         self.name = spec.name
         self.client: Client | None = None
@@ -104,6 +109,7 @@ class Connection:
         self._log_level: types.LoggingLevel | None = side.log_level
         self._tail = StderrTail(spec.name, scrub=self._secrets.scrub)
         self._refusals = HttpRefusals()
+        self._oauth = oauth or OAuthOptions()
         self._tg: anyio.abc.TaskGroup | None = None
         self._lock = anyio.Lock()
         self._stop = anyio.Event()
@@ -176,6 +182,7 @@ class Connection:
                 stop.set()
 
         self._died = died
+        scope = anyio.CancelScope(deadline=anyio.current_time() + self._connect_timeout)
         try:
             target = make_target(
                 self.spec,
@@ -184,6 +191,7 @@ class Connection:
                 on_exit=died,
                 env_session=self.env_session,
                 refusals=self._refusals,
+                auth=self._auth(scope),
             )
             self.env_session = target.env_session
             handlers = self._handlers
@@ -199,7 +207,7 @@ class Connection:
                 log_level=self._log_level,
                 mode=target.mode,
             )
-            with anyio.CancelScope(deadline=anyio.current_time() + self._connect_timeout) as scope:
+            with scope:
                 async with client:
                     self.tools = await list_all_tools(client)
                     scope.deadline = math.inf
@@ -232,6 +240,32 @@ class Connection:
             logger.warning("MCP server %r: connection lost: %s", self.name, lost[0])
             await self._notify(self, "server_down", lost[0])
 
+    def _auth(self, scope: anyio.CancelScope) -> OAuthClientProvider | None:
+        """The OAuth provider of an HTTP server with an `auth` section, for one attempt."""
+        spec = self.spec
+        if not isinstance(spec, HttpServerSpec) or spec.auth is None:
+            return None
+
+        @contextmanager
+        def untimed() -> Generator[None]:  # a person signing in takes the time it takes
+            scope.deadline = math.inf
+            try:
+                yield
+            finally:
+                scope.deadline = anyio.current_time() + self._connect_timeout
+
+        return oauth_provider(
+            spec.name, spec.url, spec.auth, self._oauth, on_tokens=self._token_seen, untimed=untimed
+        )
+
+    def _token_seen(self, token: OAuthToken) -> None:
+        """Scrub the token from everything recorded from now on, like the config's secrets."""
+        found = {"oauth access token": token.access_token}
+        if token.refresh_token:
+            found["oauth refresh token"] = token.refresh_token
+        self._secrets.add(found)
+        remember(Secrets(found))
+
     def _connected(self, client: Client) -> None:
         info = client.server_info
         self.identity = ServerIdentity(
@@ -244,12 +278,17 @@ class Connection:
 
     def _describe(self, exc: BaseException) -> str:
         http = self.spec if isinstance(self.spec, HttpServerSpec) else None
-        text = connect_reason(
-            exc,
-            url=None if http is None else http.url,
-            refused=self._refusals.status,
-            sse=http is not None and http.transport == "sse",
-        )
+        auth = None if http is None else http.auth
+        text = None if http is None else oauth_reason(exc, url=http.url, auth=auth)
+        if text is None:
+            text = connect_reason(
+                exc,
+                url=None if http is None else http.url,
+                refused=self._refusals.status,
+                sse=http is not None and http.transport == "sse",
+                bearer=self._refusals.bearer,
+                oauth=auth is not None,
+            )
         if stderr := self._tail.text():
             text += f"\n--- server stderr (last lines) ---\n{stderr}"
         return self.scrub(text)

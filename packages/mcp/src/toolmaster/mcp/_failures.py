@@ -9,9 +9,17 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-__all__ = ["HttpRefusals", "connect_reason"]
+__all__ = ["NEEDS_OAUTH", "HttpRefusals", "connect_reason"]
 
 _REFUSED = (401, 403)
+
+NEEDS_OAUTH = (
+    "the server answered HTTP 401 Unauthorized with a Bearer challenge: it wants OAuth. Add "
+    'an "auth" section to its entry in the config: "auth": {"type": "oauth"} to sign in in a '
+    'browser (toolmaster run in a terminal), or "auth": {"type": "oauth", "client_id": "...", '
+    '"client_secret": "${SECRET}", "issuer": "https://auth.example.com"} for a client '
+    "registered for the client-credentials grant (unattended runs)"
+)
 
 
 class HttpRefusals:
@@ -22,10 +30,15 @@ class HttpRefusals:
     def __init__(self) -> None:
         self.status: int | None = None
         """The last refusal's status, if there was one."""
+        self.bearer = False
+        """Whether the last refusal challenged for a bearer token (`WWW-Authenticate: Bearer`):
+        the server wants OAuth."""
 
     async def __call__(self, response: httpx2.Response) -> None:
         if response.status_code in _REFUSED:
             self.status = response.status_code
+            challenge = response.headers.get("www-authenticate", "")
+            self.bearer = challenge.lower().startswith("bearer")
 
 
 def connect_reason(
@@ -34,15 +47,26 @@ def connect_reason(
     url: str | None = None,
     refused: int | None = None,
     sse: bool = False,
+    bearer: bool = False,
+    oauth: bool = False,
 ) -> str:
     """One line for a failure to connect: a missing command, an authentication failure (`refused`:
-    the status `HttpRefusals` noted), else the exception. With `url`, a hint about the other
+    the status `HttpRefusals` noted; `bearer`: it asked for OAuth; `oauth`: the server has an
+    OAuth `auth` section), else the exception. With `url`, a hint about the other
     HTTP transport: when it was reached as streamable HTTP but looks like a legacy SSE endpoint,
     or as legacy SSE (`sse`) without being one."""
     while isinstance(exc, BaseExceptionGroup):
         exc = cast("BaseExceptionGroup[BaseException]", exc).exceptions[0]
     if isinstance(exc, FileNotFoundError):
         text = f"command not found: {exc.filename or exc}"
+    elif refused is not None and oauth:
+        text = (
+            f"authentication failed: the server answered HTTP {refused} "
+            f"{HTTPStatus(refused).phrase} to the OAuth token (check auth.scopes, and that "
+            "the authorization server issues tokens for this server)"
+        )
+    elif refused == 401 and bearer:
+        text = f"authentication failed: {NEEDS_OAUTH}"
     elif refused is not None:
         text = (
             f"authentication failed: the server answered HTTP {refused} "

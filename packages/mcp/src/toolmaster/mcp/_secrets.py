@@ -50,6 +50,13 @@ class Secrets:
             else None
         )
 
+    def add(self, named: Mapping[str, str]) -> None:
+        """Add secrets learnt later (an OAuth token): every holder of this object scrubs them
+        from then on."""
+        fresh = [(value, name) for name, value in named.items() if value not in self._names]
+        if fresh:
+            self._set([*self._pairs, *fresh])
+
     def __bool__(self) -> bool:
         return bool(self._pairs)
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer
+from toolmaster.mcp._oauth import OAuthSpec
 from toolmaster.mcp._secrets import Secrets
 from toolmaster.mcp._trial import TrialRule
 
@@ -140,11 +141,15 @@ class HttpServerSpec(_Spec):
     transport: HttpTransport = "streamable-http"
     """`sse` for a legacy SSE endpoint (`"type": "sse"` in the config, or a URL ending in
     `/sse` without a type)."""
+    auth: OAuthSpec | None = None
+    """OAuth 2.1 (`"auth": {"type": "oauth", ...}` in the config): the bearer token comes from
+    the authorization server the server names, through the SDK's auth provider."""
 
     def secrets(self) -> dict[str, str]:
         password = urlsplit(self.url).password
         extra = {"url password": password} if password else {}
-        return {**_plain(self.expanded), **_plain(self.headers), **extra}
+        oauth = self.auth.secrets() if self.auth else {}
+        return {**_plain(self.expanded), **_plain(self.headers), **extra, **oauth}
 
     @field_serializer("url")
     def _mask_url(self, url: str) -> str:

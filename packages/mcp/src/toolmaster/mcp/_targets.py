@@ -63,17 +63,19 @@ def make_target(
     on_exit: Callable[[], None],
     env_session: EnvSession | None = None,
     refusals: HttpRefusals | None = None,
+    auth: httpx2.Auth | None = None,
 ) -> Target:
     """A fresh target for one connection attempt (transports are single-use).
 
     `env_session` is the bundled session of an earlier attempt, reused so that a reconnection
-    of an in-process environment keeps its state; `refusals` notes an HTTP server's 401 or 403.
+    of an in-process environment keeps its state; `refusals` notes an HTTP server's 401 or 403;
+    `auth` authenticates its HTTP requests (the OAuth provider).
     Raises `UserError` for an unknown bundled environment or task.
     """
     if isinstance(spec, InProcessServerSpec):
         return Target(spec.server, mode="legacy" if spec.legacy else "auto")
     if isinstance(spec, HttpServerSpec):
-        return Target(http_transport(spec, refusals or HttpRefusals()))
+        return Target(http_transport(spec, refusals or HttpRefusals(), auth))
     stdio = partial(_stdio, tail=tail, limit=max_message_bytes, on_exit=on_exit)
     if isinstance(spec, StdioServerSpec):
         env = {k: v.get_secret_value() for k, v in spec.env.items()}
@@ -125,30 +127,34 @@ def _stdio(
 
 
 def http_transport(
-    spec: HttpServerSpec, refusals: HttpRefusals
+    spec: HttpServerSpec, refusals: HttpRefusals, auth: httpx2.Auth | None = None
 ) -> AbstractAsyncContextManager[Any]:
     """The transport of an HTTP server for `mcp.Client`: streamable HTTP, or legacy SSE, with
-    the spec's headers; `refusals` notes a 401 or 403 answer."""
+    the spec's headers and `auth`; `refusals` notes a 401 or 403 answer."""
     headers = {k: v.get_secret_value() for k, v in spec.headers.items()}
     if spec.transport == "sse":
-        return _sse(spec.url, headers, refusals)
-    return _streamable(spec.url, headers, refusals)
+        return _sse(spec.url, headers, refusals, auth)
+    return _streamable(spec.url, headers, refusals, auth)
 
 
 @asynccontextmanager
 async def _streamable(
-    url: str, headers: dict[str, str], refusals: HttpRefusals
+    url: str, headers: dict[str, str], refusals: HttpRefusals, auth: httpx2.Auth | None
 ) -> AsyncGenerator[Any]:
     hooks = {"response": [refusals]}
     async with (
-        httpx2.AsyncClient(headers=headers, timeout=_HTTP_TIMEOUT, event_hooks=hooks) as http,
+        httpx2.AsyncClient(
+            headers=headers, timeout=_HTTP_TIMEOUT, event_hooks=hooks, auth=auth
+        ) as http,
         streamable_http_client(url, http_client=http) as streams,
     ):
         yield streams
 
 
 @asynccontextmanager
-async def _sse(url: str, headers: dict[str, str], refusals: HttpRefusals) -> AsyncGenerator[Any]:
+async def _sse(
+    url: str, headers: dict[str, str], refusals: HttpRefusals, oauth: httpx2.Auth | None
+) -> AsyncGenerator[Any]:
     def client(
         headers: dict[str, str] | None = None,
         timeout: httpx2.Timeout | None = None,
@@ -164,6 +170,11 @@ async def _sse(url: str, headers: dict[str, str], refusals: HttpRefusals) -> Asy
     read = _HTTP_TIMEOUT.read or 300.0
     connect = _HTTP_TIMEOUT.connect or 30.0
     async with sse_client(
-        url, headers=headers, timeout=connect, sse_read_timeout=read, httpx_client_factory=client
+        url,
+        headers=headers,
+        timeout=connect,
+        sse_read_timeout=read,
+        httpx_client_factory=client,
+        auth=oauth,
     ) as streams:
         yield streams

@@ -28,6 +28,7 @@ from toolmaster.mcp._catalog import Catalog, PromptListing, ResourceListing
 from toolmaster.mcp._client_side import DEFAULT_MAX_SAMPLES, ClientSide, Elicitor, Sampler
 from toolmaster.mcp._connection import ConnectFailed, Connection
 from toolmaster.mcp._events import Subscriber, ToolEvent, ToolEventKind, emit
+from toolmaster.mcp._oauth import OAuthOptions
 from toolmaster.mcp._secrets import Secrets, remember
 from toolmaster.mcp._spec import ServerSpec
 
@@ -95,6 +96,7 @@ class Toolbox:
         max_samples: int = DEFAULT_MAX_SAMPLES,
         elicitor: Elicitor | None = None,
         server_log_level: types.LoggingLevel | None = "info",
+        oauth: OAuthOptions | None = None,
     ) -> None:
         """
         Args:
@@ -117,6 +119,11 @@ class Toolbox:
                 are declined with a reason (unattended runs). Each is an `elicitation` event.
             server_log_level: The level of server log messages asked for on 2026-era
                 connections (None: none); each message is a `server_log` event.
+            oauth: How to sign in to HTTP servers with an OAuth `auth` section: the browser
+                sign-in of interactive apps, and the folder of `"store": "file"` tokens.
+                By default unattended (servers that need a browser sign-in fail to connect,
+                saying so), tokens in this process's memory. Tokens are scrubbed like the
+                config's secrets.
         """
         specs = list(servers)
         seen: set[str] = set()
@@ -147,6 +154,7 @@ class Toolbox:
                 notify=self._on_connection,
                 secrets=self._secrets,
                 side=self._side,
+                oauth=oauth,
             )
             for spec in specs
         ]
