@@ -58,3 +58,13 @@ async def test_an_image_over_the_output_limit_is_dropped_and_said_so() -> None:
     assert result.error_kind == "too_large"
     assert result.text.startswith(TRUNCATION_MARKER)
     assert "1 non-text block(s) dropped" in result.text
+
+
+async def test_prompt_messages_read_as_tool_results_do() -> None:
+    with anyio.fail_after(10):
+        async with Toolbox([memory_spec("media", media_server())]) as toolbox:
+            rendered = await toolbox.get_prompt("describe")
+    assert [m.content for m in rendered.messages] == [
+        "[image: image/png, 100 bytes]",
+        f"[resource file:///notes.txt: text/plain, {len(NOTES)} bytes]\n{NOTES}",
+    ]

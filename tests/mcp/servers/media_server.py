@@ -82,6 +82,14 @@ def media_server(name: str = "media", *, big_image: int = 0) -> MCPServer:
             types.TextContent(type="text", text="after"),
         ]
 
+    @app.prompt(description="Describe a chart.")
+    def describe() -> list[types.ContentBlock]:
+        resource = types.TextResourceContents(
+            uri="file:///notes.txt", mime_type="text/plain", text=NOTES
+        )
+        # bare content blocks: one user message each
+        return [image_block(), types.EmbeddedResource(type="resource", resource=resource)]
+
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 from toolmaster.core._base import Record, empty_list
+from toolmaster.core._content import ContentPart
 from toolmaster.core._messages import Message
 from toolmaster.core._tools import ToolSpec
 
@@ -48,9 +49,10 @@ class ResourceContents(Record):
 
     @property
     def placeholder(self) -> str:
-        """A short typed stand-in for binary contents: URI, MIME type and size."""
-        kind = self.mime_type or "unknown type"
-        return f"[binary resource {self.uri}: {kind}, {self.size} bytes]"
+        """A short typed stand-in for binary contents: URI, MIME type and size, as a binary
+        resource in a tool result reads (`ContentPart.placeholder`)."""
+        part = ContentPart(type="resource", uri=self.uri, mime_type=self.mime_type, size=self.size)
+        return part.placeholder
 
     @property
     def rendered(self) -> str:

@@ -23,6 +23,9 @@ from toolmaster.core import (
     ResourceTemplateSpec,
     ToolMasterError,
     UserError,
+    content_parts,
+    decoded_size,
+    render_parts,
 )
 from toolmaster.mcp._connection import ConnectFailed, Connection
 from toolmaster.mcp._listing import (
@@ -30,6 +33,7 @@ from toolmaster.mcp._listing import (
     list_all_resource_templates,
     list_all_resources,
 )
+from toolmaster.mcp._results import block_json
 from toolmaster.mcp._secrets import Secrets
 
 from mcp import Client, MCPError
@@ -250,7 +254,7 @@ class Catalog:
                 uri=part.uri, mime_type=part.mime_type, text=text, size=len(text.encode())
             )
         return ResourceContents(
-            uri=part.uri, mime_type=part.mime_type, blob=part.blob, size=_decoded_size(part.blob)
+            uri=part.uri, mime_type=part.mime_type, blob=part.blob, size=decoded_size(part.blob)
         )
 
 
@@ -345,23 +349,7 @@ def _check_arguments(spec: PromptSpec, arguments: Mapping[str, str]) -> None:
         )
 
 
-def _decoded_size(blob: str) -> int:
-    """The bytes base64 `blob` decodes to (without decoding it)."""
-    text = blob.strip()
-    return max(0, len(text) * 3 // 4 - text[-2:].count("="))
-
-
 def _block_text(block: types.ContentBlock) -> str:
-    """A prompt message's content as text: non-text content as a short typed placeholder."""
-    if isinstance(block, types.TextContent):
-        return block.text
-    if isinstance(block, types.ImageContent | types.AudioContent):
-        return f"[{block.type}: {block.mime_type}, {_decoded_size(block.data)} bytes]"
-    if isinstance(block, types.EmbeddedResource):
-        resource = block.resource
-        if isinstance(resource, types.TextResourceContents):
-            return resource.text
-        size = _decoded_size(resource.blob)
-        stand_in = ResourceContents(uri=resource.uri, mime_type=resource.mime_type, size=size)
-        return stand_in.placeholder
-    return f"[resource link {block.uri}: {block.mime_type or 'unknown type'}]"
+    """A prompt message's content as text: non-text content as a short typed placeholder plus
+    any text it carries (`ContentPart.rendered`, as tool results read)."""
+    return render_parts(content_parts([block_json(block)]))

@@ -20,8 +20,9 @@ from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 import mcp_types as types
+import pydantic_core
 from pydantic import JsonValue
-from toolmaster.core import Message, ToolCall, encodable_json
+from toolmaster.core import Message, ToolCall, content_parts, encodable_json, render_parts
 from toolmaster.mcp._events import ToolEvent
 
 from mcp.client.session import ClientRequestContext
@@ -65,7 +66,7 @@ class SamplingRequest:
     messages: tuple[Message, ...]
     """The conversation: the server's system prompt first (when it sent one), then its user
     and assistant messages; content that is not text reads as a placeholder (`[image:
-    image/png]`)."""
+    image/png, 68 bytes]`, as in tool results)."""
     max_tokens: int
     temperature: float | None = None
     stop: tuple[str, ...] = ()
@@ -333,10 +334,14 @@ def _sampling_request(
 
 
 def _block_text(block: types.SamplingMessageContentBlock) -> str:
+    """A sampling message's block as text: images and audio as the typed placeholder a tool
+    result's read as (`ContentPart.rendered`); tool use and results by their type."""
     if isinstance(block, types.TextContent):
         return block.text
-    mime = getattr(block, "mime_type", None)
-    return f"[{block.type}: {mime}]" if mime else f"[{block.type}]"
+    if isinstance(block, types.ImageContent | types.AudioContent):
+        data = pydantic_core.to_jsonable_python(block, by_alias=True, exclude_none=True)
+        return render_parts(content_parts([data]))
+    return f"[{block.type}]"
 
 
 def _request_data(request: SamplingRequest) -> dict[str, JsonValue]:

@@ -9,7 +9,7 @@ import pydantic_core
 from pydantic import JsonValue
 from toolmaster.core import ToolResult
 
-__all__ = ["TRUNCATION_MARKER", "to_tool_result"]
+__all__ = ["TRUNCATION_MARKER", "block_json", "to_tool_result"]
 
 TRUNCATION_MARKER = "[ToolMaster: output truncated]"
 """The start of the text block appended to a truncated result."""
@@ -56,6 +56,11 @@ def _dump(content: list[types.ContentBlock]) -> list[dict[str, JsonValue]]:
         if type(block) is types.TextContent and block.annotations is None and block.meta is None:
             return [{"type": "text", "text": block.text}]
     return pydantic_core.to_jsonable_python(content, by_alias=True, exclude_none=True)
+
+
+def block_json(block: types.ContentBlock) -> dict[str, JsonValue]:
+    """One content block as MCP JSON, as `ToolResult.content` holds it."""
+    return _dump([block])[0]
 
 
 def to_tool_result(
