@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from toolmaster.cli._common import shown, unconnected
+from toolmaster.cli._oauth import oauth_options
 from toolmaster.cli._tools import (
     ConnectTimeoutOption,
     JsonOption,
@@ -38,7 +39,9 @@ TimeoutOption = Annotated[float, typer.Option(help="Seconds the server may take 
 async def _list_resources(
     specs: list[ServerSpec], connect_timeout: float
 ) -> tuple[ResourceListing, dict[str, str]]:
-    async with Toolbox(specs, connect_timeout=connect_timeout, require_all=False) as toolbox:
+    async with Toolbox(
+        specs, connect_timeout=connect_timeout, require_all=False, oauth=oauth_options()
+    ) as toolbox:
         return await toolbox.list_resources(), toolbox.errors
 
 
@@ -46,7 +49,11 @@ async def _read_resource(
     specs: list[ServerSpec], uri: str, timeout: float, connect_timeout: float
 ) -> tuple[list[ResourceContents], dict[str, str]]:
     async with Toolbox(
-        specs, timeout=timeout, connect_timeout=connect_timeout, require_all=False
+        specs,
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+        require_all=False,
+        oauth=oauth_options(),
     ) as toolbox:
         unconnected(toolbox.errors)
         return await toolbox.read_resource(uri), toolbox.errors
@@ -126,7 +133,9 @@ def resources_command(
 async def _list_prompts(
     specs: list[ServerSpec], connect_timeout: float
 ) -> tuple[PromptListing, dict[str, str]]:
-    async with Toolbox(specs, connect_timeout=connect_timeout, require_all=False) as toolbox:
+    async with Toolbox(
+        specs, connect_timeout=connect_timeout, require_all=False, oauth=oauth_options()
+    ) as toolbox:
         return await toolbox.list_prompts(), toolbox.errors
 
 
@@ -138,7 +147,11 @@ async def _get_prompt(
     connect_timeout: float,
 ) -> RenderedPrompt:
     async with Toolbox(
-        specs, timeout=timeout, connect_timeout=connect_timeout, require_all=False
+        specs,
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+        require_all=False,
+        oauth=oauth_options(),
     ) as toolbox:
         unconnected(toolbox.errors)
         return await toolbox.get_prompt(name, arguments)

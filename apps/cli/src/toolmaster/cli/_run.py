@@ -23,6 +23,7 @@ from toolmaster.cli._common import (
     unrecorded_file,
     with_options,
 )
+from toolmaster.cli._oauth import oauth_options
 from toolmaster.cli._policies import (
     PolicyFlags,
     PolicyOption,
@@ -261,7 +262,7 @@ async def _run_servers(config_file: Path, prompt: str, setup: _Setup) -> Episode
     config = replace(config, trial_policy=TrialPolicy.of(config.trial_policy.rules, specs))
     # The servers first: a broken one is said before a model takes seconds to load.
     async with (
-        Toolbox(specs, require_all=setup.require_all_servers) as toolbox,
+        Toolbox(specs, require_all=setup.require_all_servers, oauth=oauth_options()) as toolbox,
         NamespaceSandbox(specs, timeout=config.call_timeout_s) as sandbox,
     ):
         unconnected(toolbox.errors)

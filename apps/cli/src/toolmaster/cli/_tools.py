@@ -16,6 +16,7 @@ from pydantic import JsonValue
 from rich.console import Console
 from rich.table import Table
 from toolmaster.cli._common import shown, unconnected
+from toolmaster.cli._oauth import oauth_options
 from toolmaster.core import (
     ServerIdentity,
     ToolCall,
@@ -71,7 +72,9 @@ def servers_of(config: Path, only: list[str] | None) -> list[ServerSpec]:
 async def _list(
     specs: list[ServerSpec], connect_timeout: float
 ) -> tuple[list[ServerIdentity], list[ToolSpec], list[WithheldTool], dict[str, str]]:
-    async with Toolbox(specs, connect_timeout=connect_timeout, require_all=False) as toolbox:
+    async with Toolbox(
+        specs, connect_timeout=connect_timeout, require_all=False, oauth=oauth_options()
+    ) as toolbox:
         return list(toolbox.servers), list(toolbox.tools), list(toolbox.withheld), toolbox.errors
 
 
@@ -177,7 +180,11 @@ async def _call(
     specs: list[ServerSpec], tool_call: ToolCall, timeout: float, connect_timeout: float
 ) -> tuple[ToolResult, dict[str, str]]:
     async with Toolbox(
-        specs, timeout=timeout, connect_timeout=connect_timeout, require_all=False
+        specs,
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+        require_all=False,
+        oauth=oauth_options(),
     ) as toolbox:
         return await toolbox.call(tool_call), toolbox.errors
 
