@@ -44,6 +44,14 @@ ToolModeOption = Annotated[
     str,
     typer.Option(help="native (the server parses tool calls) or text (ToolMaster parses them)."),
 ]
+ImagesOption = Annotated[
+    bool,
+    typer.Option(
+        "--images",
+        help="The served model takes images: send the images tools return as image parts "
+        "(else it reads their placeholders).",
+    ),
+]
 AdapterOption = Annotated[
     str | None,
     typer.Option(
@@ -55,13 +63,14 @@ BatchOption = Annotated[int, typer.Option(help="Generation batch size of the emb
 
 
 def openai_options() -> list[inspect.Parameter]:
-    """--base-url, --model, --api-key-env and --tool-mode, for `with_options`: the flags of
-    `PolicyFlags` that an OpenAI-compatible server's policy reads."""
+    """--base-url, --model, --api-key-env, --tool-mode and --images, for `with_options`: the
+    flags of `PolicyFlags` that an OpenAI-compatible server's policy reads."""
     return [
         option("base_url", BaseUrlOption),
         option("model", ModelOption),
         option("api_key_env", ApiKeyEnvOption),
         option("tool_mode", ToolModeOption, "native"),
+        option("images", ImagesOption, False),
     ]
 
 
@@ -84,6 +93,8 @@ class PolicyFlags:
     model: str | None = None
     api_key_env: str | None = None
     tool_mode: str = "native"
+    images: bool = False
+    """The OpenAI-compatible server's model takes images (`OpenAIConfig.images`)."""
     adapter: str | None = None
     """An adapter folder, `none`, or None: the shipped adapter (`adapter_choice`)."""
     batch: int = 4
@@ -153,6 +164,7 @@ def _openai_config(flags: PolicyFlags) -> OpenAIConfig:
         model=flags.model,
         api_key=api_key,
         tool_mode="native" if flags.tool_mode == "native" else "text",
+        images=flags.images,
     )
 
 
