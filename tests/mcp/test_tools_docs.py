@@ -51,7 +51,7 @@ async def test_the_python_snippet_runs() -> None:
 
 
 def test_the_server_file_parses() -> None:
-    document, _ = blocks("json")
+    document, _, _ = blocks("json")
     specs = servers_from_dict(json.loads(document), environ={"SEARCH_TOKEN": "tok-123456"})
     time, search, notes, weather, calendar = specs
     assert isinstance(time, StdioServerSpec)
@@ -65,8 +65,25 @@ def test_the_server_file_parses() -> None:
     assert calendar == BundledServerSpec(name="calendar", environment="calendar")
 
 
+def test_the_oauth_example_parses_with_the_grants_it_names() -> None:
+    _, document, _ = blocks("json")
+    secret = "crm-secret-0123456789"
+    crm, docs = servers_from_dict(json.loads(document), environ={"CRM_CLIENT_SECRET": secret})
+    assert isinstance(crm, HttpServerSpec) and crm.auth is not None
+    assert (crm.auth.grant, crm.auth.issuer) == ("client_credentials", "https://auth.example.com")
+    assert crm.auth.scopes == ("crm.read",)
+    assert secret in crm.secrets().values()
+    assert secret not in repr(crm) and secret not in crm.model_dump_json()
+    assert isinstance(docs, HttpServerSpec) and docs.auth is not None
+    assert (docs.auth.grant, docs.auth.client_id, docs.auth.store) == (
+        "authorization_code",
+        None,
+        "file",
+    )
+
+
 def test_the_trial_policy_example_parses_and_decides_as_it_says() -> None:
-    _, document = blocks("json")
+    _, _, document = blocks("json")
     sqlite, memory, search = servers_from_dict(json.loads(document))
     assert isinstance(sqlite, StdioServerSpec) and isinstance(memory, StdioServerSpec)
     assert sqlite.sandbox_paths == ("/srv/db",)
