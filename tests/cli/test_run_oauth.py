@@ -137,3 +137,23 @@ def test_an_interactive_run_signs_in_in_the_browser_once(
     assert url in err
     (stored,) = (tmp_path / "home" / "cache" / "toolmaster" / "oauth").iterdir()
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+
+
+def test_refused_credentials_are_one_error_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    isolate(monkeypatch, tmp_path / "home")
+    monkeypatch.setenv("OAUTH_SECRET", "not-the-right-secret")
+    with protected() as servers:
+        assert run("tools", "--config", config(tmp_path, servers)) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (
+        "error: server 'remote' could not be connected: OAuth sign-in failed: the authorization "
+        "server refused the client credentials (invalid_client: client authentication failed); "
+        "check auth.client_id and auth.client_secret"
+    )
+    assert "Traceback" not in err + caplog.text
+    assert "OAuth flow error" not in err + caplog.text

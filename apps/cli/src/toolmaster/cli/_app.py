@@ -17,6 +17,7 @@ from toolmaster.cli._demo import demo_app
 from toolmaster.cli._eval import eval_app
 from toolmaster.cli._memory import memory_app
 from toolmaster.cli._mutate import mutate_app
+from toolmaster.cli._oauth import quiet_oauth_failures
 from toolmaster.cli._repro import repro_app
 from toolmaster.cli._resources import resources_app
 from toolmaster.cli._run import run_app
@@ -65,6 +66,7 @@ def _root(
     for handler in logging.getLogger().handlers:  # servers' secrets never reach a log line
         if not any(isinstance(f, SecretFilter) for f in handler.filters):
             handler.addFilter(SecretFilter())
+    quiet_oauth_failures(logging.getLogger("mcp.client.auth.oauth2"), quiet=verbose < 2)
     if verbose == 0:  # model loading draws progress bars unless told not to (read at import)
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     ctx.obj = CliState(config=config)

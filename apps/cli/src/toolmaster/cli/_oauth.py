@@ -5,6 +5,7 @@ connect, saying how to configure the client-credentials grant instead."""
 
 from __future__ import annotations
 
+import logging
 import sys
 import webbrowser
 
@@ -13,7 +14,7 @@ import typer
 from toolmaster.core import terminal_safe
 from toolmaster.mcp import OAuthOptions
 
-__all__ = ["oauth_options", "show_sign_in"]
+__all__ = ["oauth_options", "quiet_oauth_failures", "show_sign_in"]
 
 
 def oauth_options() -> OAuthOptions:
@@ -39,3 +40,19 @@ def _open(url: str) -> None:
         webbrowser.open(url)
     except webbrowser.Error:  # no browser here: the URL printed above is enough
         return
+
+
+def quiet_oauth_failures(logger: logging.Logger, *, quiet: bool) -> None:
+    """Drop (`quiet`) or keep the SDK's "OAuth flow error" records on `logger`."""
+    for old in [f for f in logger.filters if isinstance(f, _RepeatedOAuthFailure)]:
+        logger.removeFilter(old)
+    if quiet:
+        logger.addFilter(_RepeatedOAuthFailure())
+
+
+class _RepeatedOAuthFailure(logging.Filter):
+    """Drops the SDK's "OAuth flow error" record (an ERROR with a traceback) below `-vv`: the
+    same failure is reported once, in words, as the server's connection error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "OAuth flow error"
