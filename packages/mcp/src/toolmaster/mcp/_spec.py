@@ -15,7 +15,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FileUrl,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_serializer,
+    field_validator,
+)
 from toolmaster.mcp._oauth import OAuthSpec
 from toolmaster.mcp._secrets import Secrets
 from toolmaster.mcp._trial import TrialRule
@@ -47,7 +57,22 @@ class _Spec(BaseModel):
     roots: tuple[str, ...] | None = None
     """The `file://` URIs answered to the server's `roots/list` (`"roots"` in the config, the
     server's own or else the top level's); None answers the working folder (a stdio server's
-    `cwd` when it has one)."""
+    `cwd` when it has one). A folder given here (`"/srv/data"`, `~` and relative paths
+    resolved against the working folder) is turned into its `file://` URI, as the config's
+    are; anything else that is not a valid `file://` URI is rejected."""
+
+    @field_validator("roots")
+    @classmethod
+    def _root_uris(cls, roots: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if roots is None:
+            return None
+        uris: list[str] = []
+        for i, root in enumerate(roots):
+            try:
+                uris.append(root_uri(root))
+            except ValueError as exc:
+                raise ValueError(f"roots[{i}]: {exc}") from None
+        return tuple(uris)
 
     def secrets(self) -> dict[str, str]:
         """The secret values this spec holds, by name (the variable, env key or header)."""
@@ -108,14 +133,24 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+_FILE_URL = TypeAdapter(FileUrl)
+
+
 def root_uri(path: str) -> str:
     """A root as a `file://` URI: a folder (`~` expanded, relative to the working folder) or
-    a `file://` URI as it is. Raises `ValueError` for an empty path or another kind of URI."""
+    a `file:` URI (checked, in its normal form). Raises `ValueError` for an empty path, an
+    invalid `file:` URI or another kind of URI."""
     text = path.strip()
     if not text:
         raise ValueError("must not be empty")
-    if text.startswith("file://"):
-        return text
+    if text[:5].lower() == "file:":
+        if not text[5:].startswith("/"):
+            raise ValueError(f"{text!r} is not a valid file:// URI: no absolute path after 'file:'")
+        try:
+            return str(_FILE_URL.validate_python(text))
+        except ValidationError as exc:
+            why = exc.errors()[0]["msg"]
+            raise ValueError(f"{text!r} is not a valid file:// URI: {why}") from None
     if "://" in text:
         raise ValueError(f"a root must be a folder or a file:// URI, not {text!r}")
     return Path(os.path.abspath(os.path.expanduser(text))).as_uri()
