@@ -32,10 +32,10 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_show_reads_a_version_1_episode() -> None:
     result = runner.invoke(app, ["sessions", "show", ID])
     assert result.exit_code == 0, result.output
-    assert f"{ID} (format 2)" in result.stdout
+    assert f"{ID} (format 3)" in result.stdout
     assert '{"day": 3, "rain_mm": 12}' in result.stdout
     shown = runner.invoke(app, ["sessions", "show", "--json", ID])
-    assert Episode.from_json(shown.stdout).format_version == 2
+    assert Episode.from_json(shown.stdout).format_version == 3
 
 
 def test_export_writes_it_as_stored() -> None:

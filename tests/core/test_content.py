@@ -153,7 +153,8 @@ def test_a_version_1_episode_reads_as_the_current_format() -> None:
     text = V1_EPISODE.read_text()
     assert json.loads(text)["format_version"] == 1
     episode = Episode.from_json(text)
-    assert episode.format_version == FORMAT_VERSION == 2
+    assert episode.format_version == FORMAT_VERSION == 3
+    assert episode.notices == []
     assert all(message.parts == [] for message in episode.messages)
     assert episode.messages[2].content == '{"day": 4, "rain_mm": 0}'
     assert Episode.from_json(episode.model_dump_json()) == episode

@@ -25,11 +25,12 @@ def test_the_json_examples_parse_and_show_every_field() -> None:
         record = kind.model_validate_json(block)
         assert json.loads(record.model_dump_json()) == json.loads(block), kind.__name__
     episode = Episode.from_json(blocks[0])
-    assert episode.format_version == FORMAT_VERSION == 2
+    assert episode.format_version == FORMAT_VERSION == 3
     with_parts = [m for m in episode.messages if m.parts]
     assert with_parts, "the example shows a tool message with parts"
     for message in with_parts:  # its content is the one rendering of its parts
         assert message.content == render_parts(message.parts)
+    assert {n.kind for n in episode.notices} == {"server_log", "progress", "elicitation"}
 
 
 def _shape(conn: sqlite3.Connection) -> dict[str, object]:

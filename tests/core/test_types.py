@@ -32,6 +32,7 @@ from toolmaster.core import (
     ResourceTemplateSpec,
     Sampling,
     ServerIdentity,
+    ServerNotice,
     Task,
     Timings,
     ToolAnnotations,
@@ -189,6 +190,15 @@ events = st.builds(
     ts=moments,
     data=json_objects,
 )
+notices = st.builds(
+    ServerNotice,
+    kind=st.sampled_from(["server_log", "progress", "sampling", "elicitation"]),
+    server=opt(names),
+    at=moments,
+    message=opt(text),
+    call_id=opt(names),
+    details=json_objects,
+)
 turns = st.builds(Turn, content=opt(text), tool_calls=st.lists(tool_calls, max_size=2))
 episodes = st.builds(
     Episode,
@@ -206,6 +216,7 @@ episodes = st.builds(
     error=opt(episode_errors),
     usage=usages,
     timings=timings,
+    notices=st.lists(notices, max_size=2),
     metadata=json_objects,
 )
 
@@ -263,6 +274,7 @@ STRATEGIES: dict[type[Record], st.SearchStrategy[Any]] = {
     Sampling: samplings,
     PolicyInfo: policies,
     ServerIdentity: servers,
+    ServerNotice: notices,
     PhaseSpan: phases,
     EpisodeError: episode_errors,
     Timings: timings,

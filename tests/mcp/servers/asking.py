@@ -1,19 +1,34 @@
-"""An in-process server whose tools ask the client things: roots, sampling, elicitation; and
-tell it things: log messages and progress."""
+"""A server whose tools ask the client things: roots, sampling, elicitation; and tell it
+things: log messages and progress. In process (`asking_spec`), or over stdio when run as a
+script (`python asking.py`)."""
 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
+from typing import Literal
 
 import mcp_types as types
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.shared.exceptions import MCPError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from toolmaster.mcp import REASON_META_KEY, InProcessServerSpec
+
+ASKING_SERVER = Path(__file__)
+"""This file, to run as a stdio server."""
 
 
 class Name(BaseModel):
     name: str
+
+
+class Booking(BaseModel):
+    """A form with one field of each kind the specification allows."""
+
+    guests: int = Field(ge=1, le=8, description="How many people")
+    seating: Literal["inside", "terrace"] = "inside"
+    vegetarian: bool = False
+    note: str | None = Field(default=None, max_length=40)
 
 
 def asking_server() -> MCPServer:
@@ -56,6 +71,15 @@ def asking_server() -> MCPServer:
         return f"{result.action}: {result.content} ({reason})"
 
     @app.tool()
+    async def book_table(ctx: Context) -> str:
+        """Ask the user for a booking (`ctx.elicit`, validated against the model); say what
+        the client answered."""
+        result = await ctx.elicit("Book a table for tonight?", Booking)
+        if result.action == "accept":
+            return f"accept: {result.data.model_dump()}"
+        return result.action
+
+    @app.tool()
     async def chatty(ctx: Context) -> str:
         """Log and report progress, then finish."""
         with warnings.catch_warnings():
@@ -74,3 +98,7 @@ def asking_spec(
 ) -> InProcessServerSpec:
     """The server reached with the initialize handshake, where its requests to the client work."""
     return InProcessServerSpec(name=name, server=asking_server(), legacy=True, roots=roots)
+
+
+if __name__ == "__main__":
+    asking_server().run()

@@ -31,7 +31,14 @@ from toolmaster.agent._embedded import (
     shipped_provenance,
 )
 from toolmaster.agent._failure import Attempt, failed_episode
-from toolmaster.agent._host import EventSink, ExperienceStore, ResourceReader, Sandbox, ToolHost
+from toolmaster.agent._host import (
+    EventSink,
+    ExperienceStore,
+    ResourceReader,
+    Sandbox,
+    ServerEvents,
+    ToolHost,
+)
 from toolmaster.agent._kvcache import CacheStats
 from toolmaster.agent._loop import Agent, AgentConfig, NextUser, Verifier
 from toolmaster.agent._openai import OpenAIConfig, OpenAIPolicy, ToolMode
@@ -97,6 +104,7 @@ __all__ = [
     "ResourceReader",
     "Sandbox",
     "ScriptedPolicy",
+    "ServerEvents",
     "SolverPolicy",
     "ToolHost",
     "ToolMode",

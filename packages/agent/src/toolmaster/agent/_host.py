@@ -1,9 +1,9 @@
 """What the agent loop needs from its surroundings, as small protocols.
 
-The Toolbox of `toolmaster.mcp` is a `ToolHost` and a `ResourceReader`; a bundled environment's
-session is a `Sandbox`; `toolmaster.mcp.NamespaceSandbox` is a `TrialSandbox`; the session store
-is an `ExperienceStore`. Keeping these narrow lets the loop run against any of them — and against
-in-memory stand-ins in tests of the loop itself.
+The Toolbox of `toolmaster.mcp` is a `ToolHost`, a `ResourceReader` and `ServerEvents`; a bundled
+environment's session is a `Sandbox`; `toolmaster.mcp.NamespaceSandbox` is a `TrialSandbox`; the
+session store is an `ExperienceStore`. Keeping these narrow lets the loop run against any of them —
+and against in-memory stand-ins in tests of the loop itself.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from toolmaster.core import (
     ToolResult,
     ToolSpec,
 )
-from toolmaster.mcp import ResourceListing
+from toolmaster.mcp import ResourceListing, Subscriber
 
 
 class ToolHost(Protocol):
@@ -54,6 +54,16 @@ class ResourceReader(Protocol):
     ) -> list[ResourceContents]:
         """The contents at `uri`. Raises `toolmaster.core.UserError` for a URI no server lists
         or matches, `toolmaster.mcp.ServerRequestError` when its server fails to answer."""
+        ...
+
+
+class ServerEvents(Protocol):
+    """What the servers tell and ask the client besides call results: log messages, progress,
+    sampling and elicitation requests (`toolmaster.mcp.ToolEvent`s, from the Toolbox). The
+    agent records them on the episode and in its event stream."""
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call `subscriber` with every event from now on; returns the unsubscribe."""
         ...
 
 

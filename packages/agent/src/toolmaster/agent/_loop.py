@@ -23,6 +23,7 @@ from toolmaster.agent._host import (
     ExperienceStore,
     ResourceReader,
     Sandbox,
+    ServerEvents,
     ToolHost,
     TrialSandbox,
 )
@@ -47,6 +48,7 @@ from toolmaster.core import (
     Phase,
     PhaseSpan,
     Sampling,
+    ServerNotice,
     Task,
     Timings,
     ToolCall,
@@ -61,9 +63,12 @@ from toolmaster.core import (
     new_id,
     utcnow,
 )
-from toolmaster.mcp import ServerRequestError, TrialPolicy
+from toolmaster.mcp import ServerRequestError, ToolEvent, TrialPolicy
 
 logger = logging.getLogger(__name__)
+
+_NOTICES = frozenset({"server_log", "progress", "sampling", "elicitation"})
+"""The Toolbox events recorded as the episode's `notices` (and events of the same kinds)."""
 
 Verifier = Callable[[str | None], Verdict]
 """Judges the final answer (and whatever final state it closes over)."""
@@ -135,6 +140,11 @@ class _Run:
     """The control tools offered after the servers' tools (`read_resource`), but for
     `finish_trial`, which the protocol adds."""
     resource_reads: int = 0
+    notices: list[ServerNotice] = field(default_factory=list[ServerNotice])
+    """What the servers logged, reported and asked during the episode."""
+    sending: anyio.Lock = field(default_factory=anyio.Lock)
+    """Held while an event goes to the sink: a server's notice can arrive while the loop's
+    own event is being written, and each needs the next `seq`."""
 
     async def emit(self, kind: EventKind, data: dict[str, JsonValue]) -> None:
         """Send the next event to the sink, if there is one. `data` is JSON made here (literals
@@ -143,15 +153,32 @@ class _Run:
         to the next event, so a stream never has a gap."""
         if self.events is None:
             return
-        event = Event.trusted(
-            episode_id=self.episode_id, seq=self.seq, kind=kind, ts=utcnow(), data=data
-        )
-        try:
-            await self.events(event)
-        except Exception:
-            logger.exception("episode %s: the event sink failed on %s", self.episode_id, kind)
+        async with self.sending:
+            event = Event.trusted(
+                episode_id=self.episode_id, seq=self.seq, kind=kind, ts=utcnow(), data=data
+            )
+            try:
+                await self.events(event)
+            except Exception:
+                logger.exception("episode %s: the event sink failed on %s", self.episode_id, kind)
+                return
+            self.seq += 1
+
+    async def notice(self, event: ToolEvent) -> None:
+        """Keep a server's log message, progress, sampling or elicitation (a Toolbox
+        subscriber), and send it as an event of its kind."""
+        if event.kind not in _NOTICES:
             return
-        self.seq += 1
+        notice = ServerNotice(
+            kind=event.kind,  # pyright: ignore[reportArgumentType] — one of _NOTICES
+            server=event.server,
+            at=event.at,
+            message=event.message,
+            call_id=event.call.id if event.call is not None else None,
+            details=dict(event.details),
+        )
+        self.notices.append(notice)
+        await self.emit(notice.kind, {"notice": notice.json_data()})
 
     def close_phase(self, phase: Phase) -> None:
         """End the span of `phase` at the last message."""
@@ -195,12 +222,14 @@ class Agent:
         memory: ExperienceStore | None = None,
         events: EventSink | None = None,
         resources: ResourceReader | None = None,
+        server_events: ServerEvents | None = None,
     ) -> None:
         """`sandbox`: the state of the tools, snapshotted for the trial and restored after it;
         `trial_sandbox`: throwaway instances of servers for the trial calls the trial policy
         sandboxes (discarded when the trial ends); `resources`: the servers' MCP resources
         (the Toolbox), read through the `read_resource` control tool, which episodes offer
-        where there are any."""
+        where there are any; `server_events`: what the servers log, report and ask of the
+        client (the Toolbox), kept as the episode's `notices` and sent as events."""
         self.policy = policy
         self.host = host
         self.config = config or AgentConfig()
@@ -209,6 +238,7 @@ class Agent:
         self.memory = memory
         self.events = events
         self.resources = resources
+        self.server_events = server_events
 
     async def run(
         self,
@@ -255,6 +285,9 @@ class Agent:
                 "prompt": task.prompt,
             },
         )
+        stop_notices = None
+        if self.server_events is not None:
+            stop_notices = self.server_events.subscribe(run.notice)
         try:
             await self._play(run, tools, next_user)
         except PolicyError as exc:
@@ -264,6 +297,9 @@ class Agent:
         except Exception as exc:  # a bug here: recorded, never fatal
             logger.exception("episode %s failed in the runtime", run.episode_id)
             run.fail(EpisodeError(boundary="runtime", kind="exception", message=repr(exc)))
+        finally:
+            if stop_notices is not None:
+                stop_notices()
         if self.trial_sandbox is not None:  # a trial that never ended
             await self.trial_sandbox.discard()
         run.close_phase(run.protocol.phase)
@@ -352,6 +388,7 @@ class Agent:
                 prompt_tokens=run.prompt_tokens, completion_tokens=run.completion_tokens
             ),
             timings=timings,
+            notices=list(run.notices),
             metadata={**run.counts(), "trial": trial},
         )
 

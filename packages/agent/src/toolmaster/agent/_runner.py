@@ -226,7 +226,15 @@ def _env_play(
                 timeout = call_timeout_s or config.call_timeout_s
                 toolbox = Toolbox([spec], timeout=timeout, sampler=policy_sampler(policy))
                 await stack.enter_async_context(toolbox)
-            agent = Agent(policy, toolbox, config, sandbox=session, memory=memory, events=events)
+            agent = Agent(
+                policy,
+                toolbox,
+                config,
+                sandbox=session,
+                memory=memory,
+                events=events,
+                server_events=toolbox,
+            )
             return await agent.run(
                 task, verify=lambda answer: env.verify(task, answer, session.state())
             )

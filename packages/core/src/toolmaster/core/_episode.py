@@ -157,6 +157,33 @@ class Timings(Record):
         return (self.finished_at - self.started_at).total_seconds()
 
 
+NoticeKind = Literal["server_log", "progress", "sampling", "elicitation"]
+"""What a server told or asked the client outside the conversation: a log message
+(`notifications/message`), progress on a call (`notifications/progress`), a request for an
+LLM completion (`sampling/createMessage`), a question for the user (`elicitation/create`)."""
+
+
+class ServerNotice(Record):
+    """One thing a server told or asked the client during an episode, with how the client
+    answered. Its texts are scrubbed of the configuration's secrets, like tool results."""
+
+    kind: NoticeKind
+    server: str | None
+    """The server's configured name."""
+    at: datetime
+    message: str | None = None
+    """The log message's text, the progress message, or what was done (`elicitation
+    declined: ...`, `answered sampling request 1 of 8`)."""
+    call_id: str | None = None
+    """The call a `progress` notice is about."""
+    details: JsonObject = Field(default_factory=dict)
+    """Per kind: `server_log` its `level`, `logger` and `data`; `progress` its `progress`,
+    `total` and `message`; `sampling` the `request`, the `outcome` (`answered`, `refused`,
+    `over_limit`, `failed`), the `reply` or `error` and the `count`; `elicitation` the
+    `request`, the `action` (`accept`, `decline`, `cancel`), the `reason` of a decline and the
+    accepted `content`."""
+
+
 class Episode(Record):
     """The full record of one agent run on one task."""
 
@@ -177,6 +204,9 @@ class Episode(Record):
     error: EpisodeError | None = None
     usage: Usage = Field(default_factory=Usage)
     timings: Timings = Field(default_factory=lambda: Timings(started_at=utcnow()))
+    notices: list[ServerNotice] = Field(default_factory=empty_list)
+    """What the servers logged, reported as progress and asked of the client (sampling,
+    elicitation) during the run, in order."""
     metadata: JsonObject = Field(default_factory=dict)
 
     @field_validator("format_version")
@@ -269,6 +299,10 @@ EventKind = Literal[
     "verdict",
     "episode_finished",
     "error",
+    "server_log",
+    "progress",
+    "sampling",
+    "elicitation",
 ]
 
 

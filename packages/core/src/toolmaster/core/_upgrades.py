@@ -39,11 +39,23 @@ def _to_2(data: Data) -> Data:
     return data
 
 
+def _to_3(data: Data) -> Data:
+    """Episodes gain `notices`. Version 2 recorded none of what servers logged, reported or
+    asked of the client, so there are none to recover."""
+    data.setdefault("notices", [])
+    return data
+
+
 UPGRADES: tuple[Upgrade, ...] = (
     Upgrade(
         version=2,
         description="tool messages keep every content block of their result (`Message.parts`)",
         apply=_to_2,
+    ),
+    Upgrade(
+        version=3,
+        description="server log messages, progress, sampling and elicitation (`notices`)",
+        apply=_to_3,
     ),
 )
 

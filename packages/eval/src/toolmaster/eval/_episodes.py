@@ -107,7 +107,15 @@ async def bundled_episode(
             toolbox = await stack.enter_async_context(
                 Toolbox([spec], timeout=served.config.call_timeout_s)
             )
-        agent = Agent(policy, toolbox, served.config, sandbox=session, memory=memory, events=events)
+        agent = Agent(
+            policy,
+            toolbox,
+            served.config,
+            sandbox=session,
+            memory=memory,
+            events=events,
+            server_events=toolbox,
+        )
         return await agent.run(
             task, verify=lambda answer: env.verify(task, answer, session.state())
         )
@@ -142,7 +150,7 @@ async def servers_episode(
                     specs.append(InProcessServerSpec(name=spec.name, server=proxy.server))
                 toolbox = await stack.enter_async_context(Toolbox(specs, timeout=timeout))
         host = RecordingHost(toolbox, plans, servers=upstream.servers)
-        agent = Agent(policy, host, served.config, events=events)
+        agent = Agent(policy, host, served.config, events=events, server_events=upstream)
         return await agent.run(task, verify=lambda answer: verify(task, answer, host.made))
 
 
