@@ -1,7 +1,8 @@
 """ToolMaster MCP layer: server specs from `mcpServers` JSON, and the Toolbox that connects many
 MCP servers (signing in to OAuth-protected HTTP servers), lists their tools and calls them with
 every failure returned as data, and lists and reads their resources and prompts; it answers
-what servers ask of the client (roots, sampling, elicitation) and reports their log messages
+what servers ask of the client (roots, sampling, elicitation: `ElicitationForm` is the form a
+person fills in, `form_elicitor` the front ends' elicitor) and reports their log messages
 and progress as events."""
 
 from toolmaster.mcp._catalog import PromptListing, ResourceListing, ServerRequestError
@@ -12,12 +13,23 @@ from toolmaster.mcp._client_side import (
     ElicitationReply,
     ElicitationRequest,
     Elicitor,
+    ElicitValue,
     Sampler,
     SamplingReply,
     SamplingRequest,
     decline_unattended,
 )
 from toolmaster.mcp._config import parse_server, servers_from_dict, servers_from_file
+from toolmaster.mcp._elicit_form import (
+    AnswerError,
+    AskForm,
+    Choice,
+    ElicitationForm,
+    ElicitationSchemaError,
+    FieldKind,
+    FormField,
+    form_elicitor,
+)
 from toolmaster.mcp._events import Subscriber, ToolEvent, ToolEventKind
 from toolmaster.mcp._failures import NEEDS_OAUTH, HttpRefusals, connect_reason
 from toolmaster.mcp._oauth import OAuthGrant, OAuthOptions, OAuthSpec, SignIn
@@ -76,12 +88,20 @@ __all__ = [
     "TRIAL_ACTIONS",
     "TRUNCATION_MARKER",
     "UNATTENDED",
+    "AnswerError",
+    "AskForm",
     "BundledServerSpec",
+    "Choice",
+    "ElicitValue",
+    "ElicitationForm",
     "ElicitationReply",
     "ElicitationRequest",
+    "ElicitationSchemaError",
     "Elicitor",
     "Envelope",
     "ErrorStyle",
+    "FieldKind",
+    "FormField",
     "GroupArgs",
     "HttpRefusals",
     "HttpServerSpec",
@@ -121,6 +141,7 @@ __all__ = [
     "connect_reason",
     "decline_unattended",
     "default_token_folder",
+    "form_elicitor",
     "fresh_name",
     "http_transport",
     "is_sse_url",

@@ -33,6 +33,7 @@ __all__ = [
     "REASON_META_KEY",
     "UNATTENDED",
     "ClientSide",
+    "ElicitValue",
     "ElicitationReply",
     "ElicitationRequest",
     "Elicitor",
@@ -102,6 +103,7 @@ class ElicitationRequest:
 
 
 ElicitValue = str | int | float | bool | list[str] | None
+"""A value of an elicitation's form field (None: left out)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +278,8 @@ class ServerHandlers:
             "action": reply.action,
             "reason": reply.reason,
         }
+        if reply.action == "accept" and reply.content:
+            details["content"] = {k: _scrubbed(v, side.scrub) for k, v in reply.content.items()}
         summary = f"elicitation {_DONE[reply.action]}"
         if reply.reason:
             summary += f": {reply.reason}"
@@ -352,6 +356,15 @@ def _request_data(request: SamplingRequest) -> dict[str, JsonValue]:
         "stop": list(request.stop),
         "model_hints": list(request.model_hints),
     }
+
+
+def _scrubbed(value: ElicitValue, scrub: Callable[[str], str]) -> JsonValue:
+    """An answered field as the record keeps it: its text with secrets scrubbed."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    return value
 
 
 def _json_text(data: JsonValue) -> str:
