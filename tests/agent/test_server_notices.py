@@ -7,6 +7,7 @@ from __future__ import annotations
 import anyio
 import anyio.lowlevel
 import pytest
+from pydantic import JsonValue, SecretStr
 from toolmaster.agent import Agent, AgentConfig, AssistantTurn, ScriptedPolicy, policy_sampler
 from toolmaster.core import Episode, Event, Task, ToolCall
 from toolmaster.mcp import (
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.anyio
 SECRET = "hunter2-secret-value"
 
 
-def turn(*tools: str, **arguments: object) -> AssistantTurn:
+def turn(*tools: str, **arguments: JsonValue) -> AssistantTurn:
     calls = [ToolCall(id=f"c{i}", tool=t, arguments=dict(arguments)) for i, t in enumerate(tools)]
     return AssistantTurn(content=None, tool_calls=calls)
 
@@ -84,7 +85,7 @@ async def test_an_accepted_elicitation_keeps_the_answer_with_secrets_scrubbed() 
         return ElicitationReply("accept", {"name": SECRET})
 
     spec = InProcessServerSpec(
-        name="asking", server=asking_server(), legacy=True, expanded={"TOKEN": SECRET}
+        name="asking", server=asking_server(), legacy=True, expanded={"TOKEN": SecretStr(SECRET)}
     )
     toolbox = Toolbox([spec], elicitor=elicitor)
     policy = ScriptedPolicy([turn("ask_name")], name="tiny")
