@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import mcp_types as types
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context, Elicit, ElicitationResult, MCPServer, Resolve
 from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, Field
 from toolmaster.mcp import REASON_META_KEY, InProcessServerSpec
@@ -80,6 +80,16 @@ def asking_server() -> MCPServer:
         return result.action
 
     @app.tool()
+    async def reserve(
+        booking: Annotated[ElicitationResult[Booking], Resolve(_ask_booking)],
+    ) -> str:
+        """The same form through a resolver, which asks in either protocol era (a stdio
+        server negotiates the newest, where `ctx.elicit` cannot send its request)."""
+        if booking.action == "accept":
+            return f"accept: {booking.data.model_dump()}"
+        return booking.action
+
+    @app.tool()
     async def chatty(ctx: Context) -> str:
         """Log and report progress, then finish."""
         with warnings.catch_warnings():
@@ -91,6 +101,10 @@ def asking_server() -> MCPServer:
         return "ok"
 
     return app
+
+
+async def _ask_booking() -> Elicit[Booking]:
+    return Elicit("Book a table for tonight?", Booking)
 
 
 def asking_spec(

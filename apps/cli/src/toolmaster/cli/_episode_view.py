@@ -1,5 +1,6 @@
-"""An episode as a person reads it: a header, then the messages phase by phase. What the episode
-holds is shown as text (`terminal_safe`): a tool's or a model's escape sequences are not obeyed."""
+"""An episode as a person reads it: a header, then the messages phase by phase, the notes and
+what the servers logged, reported and asked. What the episode holds is shown as text
+(`terminal_safe`): a tool's or a model's escape sequences are not obeyed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime
 from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
-from toolmaster.core import Episode, Message, terminal_safe
+from toolmaster.core import Episode, Message, ServerNotice, terminal_safe
 
 _SHORT = 1200
 """Contents longer than this many characters are shortened unless `--full` is given."""
@@ -28,6 +29,10 @@ def render_episode(console: Console, episode: Episode, *, full: bool = False) ->
     if episode.notes is not None:
         console.print(Rule("experience notes (finish_trial)", align="left"))
         console.print(Text(terminal_safe(_shorten(episode.notes, full))))
+    if episode.notices:
+        console.print(Rule("server notices (logs, progress, sampling, elicitation)", align="left"))
+        for notice in episode.notices:
+            _notice(console, notice, full)
 
 
 def _header(episode: Episode) -> list[tuple[str, str]]:
@@ -98,6 +103,37 @@ def _message(console: Console, message: Message, full: bool) -> None:
         line.append(f" [{terminal_safe(call.id)}] ", style="dim")
         line.append(terminal_safe(_shorten(json.dumps(call.arguments, ensure_ascii=False), full)))
         console.print(line)
+
+
+_NOTICE_LABELS = {
+    "server_log": "log",
+    "progress": "progress",
+    "sampling": "sampling",
+    "elicitation": "elicitation",
+}
+
+
+def _notice(console: Console, notice: ServerNotice, full: bool) -> None:
+    """One line per notice (`--full`: with its details as JSON)."""
+    line = Text(f"  {_NOTICE_LABELS[notice.kind]} ", style="blue")
+    line.append(terminal_safe(notice.server or "?"), style="bold")
+    details = notice.details
+    if notice.kind == "server_log":
+        line.append(f" {terminal_safe(str(details.get('level', 'info')))}", style="dim")
+    if notice.kind == "progress":
+        done, total = details.get("progress"), details.get("total")
+        amount = f" {done:g}" if isinstance(done, int | float) else " ?"
+        if isinstance(total, int | float):
+            amount += f"/{total:g}"
+        line.append(amount, style="dim")
+    if notice.call_id:
+        line.append(f" [{terminal_safe(notice.call_id)}]", style="dim")
+    if notice.message:
+        line.append(": " + terminal_safe(_shorten(notice.message, full)))
+    console.print(line)
+    if full and details:
+        text = json.dumps(details, ensure_ascii=False, indent=2)
+        console.print(Text(terminal_safe(_indent(text, 6)), style="dim"))
 
 
 def _shorten(text: str, full: bool) -> str:

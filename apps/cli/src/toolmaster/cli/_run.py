@@ -23,6 +23,7 @@ from toolmaster.cli._common import (
     unrecorded_file,
     with_options,
 )
+from toolmaster.cli._elicit import terminal_elicitor
 from toolmaster.cli._oauth import oauth_options
 from toolmaster.cli._policies import (
     PolicyFlags,
@@ -39,6 +40,7 @@ from toolmaster.core import (
     Event,
     Message,
     Sampling,
+    ServerNotice,
     Store,
     Task,
     ToolCall,
@@ -107,6 +109,32 @@ class Printer:
         passed = "[green]passed[/]" if verdict.passed else "[red]failed[/]"
         reasons = shown("; ".join(verdict.reasons))
         self.console.print(f"\n[bold]verdict[/] {passed} score={verdict.score:g} {reasons}")
+
+    def _on_server_log(self, data: dict[str, JsonValue]) -> None:
+        notice = ServerNotice.model_validate(data["notice"])
+        level = notice.details.get("level", "info")
+        text = self._cut(notice.message or "")
+        self.console.print(f"  [dim]log {shown(notice.server)} {shown(level)}:[/] {shown(text)}")
+
+    def _on_progress(self, data: dict[str, JsonValue]) -> None:
+        notice = ServerNotice.model_validate(data["notice"])
+        done, total = notice.details.get("progress"), notice.details.get("total")
+        amount = f"{done:g}" if isinstance(done, int | float) else "?"
+        if isinstance(total, int | float):
+            amount += f"/{total:g}"
+        message = f" {shown(self._cut(notice.message))}" if notice.message else ""
+        self.console.print(f"  [dim]progress {shown(notice.server)} {amount}[/]{message}")
+
+    def _on_sampling(self, data: dict[str, JsonValue]) -> None:
+        notice = ServerNotice.model_validate(data["notice"])
+        self.console.print(
+            f"  [blue]sampling[/] {shown(notice.server)}: {shown(self._cut(notice.message or ''))}"
+        )
+
+    def _on_elicitation(self, data: dict[str, JsonValue]) -> None:
+        notice = ServerNotice.model_validate(data["notice"])
+        text = self._cut(notice.message or "")
+        self.console.print(f"  [blue]asked[/] {shown(notice.server)}: {shown(text)}")
 
     def _on_episode_finished(self, data: dict[str, JsonValue]) -> None:
         self.console.print(f"[bold]answer[/] {shown(data.get('answer'))}")
@@ -178,7 +206,10 @@ def run_command(
     bundled task judged by its verifier. Prints the run phase by phase and records it.
 
     The servers are connected before the model loads: one that cannot be connected is named on
-    stderr and the task runs with the others (with --require-all-servers it is an error)."""
+    stderr and the task runs with the others (with --require-all-servers it is an error).
+    What the servers log and report is printed as it arrives; a server's question for the user
+    (elicitation) is asked on the terminal when stdin and stderr are terminals, and declined
+    with the reason otherwise."""
     temperature, max_new_tokens = sampling_of(ctx, temperature, max_new_tokens)
     agent_config = AgentConfig(
         mode=mode_of(mode),
@@ -262,7 +293,12 @@ async def _run_servers(config_file: Path, prompt: str, setup: _Setup) -> Episode
     config = replace(config, trial_policy=TrialPolicy.of(config.trial_policy.rules, specs))
     # The servers first: a broken one is said before a model takes seconds to load.
     async with (
-        Toolbox(specs, require_all=setup.require_all_servers, oauth=oauth_options()) as toolbox,
+        Toolbox(
+            specs,
+            require_all=setup.require_all_servers,
+            oauth=oauth_options(),
+            elicitor=terminal_elicitor(),
+        ) as toolbox,
         NamespaceSandbox(specs, timeout=config.call_timeout_s) as sandbox,
     ):
         unconnected(toolbox.errors)
@@ -279,6 +315,7 @@ async def _run_servers(config_file: Path, prompt: str, setup: _Setup) -> Episode
             memory=setup.store,
             events=recorder.event,
             resources=toolbox,
+            server_events=toolbox,
         )
         episode = await agent.run(task)
     await recorder.episode(episode)
