@@ -66,7 +66,7 @@ def test_typed_answers_are_parsed(name: str, text: str, value: object) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("guests", "", "Guests is required"),
+        ("guests", "", "an answer is required"),
         ("guests", "two", "enter a whole number"),
         ("guests", "9", "enter a number of at most 8"),
         ("guests", "0", "enter a number of at least 1"),
@@ -112,7 +112,7 @@ def test_formats_titles_and_multiple_choices() -> None:
         "email": "ada@example.org",
         "ratio": 0.5,
     }
-    with pytest.raises(AnswerError, match="email: email is required"):
+    with pytest.raises(AnswerError, match="email: an answer is required"):
         form(schema).content({})
 
 

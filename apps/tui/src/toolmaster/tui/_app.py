@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from toolmaster.core import Episode, Event, Store, UserError, terminal_safe
 from toolmaster.tui._browser import BrowserScreen
 from toolmaster.tui._data import Context, TuiConfig
+from toolmaster.tui._elicit import tui_elicitor
 from toolmaster.tui._experience import ExperienceScreen
 from toolmaster.tui._live import LiveScreen
 from toolmaster.tui._runs import RunRequest, run_request
@@ -42,6 +43,8 @@ class ToolMasterApp(App[None]):
         self.live_screen = LiveScreen(self.ctx)
         self.runs: list[Episode] = []
         """Episodes started from this app, once finished."""
+        self.elicitor = tui_elicitor(self)
+        """Asks the servers' elicitations of runs started here in a modal form."""
 
     def get_default_screen(self) -> LiveScreen:
         """The live view."""
@@ -91,7 +94,7 @@ class ToolMasterApp(App[None]):
                 self.call_from_thread(self.live_screen.follow_new, event.episode_id)
 
         try:
-            episode = run_request(self.ctx.store, request, also=started)
+            episode = run_request(self.ctx.store, request, also=started, elicitor=self.elicitor)
         except UserError as exc:
             self.call_from_thread(self._not_started, exc)
             return None

@@ -20,12 +20,17 @@ from toolmaster.core import (
     EventKind,
     Message,
     Phase,
+    ServerNotice,
     ToolCall,
     ToolResult,
     Verdict,
 )
 
-StepKind = Literal["task", "header", "model", "call", "result", "notes", "verdict", "error"]
+StepKind = Literal[
+    "task", "header", "model", "call", "result", "notes", "verdict", "error", "notice"
+]
+"""`notice`: what a server logged, reported as progress or asked of the client (sampling,
+elicitation), shown as it arrives."""
 
 SUMMARY_CHARS = 300
 """How much of a call's arguments or a result a step's summary keeps; a collapsed timeline row
@@ -106,6 +111,8 @@ class EpisodeView:
     answer: str | None = None
     error: str | None = None
     finished: bool = False
+    notices: list[ServerNotice] = field(default_factory=list[ServerNotice])
+    """What the servers logged, reported and asked, as it arrived."""
     _tools_of_calls: dict[str, str] = field(default_factory=dict[str, str])
 
     @property
@@ -146,6 +153,10 @@ class EpisodeView:
             "verdict": self._verdict,
             "episode_finished": self._finished,
             "error": self._format_error,
+            "server_log": self._notice,
+            "progress": self._notice,
+            "sampling": self._notice,
+            "elicitation": self._notice,
         }
 
     def _started(self, seq: int, data: dict[str, JsonValue]) -> list[Step]:
@@ -244,10 +255,35 @@ class EpisodeView:
             return [Step(seq, "error", None, f"error {one_line(self.error)}", self.error, True)]
         return []
 
+    def _notice(self, seq: int, data: dict[str, JsonValue]) -> list[Step]:
+        notice = ServerNotice.model_validate(data["notice"])
+        self.notices.append(notice)
+        detail = pretty(json.dumps(notice.details, ensure_ascii=False))
+        return [Step(seq, "notice", self.phase, notice_summary(notice), detail)]
+
     def _format_error(self, seq: int, data: dict[str, JsonValue]) -> list[Step]:
         errors = data.get("errors")
         text = "; ".join(map(str, errors)) if isinstance(errors, list) else str(data)
         return [Step(seq, "error", self.phase, f"invalid call {one_line(text)}", text, True)]
+
+
+def notice_summary(notice: ServerNotice) -> str:
+    """A notice on one line: `log weather info: cache miss`, `progress weather 1/2 half way`,
+    `sampling weather: answered sampling request 1 of 8`, `asked weather: elicitation declined:
+    ...`."""
+    server = notice.server or "?"
+    details = notice.details
+    message = one_line(notice.message or "")
+    if notice.kind == "server_log":
+        return f"log {server} {details.get('level', 'info')}: {message}"
+    if notice.kind == "progress":
+        done, total = details.get("progress"), details.get("total")
+        amount = f"{done:g}" if isinstance(done, int | float) else "?"
+        if isinstance(total, int | float):
+            amount += f"/{total:g}"
+        return f"progress {server} {amount} {message}".rstrip()
+    label = "sampling" if notice.kind == "sampling" else "asked"
+    return f"{label} {server}: {message}"
 
 
 def _header(seq: int, phase: Phase, *, forced: bool = False) -> Step:

@@ -40,6 +40,7 @@ from toolmaster.core import (
 )
 from toolmaster.eval import SETTINGS, Serving, Setting, bundled_episode, served_task
 from toolmaster.mcp import (
+    Elicitor,
     InProcessServerSpec,
     NamespaceSandbox,
     PerturbationProxy,
@@ -111,11 +112,18 @@ class RunRequest:
     """The OpenAI-compatible server, for the `openai` policy."""
 
 
-def run_request(store: Store, request: RunRequest, *, also: EventSink | None = None) -> Episode:
+def run_request(
+    store: Store,
+    request: RunRequest,
+    *,
+    also: EventSink | None = None,
+    elicitor: Elicitor | None = None,
+) -> Episode:
     """Run what the form asked for to the end, recorded in `store` (also the experience
     memory). A failure outside the loop is recorded as the episode; `UserError` where there is
-    nothing to run (an unknown task, an unreadable servers file). Blocks: call it from a
-    thread worker."""
+    nothing to run (an unknown task, an unreadable servers file). Servers' elicitations go to
+    `elicitor` (else they are declined with the reason). Blocks: call it from a thread
+    worker."""
     setting = SETTINGS[request.setting]
     config = run_config(request.policy, request.mode)
     source = request.source
@@ -128,7 +136,9 @@ def run_request(store: Store, request: RunRequest, *, also: EventSink | None = N
         served = serve_bundled(env, task, setting, config, memory=store, plan_aware=plan_aware)
     else:
         specs = servers_from_file(source.servers, environ=os.environ)
-        served = serve_servers(specs, request.task, setting, config, memory=store)
+        served = serve_servers(
+            specs, request.task, setting, config, memory=store, elicitor=elicitor
+        )
 
     def policy_for(task: Task) -> Policy:
         return make_policy(request.policy, env_name, task, request.mode, request.endpoint)
@@ -173,11 +183,13 @@ def serve_servers(
     config: AgentConfig,
     *,
     memory: ExperienceStore | None,
+    elicitor: Elicitor | None = None,
 ) -> Served:
     """A typed task over the servers of an `mcpServers` file in `setting`, with no verifier.
     In the clean setting trial calls follow the servers' own `trial` rules, with a throwaway
     instance of a stdio server for the calls they sandbox (`NamespaceSandbox`), as `toolmaster
-    run --config` has them; behind a proxy, trials of tools that are not read-only are refused."""
+    run --config` has them; behind a proxy, trials of tools that are not read-only are refused.
+    What the servers log, report and ask is recorded; their elicitations go to `elicitor`."""
     task = Task(id=f"adhoc/{new_id()[:8]}", prompt=prompt)
     if not setting.kinds:
         config = replace(config, trial_policy=TrialPolicy.of(config.trial_policy.rules, specs))
@@ -187,7 +199,9 @@ def serve_servers(
         sandbox: NamespaceSandbox | None = None
         async with AsyncExitStack() as stack:
             with attempt.at("server"):
-                toolbox = await stack.enter_async_context(Toolbox(specs, timeout=timeout))
+                toolbox = upstream = await stack.enter_async_context(
+                    Toolbox(specs, timeout=timeout, elicitor=elicitor)
+                )
                 if setting.kinds:
                     toolbox = await stack.enter_async_context(
                         await _proxied(toolbox, specs, setting, timeout)
@@ -196,7 +210,13 @@ def serve_servers(
                     sandbox = NamespaceSandbox(list(specs), timeout=timeout)
                     await stack.enter_async_context(sandbox)
             agent = Agent(
-                policy, toolbox, config, trial_sandbox=sandbox, memory=memory, events=events
+                policy,
+                toolbox,
+                config,
+                trial_sandbox=sandbox,
+                memory=memory,
+                events=events,
+                server_events=upstream,
             )
             return await agent.run(task)
 

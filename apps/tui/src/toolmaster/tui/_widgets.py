@@ -72,6 +72,9 @@ def _row_text(step: Step) -> Text:
         text.append(summary, style="bold red" if step.is_error else "bold green")
     elif step.kind == "error":
         text.append("! " + summary, style="red")
+    elif step.kind == "notice":
+        text.append(f"{mark} ", style=colour)
+        text.append("· " + summary, style="blue")
     else:
         text.append(f"{mark} ", style=colour)
         text.append(summary, style="cyan")

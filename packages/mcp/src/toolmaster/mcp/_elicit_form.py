@@ -115,7 +115,7 @@ class FormField:
         None is the default, or the field left out."""
         if value is None:
             if self.default is None and self.required:
-                raise AnswerError(f"{self.label} is required")
+                raise AnswerError("an answer is required")
             return self.default
         checks = {
             "boolean": self._boolean,
