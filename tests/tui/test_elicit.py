@@ -72,7 +72,8 @@ async def test_the_form_shows_each_field_and_accepts(tmp_path: Path) -> None:
         assert "Server 'asking' asks" in text
         assert "Book a table for tonight?" in text
         assert "How many people" in text
-        assert form.query_one("#field-seating", Select).value == "inside"  # the default
+        seating: object = form.query_one("#field-seating", Select).value  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        assert seating == "inside"  # the default
         form.query_one("#field-guests", Input).value = "3"
         form.query_one("#field-vegetarian", Select).value = True
         await pilot.press("ctrl+s")
