@@ -19,7 +19,7 @@ from toolmaster.mcp import UNATTENDED, Toolbox
 
 from tests.cli._exit import run
 from tests.cli._http_servers import scripted_model
-from tests.cli._isolation import isolate
+from tests.cli._isolation import isolated_store
 from tests.mcp.servers.asking import ASKING_SERVER, asking_spec
 
 pytestmark = pytest.mark.anyio
@@ -90,10 +90,7 @@ def test_without_a_terminal_there_is_no_one_to_ask() -> None:
 
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    isolate(monkeypatch, tmp_path / "home")
-    path = tmp_path / "sessions.db"
-    monkeypatch.setenv("TOOLMASTER_STORE_PATH", str(path))
-    return path
+    return isolated_store(monkeypatch, tmp_path)
 
 
 def asking_config(tmp_path: Path) -> Path:

@@ -14,7 +14,7 @@ from toolmaster.cli._app import main
 from toolmaster.core import Store, UserError
 
 from tests.cli._http_servers import scripted_model
-from tests.cli._isolation import isolate
+from tests.cli._isolation import isolated_store
 from tests.mcp.servers.memory import RAW_SERVER
 
 BROKEN = "error: server 'broken' could not be connected: "
@@ -22,10 +22,7 @@ BROKEN = "error: server 'broken' could not be connected: "
 
 @pytest.fixture(autouse=True)
 def store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    isolate(monkeypatch, tmp_path / "home")
-    path = tmp_path / "sessions.db"
-    monkeypatch.setenv("TOOLMASTER_STORE_PATH", str(path))
-    return path
+    return isolated_store(monkeypatch, tmp_path)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from toolmaster.core import Store
 from toolmaster.mcp import namespace_support
 
 from tests.cli._http_servers import scripted_model
-from tests.cli._isolation import isolate
+from tests.cli._isolation import isolated_store
 from tests.mcp.servers.memory import HERE
 
 FILES_SERVER = HERE / "files_server.py"
@@ -24,10 +24,7 @@ FILES_SERVER = HERE / "files_server.py"
 
 @pytest.fixture(autouse=True)
 def store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    isolate(monkeypatch, tmp_path / "home")
-    path = tmp_path / "sessions.db"
-    monkeypatch.setenv("TOOLMASTER_STORE_PATH", str(path))
-    return path
+    return isolated_store(monkeypatch, tmp_path)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from toolmaster.core import Store
 from typer.testing import CliRunner
 
 from tests.cli._http_servers import scripted_model
-from tests.cli._isolation import isolate
+from tests.cli._isolation import isolated_store
 from tests.mcp.servers.hostile_server import HOSTILE_SERVER, HOSTILE_TOOL
 
 runner = CliRunner()
@@ -25,10 +25,7 @@ ANSWER = "done \x1b]0;model title\x07 \x1b[2J [bold]not bold[/]"
 
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    isolate(monkeypatch, tmp_path / "home")
-    path = tmp_path / "sessions.db"
-    monkeypatch.setenv("TOOLMASTER_STORE_PATH", str(path))
-    return path
+    return isolated_store(monkeypatch, tmp_path)
 
 
 @pytest.fixture
