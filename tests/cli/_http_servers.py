@@ -66,19 +66,27 @@ def _completion(message: dict[str, Any]) -> bytes:
 
 @contextmanager
 def scripted_model(
-    tool: str, answer: str, requests: list[dict[str, Any]] | None = None
+    tool: str,
+    answer: str,
+    requests: list[dict[str, Any]] | None = None,
+    *,
+    sampled: str | None = None,
 ) -> Generator[str]:
     """A chat-completions server that calls `tool` with no arguments on the first turn and,
-    once a tool result is in the conversation, answers `answer`; each request body is appended
-    to `requests`. Yields its API root (`http://127.0.0.1:PORT/v1`)."""
+    once a tool result is in the conversation, answers `answer`; with `sampled`, a request
+    that offers no tools (a server's sampling request, which the policy answers) is answered
+    `sampled`. Each request body is appended to `requests`. Yields its API root
+    (`http://127.0.0.1:PORT/v1`)."""
 
     class Scripted(_Handler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             if requests is not None:
                 requests.append(body)
-            if any(m.get("role") == "tool" for m in body["messages"]):
-                message: dict[str, Any] = {"role": "assistant", "content": answer}
+            if sampled is not None and "tools" not in body:
+                message: dict[str, Any] = {"role": "assistant", "content": sampled}
+            elif any(m.get("role") == "tool" for m in body["messages"]):
+                message = {"role": "assistant", "content": answer}
             else:
                 call = {"name": tool, "arguments": "{}"}
                 message = {

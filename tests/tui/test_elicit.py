@@ -1,7 +1,8 @@
 """Servers' questions and notices in the TUI: an elicitation of a run started here is answered
 in a modal form (accept, decline, cancel; what does not fit is said and the form stays), driven
 through a real in-memory server whose tool calls `ctx.elicit`; a run over a servers file shows
-the server's log messages and progress in the live timeline as they arrive and records them."""
+the server's log messages and progress in the live timeline as they arrive and records them,
+and answers its sampling requests with the run's policy."""
 
 from __future__ import annotations
 
@@ -173,3 +174,20 @@ async def test_a_run_started_here_asks_in_the_form(tmp_path: Path) -> None:
     assert notice.details["action"] == "accept"
     assert notice.details["content"] == {"guests": 2, "seating": "inside", "vegetarian": False}
     assert (episode.messages[-2].content or "").startswith("accept: {'guests': 2")
+
+
+async def test_a_runs_policy_answers_a_servers_sampling_request(tmp_path: Path) -> None:
+    path = servers(tmp_path)
+    app = ToolMasterApp(replace(config(tmp_path / "s.db"), server_dirs=(tmp_path,)))
+    async with app.run_test(size=(100, 40)) as pilot:
+        with scripted_model("headline", "done", sampled="Sun shines") as base_url:
+            app.start_run(request(path, base_url))
+            await wait_for(pilot, lambda: len(app.runs) == 1, timeout=60)
+        timeline = app.live_screen.query_one(Timeline)
+        await wait_for(pilot, lambda: app.live_screen.view and app.live_screen.view.finished)
+        notices = [s.summary for s in timeline.steps if s.kind == "notice"]
+    assert notices == ["sampling asking: answered sampling request 1 of 8"]
+    (episode,) = app.runs
+    (notice,) = episode.notices
+    assert (notice.kind, notice.details["outcome"]) == ("sampling", "answered")
+    assert episode.messages[-2].content == "scripted: Sun shines"

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import mcp_types as types
-from mcp.server.mcpserver import Context, Elicit, ElicitationResult, MCPServer, Resolve
+from mcp.server.mcpserver import (
+    Context,
+    Elicit,
+    ElicitationResult,
+    MCPServer,
+    Resolve,
+    Sample,
+)
 from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, Field
 from toolmaster.mcp import REASON_META_KEY, InProcessServerSpec
@@ -62,6 +69,16 @@ def asking_server() -> MCPServer:
         return f"{result.model}: {text_out}"
 
     @app.tool()
+    async def headline(
+        sampled: Annotated[types.CreateMessageResult, Resolve(_ask_headline)],
+    ) -> str:
+        """Ask the client's model for a headline through a resolver, which asks in either
+        protocol era; say which model answered what."""
+        content = sampled.content
+        text_out = content.text if isinstance(content, types.TextContent) else "?"
+        return f"{sampled.model}: {text_out}"
+
+    @app.tool()
     async def ask_name(ctx: Context) -> str:
         """Ask the user for a name; say what the client answered and why."""
         result = await ctx.session.elicit(
@@ -105,6 +122,13 @@ def asking_server() -> MCPServer:
 
 async def _ask_booking() -> Elicit[Booking]:
     return Elicit("Book a table for tonight?", Booking)
+
+
+async def _ask_headline() -> Sample:
+    message = types.SamplingMessage(
+        role="user", content=types.TextContent(type="text", text="A headline for today.")
+    )
+    return Sample([message], max_tokens=32, system_prompt="Be brief.")
 
 
 def asking_spec(

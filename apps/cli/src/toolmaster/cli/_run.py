@@ -13,7 +13,14 @@ import anyio
 import typer
 from pydantic import JsonValue
 from rich.console import Console
-from toolmaster.agent import Agent, AgentConfig, Recorder, result_text, run_env_task
+from toolmaster.agent import (
+    Agent,
+    AgentConfig,
+    LateSampler,
+    Recorder,
+    result_text,
+    run_env_task,
+)
 from toolmaster.cli._common import (
     StoreOption,
     mode_of,
@@ -207,7 +214,8 @@ def run_command(
 
     The servers are connected before the model loads: one that cannot be connected is named on
     stderr and the task runs with the others (with --require-all-servers it is an error).
-    What the servers log and report is printed as it arrives; a server's question for the user
+    What the servers log and report is printed as it arrives; their sampling requests are
+    answered by the model, up to a cap per run; a server's question for the user
     (elicitation) is asked on the terminal when stdin and stderr are terminals, and declined
     with the reason otherwise."""
     temperature, max_new_tokens = sampling_of(ctx, temperature, max_new_tokens)
@@ -291,12 +299,15 @@ async def _run_servers(config_file: Path, prompt: str, setup: _Setup) -> Episode
         raise UserError(f"{config_file}: no servers to connect (all disabled?)")
     config = setup.config
     config = replace(config, trial_policy=TrialPolicy.of(config.trial_policy.rules, specs))
-    # The servers first: a broken one is said before a model takes seconds to load.
+    # The servers first: a broken one is said before a model takes seconds to load; their
+    # sampling requests are answered by the policy once it is built.
+    sampler = LateSampler()
     async with (
         Toolbox(
             specs,
             require_all=setup.require_all_servers,
             oauth=oauth_options(),
+            sampler=sampler,
             elicitor=terminal_elicitor(),
         ) as toolbox,
         NamespaceSandbox(specs, timeout=config.call_timeout_s) as sandbox,
@@ -307,6 +318,7 @@ async def _run_servers(config_file: Path, prompt: str, setup: _Setup) -> Episode
         if config.mode == "trial":
             unsandboxed(toolbox, sandbox)
         made = policy_factory(setup.flags, env=None, mode=config.mode)(task)
+        sampler.bind(made)
         agent = Agent(
             made,
             toolbox,

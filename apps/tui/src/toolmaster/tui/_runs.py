@@ -27,6 +27,7 @@ from toolmaster.agent import (
     Policy,
     Recorder,
     episode_job,
+    policy_sampler,
 )
 from toolmaster.core import (
     AsyncStore,
@@ -189,7 +190,8 @@ def serve_servers(
     In the clean setting trial calls follow the servers' own `trial` rules, with a throwaway
     instance of a stdio server for the calls they sandbox (`NamespaceSandbox`), as `toolmaster
     run --config` has them; behind a proxy, trials of tools that are not read-only are refused.
-    What the servers log, report and ask is recorded; their elicitations go to `elicitor`."""
+    What the servers log, report and ask is recorded; their sampling requests are answered by
+    the run's policy, their elicitations go to `elicitor`."""
     task = Task(id=f"adhoc/{new_id()[:8]}", prompt=prompt)
     if not setting.kinds:
         config = replace(config, trial_policy=TrialPolicy.of(config.trial_policy.rules, specs))
@@ -200,7 +202,12 @@ def serve_servers(
         async with AsyncExitStack() as stack:
             with attempt.at("server"):
                 toolbox = upstream = await stack.enter_async_context(
-                    Toolbox(specs, timeout=timeout, elicitor=elicitor)
+                    Toolbox(
+                        specs,
+                        timeout=timeout,
+                        sampler=policy_sampler(policy),
+                        elicitor=elicitor,
+                    )
                 )
                 if setting.kinds:
                     toolbox = await stack.enter_async_context(

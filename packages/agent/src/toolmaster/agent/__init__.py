@@ -67,7 +67,7 @@ from toolmaster.agent._runner import (
     run_env_tasks,
     run_many,
 )
-from toolmaster.agent._sampler import policy_sampler
+from toolmaster.agent._sampler import NO_POLICY_YET, LateSampler, policy_sampler
 from toolmaster.agent._scripted import ScriptedPolicy, SolverPolicy
 from toolmaster.agent._transformers import Generation, TransformersPolicy
 from toolmaster.agent._vllm import VLLMPolicy
@@ -78,6 +78,7 @@ __all__ = [
     "EMBEDDED_CONFIG",
     "EMBEDDED_MODEL",
     "FINISH_TRIAL_SPEC",
+    "NO_POLICY_YET",
     "SHIPPED_ADAPTER",
     "Agent",
     "AgentConfig",
@@ -91,6 +92,7 @@ __all__ = [
     "ExperienceStore",
     "FinishReason",
     "Generation",
+    "LateSampler",
     "Move",
     "NextUser",
     "OpenAIConfig",

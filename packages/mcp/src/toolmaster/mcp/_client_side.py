@@ -38,6 +38,7 @@ __all__ = [
     "ElicitationRequest",
     "Elicitor",
     "Sampler",
+    "SamplingRefusedError",
     "SamplingReply",
     "SamplingRequest",
     "ServerHandlers",
@@ -86,7 +87,18 @@ class SamplingReply:
 
 Sampler = Callable[[SamplingRequest], Awaitable[SamplingReply]]
 """Answers servers' sampling requests (the agent wires its policy). An exception it raises is
-sent to the server as an error and recorded; it does not end the run."""
+sent to the server as an error and recorded; it does not end the run (`SamplingRefusedError`
+is a refusal rather than a failure)."""
+
+
+class SamplingRefusedError(Exception):
+    """Raised by a sampler that will not answer a request (no model to answer with yet): the
+    server gets `reason` as its error, the `sampling` event's outcome is `refused`, and the
+    request does not count against the cap."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +226,9 @@ class ServerHandlers:
         details["count"] = side.samples
         try:
             reply = await side.sampler(request)
+        except SamplingRefusedError as exc:
+            side.samples -= 1
+            return await self._refuse(details, "refused", exc.reason)
         except Exception as exc:  # a failing sampler is the server's error result; recorded
             logger.warning("sampler failed for server %r: %s", self._server, exc, exc_info=exc)
             return await self._refuse(details, "failed", f"sampling failed: {exc}")
