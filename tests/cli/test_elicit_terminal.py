@@ -7,7 +7,6 @@ elicitation and the server's logs in the episode that `sessions show` lists."""
 from __future__ import annotations
 
 import io
-import json
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from toolmaster.mcp import UNATTENDED, Toolbox
 from tests.cli._exit import run
 from tests.cli._http_servers import scripted_model
 from tests.cli._isolation import isolated_store
-from tests.mcp.servers.asking import ASKING_SERVER, asking_spec
+from tests.mcp.servers.asking import asking_config, asking_spec
 
 pytestmark = pytest.mark.anyio
 
@@ -91,13 +90,6 @@ def test_without_a_terminal_there_is_no_one_to_ask() -> None:
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return isolated_store(monkeypatch, tmp_path)
-
-
-def asking_config(tmp_path: Path) -> Path:
-    path = tmp_path / "mcp.json"
-    server = {"command": sys.executable, "args": [str(ASKING_SERVER)]}
-    path.write_text(json.dumps({"mcpServers": {"asking": server}}))
-    return path
 
 
 def run_calling(tool: str, tmp_path: Path) -> int:

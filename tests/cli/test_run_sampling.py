@@ -5,8 +5,6 @@ the reply reaches the server and the episode, its events and `sessions show` rec
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +14,12 @@ from toolmaster.core import Store
 from tests.cli._exit import run
 from tests.cli._http_servers import scripted_model
 from tests.cli._isolation import isolated_store
-from tests.mcp.servers.asking import ASKING_SERVER
+from tests.mcp.servers.asking import asking_config
 
 
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return isolated_store(monkeypatch, tmp_path)
-
-
-def asking_config(tmp_path: Path) -> Path:
-    path = tmp_path / "mcp.json"
-    server = {"command": sys.executable, "args": [str(ASKING_SERVER)]}
-    path.write_text(json.dumps({"mcpServers": {"asking": server}}))
-    return path
 
 
 def test_the_runs_policy_answers_a_servers_sampling_request(

@@ -4,6 +4,8 @@ script (`python asking.py`)."""
 
 from __future__ import annotations
 
+import json
+import sys
 import warnings
 from pathlib import Path
 from typing import Annotated, Literal
@@ -136,6 +138,14 @@ def asking_spec(
 ) -> InProcessServerSpec:
     """The server reached with the initialize handshake, where its requests to the client work."""
     return InProcessServerSpec(name=name, server=asking_server(), legacy=True, roots=roots)
+
+
+def asking_config(folder: Path) -> Path:
+    """An `mcpServers` file in `folder` that runs this server over stdio as `asking`."""
+    path = folder / "mcp.json"
+    server = {"command": sys.executable, "args": [str(ASKING_SERVER)]}
+    path.write_text(json.dumps({"mcpServers": {"asking": server}}))
+    return path
 
 
 if __name__ == "__main__":
