@@ -53,6 +53,7 @@ from toolmaster.mcp import (
     StdioServerSpec,
     Toolbox,
     namespace_support,
+    sandboxed_spec,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,27 +243,19 @@ async def bench_server(server: Server, args: argparse.Namespace) -> list[Row]:
 
 # ------------------------------------------------------------------ where the start goes
 
-_MOUNTS = """\
-set -eu
-scratch=$1; folder=$2; shift 2
-mount -t tmpfs -o mode=0700 toolmaster-bench "$scratch"
-cd "$scratch"
-mkdir u0 w0
-mount -t overlay toolmaster-bench -o "lowerdir=$folder,upperdir=u0,workdir=w0" "$folder"
-cd "$folder"
-exec "$@"
-"""
-"""The sandbox's steps for one folder (`toolmaster.mcp`'s trial sandbox script), to time them
-apart from MCP."""
+
+def sandboxed_command(program: list[str], folder: Path, scratch: str) -> list[str]:
+    """`program` as the trial sandbox starts it: its own command line (`sandboxed_spec`), with
+    `folder` as the working folder under an overlay and the tmpfs at `scratch`."""
+    command, *args = program
+    spec = StdioServerSpec(name="bench", command=command, args=tuple(args), cwd=str(folder))
+    boxed = sandboxed_spec(spec, scratch)
+    return [boxed.command, *boxed.args]
 
 
-def unshare_prefix() -> list[str]:
-    unshare = shutil.which("unshare")
-    assert unshare is not None  # namespace_support() said yes
-    command = [unshare, "--mount", "--net"]
-    if os.geteuid() != 0:
-        command.append("--map-root-user")
-    return [*command, "--"]
+def namespaces_only(sandboxed: list[str]) -> list[str]:
+    """The `unshare ... --` prefix of a sandboxed command line (namespaces, no mounts)."""
+    return sandboxed[: sandboxed.index("--") + 1]
 
 
 async def breakdown(folder: Path, rounds: int, warmup: int) -> list[Row]:
@@ -271,11 +264,11 @@ async def breakdown(folder: Path, rounds: int, warmup: int) -> list[Row]:
     node = shutil.which("node")
     if node is not None:
         programs["node -e 0"] = [node, "-e", "0"]
-    unshare = unshare_prefix()
     rows: list[Row] = []
     for label, program in programs.items():
         with tempfile.TemporaryDirectory(prefix="bench-sandbox-scratch-") as scratch:
-            mounted = [*unshare, "/bin/sh", "-c", _MOUNTS, "sh", scratch, str(folder), *program]
+            mounted = sandboxed_command(program, folder, scratch)
+            unshare = namespaces_only(mounted)
 
             def timer(command: list[str]) -> Callable[[], Awaitable[float]]:
                 async def run() -> float:

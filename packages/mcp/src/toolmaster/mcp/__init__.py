@@ -52,7 +52,7 @@ from toolmaster.mcp._perturb_steps import (
 from toolmaster.mcp._perturb_words import fresh_name
 from toolmaster.mcp._proxy import PerturbationProxy
 from toolmaster.mcp._results import TRUNCATION_MARKER
-from toolmaster.mcp._sandbox import NamespaceSandbox, namespace_support
+from toolmaster.mcp._sandbox import NamespaceSandbox, namespace_support, sandboxed_spec
 from toolmaster.mcp._secrets import MIN_SECRET, SecretFilter, Secrets, scrub
 from toolmaster.mcp._spec import (
     BundledServerSpec,
@@ -151,6 +151,7 @@ __all__ = [
     "parse_kinds",
     "parse_server",
     "parse_trial_rule",
+    "sandboxed_spec",
     "scrub",
     "servers_from_dict",
     "servers_from_file",

@@ -38,7 +38,7 @@ from toolmaster.core import ToolCall, ToolResult, ToolSpec, UserError
 from toolmaster.mcp._spec import ServerSpec, StdioServerSpec
 from toolmaster.mcp._toolbox import PREFIX_SEPARATOR, ServerConnectError, Toolbox
 
-__all__ = ["NamespaceSandbox", "namespace_support"]
+__all__ = ["NamespaceSandbox", "namespace_support", "sandboxed_spec"]
 
 logger = logging.getLogger(__name__)
 
