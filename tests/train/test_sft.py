@@ -150,6 +150,35 @@ def test_resume_continues_from_the_latest_checkpoint(
     assert [e["step"] for e in state["log_history"] if "loss" in e] == [1, 2, 3]
 
 
+def test_stop_at_ends_early_and_resume_keeps_the_schedule(
+    tiny_model: ModelConfig, reference_store: Store, tmp_path: Path
+) -> None:
+    """--stop-at N: a checkpoint at N and no final/; resuming then trains the rest of the same
+    schedule, so the learning rates are those of a run that never stopped."""
+    plan: dict[str, Any] = {"max_steps": 3, "save_steps": 10, "logging_steps": 1}
+    plan["lr_scheduler_type"] = "linear"  # a rate that changes every step
+    stopped = run_sft(smoke(tiny_model, tmp_path / "a", **plan), store=reference_store, stop_at=1)
+    assert stopped.stopped and stopped.steps == 1
+    assert stopped.final_dir == tmp_path / "a" / "checkpoint-1"
+    assert (stopped.final_dir / "adapter_model.safetensors").is_file()
+    assert not (tmp_path / "a" / "final").exists()
+    resumed = run_sft(smoke(tiny_model, tmp_path / "a", **plan), store=reference_store, resume=True)
+    whole = run_sft(smoke(tiny_model, tmp_path / "b", **plan), store=reference_store)
+    assert (
+        not resumed.stopped
+        and resumed.steps == 3
+        and (resumed.final_dir / "provenance.json").is_file()
+    )
+
+    def rates(out: Path) -> dict[int, float]:
+        state = json.loads((out / "checkpoint-3" / "trainer_state.json").read_text())
+        return {e["step"]: e["learning_rate"] for e in state["log_history"] if "loss" in e}
+
+    assert whole.steps == 3 and rates(tmp_path / "a") == rates(tmp_path / "b")
+    with pytest.raises(UserError, match="--stop-at 3: give a step from 1 to before"):
+        run_sft(smoke(tiny_model, tmp_path / "c", **plan), store=reference_store, stop_at=3)
+
+
 def test_full_fine_tuning_saves_the_model(
     tiny_model: ModelConfig, reference_store: Store, tmp_path: Path
 ) -> None:

@@ -38,6 +38,13 @@ def sft_command(
     max_steps: Annotated[
         int | None, typer.Option(help=escape("Override [sft.trl] max_steps (quick tries)."))
     ] = None,
+    stop_at: Annotated[
+        int | None,
+        typer.Option(
+            help="Stop after this step of the schedule, with a checkpoint saved; --resume goes "
+            "on later as if the run had not stopped (the learning-rate schedule is the config's)."
+        ),
+    ] = None,
     store: TrainStoreOption = None,
     synth: Annotated[
         bool,
@@ -79,12 +86,12 @@ def sft_command(
     from toolmaster.train import run_sft  # noqa: PLC0415 (torch, trl: seconds to import)
 
     if loaded.data.dataset_dir is not None:
-        result = run_sft(loaded, **output)
+        result = run_sft(loaded, stop_at=stop_at, **output)
     else:
         if synth:
             _record_if_empty(ctx, store, loaded, console)
         with Store(episodes_store(ctx, store, loaded)) as opened:
-            result = run_sft(loaded, store=opened, **output)
+            result = run_sft(loaded, store=opened, stop_at=stop_at, **output)
     _report(console, result, embedded=loaded.model.name_or_path == "embedded")
 
 
@@ -136,7 +143,13 @@ def _report(console: Console, result: SFTResult, *, embedded: bool) -> None:
         f"{loss(result.eval_loss)}; {result.tokens} tokens at {result.tokens_per_s:.0f} tokens/s"
     )
     kind = "adapter" if result.lora else "model"
-    console.print(f"[green]saved[/] the {kind} to {shown(result.final_dir)}")
+    if result.stopped:
+        console.print(
+            f"[yellow]stopped[/] at step {result.steps} (--stop-at): the checkpoint is "
+            f"{shown(result.final_dir)}; --resume goes on from it"
+        )
+    else:
+        console.print(f"[green]saved[/] the {kind} to {shown(result.final_dir)}")
     console.print(_evaluate(result.final_dir, result.base, lora=result.lora, embedded=embedded))
 
 

@@ -5,7 +5,9 @@
 no `[lora]` table) with the loss on the assistant tokens only, and saves the result to
 `OUTPUT_DIR/final`: the adapter (or model), the tokenizer with the *inference* chat template, and
 `provenance.json`. Checkpoints go to `OUTPUT_DIR/checkpoint-N`; `resume=True` continues from the
-latest one.
+latest one. `stop_at=N` ends the run after step N of its schedule with a checkpoint saved and no
+`final/` (the schedule, `max_steps`, is unchanged: resuming later goes on from step N as if the
+run had not stopped); the result then points at that checkpoint, which loads as an adapter too.
 
 `[sft.trl]` passes through to `trl.SFTConfig` unchanged. ToolMaster sets defaults where trl's do
 not fit: `assistant_only_loss = true`, `report_to = "none"`, the config's `seed`, and counting
@@ -27,7 +29,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -76,6 +78,8 @@ class SFTResult:
     train_seconds: float
     precision: str = "fp32"
     """`bf16` or `fp16` (autocast over fp32 weights, or half-precision weights) or `fp32`."""
+    stopped: bool = False
+    """Ended early by `stop_at`: `final_dir` is the checkpoint of that step, the run resumable."""
 
     @property
     def tokens_per_s(self) -> float:
@@ -161,13 +165,20 @@ def run_sft(
     output_dir: Path | None = None,
     resume: bool | str = False,
     evaluate_before: bool = False,
+    stop_at: int | None = None,
 ) -> SFTResult:
     """Train on the episodes of `store` (or `data.dataset_dir`) and save the result (module
-    docstring). `resume`: True for the latest checkpoint in the output directory, or a path."""
+    docstring). `resume`: True for the latest checkpoint in the output directory, or a path.
+    `stop_at`: end after that step of the schedule, saving a checkpoint and no `final/`."""
     output_dir = output_dir or config.output_dir
     splits, stats = load_sft_data(config, store)
     has_eval = "eval" in splits and len(splits["eval"]) > 0
     args = sft_config(config, output_dir, has_eval=has_eval)
+    if stop_at is not None and (stop_at < 1 or 0 < args.max_steps <= stop_at):
+        raise UserError(
+            f"--stop-at {stop_at}: give a step from 1 to before the schedule's last "
+            f"(max_steps = {args.max_steps})"
+        )
     loaded = load_model(config.model)
     trl: Any = importlib.import_module("trl")
     trainer: Any = trl.SFTTrainer(
@@ -177,6 +188,7 @@ def run_sft(
         eval_dataset=splits["eval"] if has_eval else None,
         processing_class=loaded.tokenizer,
         peft_config=_peft_config(config),
+        callbacks=[] if stop_at is None else [_stop_after(stop_at)],
     )
     if args.device.type == "cpu":  # trl projects every position there (_sft_speed)
         restrict_lm_head(trainer.model.get_base_model() if config.lora else trainer.model)
@@ -201,8 +213,27 @@ def run_sft(
         train_seconds=float(output.metrics.get("train_runtime", 0.0)),
         precision=_precision(args, loaded.model),
     )
+    planned = int(trainer.state.max_steps)
+    if stop_at is not None and result.steps < planned:
+        stopped = output_dir / f"checkpoint-{result.steps}"
+        logger.info("stopped at step %d of %d: %s", result.steps, planned, stopped)
+        return replace(result, final_dir=stopped, stopped=True)
     _save(trainer, loaded, config, result, stats)
     return result
+
+
+def _stop_after(step: int) -> Any:
+    """A trainer callback that ends training after `step`, saving a checkpoint there."""
+    transformers: Any = importlib.import_module("transformers")
+
+    class StopAfter(transformers.TrainerCallback):
+        def on_step_end(self, args: Any, state: Any, control: Any, **_: Any) -> Any:
+            if state.global_step >= step:
+                control.should_save = True
+                control.should_training_stop = True
+            return control
+
+    return StopAfter()
 
 
 def _precision(args: Any, model: Any) -> str:
