@@ -254,8 +254,9 @@ def test_grpo_prompt_sets_from_tasks(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "6 trial-mode prompts of shop, weather" in out
     rows: Any = load_from_disk(str(tmp_path / "prompts"))
     assert rows.column_names == ["prompt", "environment", "task"]
-    weather = get_environment("weather").tasks("train")[0]
-    first = next(r for r in rows if Task.model_validate_json(r["task"]) == weather)
+    train = get_environment("weather").tasks("train")
+    first = next(r for r in rows if Task.model_validate_json(r["task"]) in train)
+    weather = Task.model_validate_json(first["task"])
     assert first["environment"] == "weather"
     assert first["prompt"] == [
         {"role": "system", "content": system_prompt(trial=True, sandboxed=True)},

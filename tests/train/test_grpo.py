@@ -270,7 +270,13 @@ def test_prompt_rows_carry_the_agents_prompt_and_the_task() -> None:
     )
     task = Task.model_validate_json(first["task"])
     assert first["prompt"][1] == {"role": "user", "content": task.prompt}
-    assert task == get_environment("weather").tasks("train")[0]
+    weather = get_environment("weather").tasks("train")
+    sampled = [Task.model_validate_json(r["task"]) for r in rows[:2]]
+    assert task == sampled[0] and all(t in weather for t in sampled)
+    assert sampled == sorted(sampled, key=weather.index)  # their own order
+    kinds = {t.metadata["kind"] for w in worlds_of(GRPOSection(tasks_per_env=14)) for t in w.tasks}
+    assert len(kinds) > 1  # a sample across kinds, not the first kind's tasks
+    assert worlds_of(config)[0].tasks == worlds[0].tasks  # the same sample every run
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,8 @@ class GRPOSection(_Section):
     """Task suites over any MCP servers (`[[grpo.servers]]`), beside the environments."""
     split: Literal["train", "test"] = "train"
     tasks_per_env: int | None = Field(default=None, ge=1)
-    """The first N tasks of each environment and suite; None: all."""
+    """A seeded sample of N tasks of each environment and suite (the same N every run, in
+    their own order; environments list their tasks kind by kind); None: all."""
     mode: Literal["trial", "direct"] = "trial"
     max_trial_calls: int = Field(default=6, ge=0)
     """Trial calls per rollout before the trial phase ends by itself."""

@@ -13,6 +13,7 @@ class and so the tools), and `task` (the `Task` as JSON, which `reset` opens a s
 from __future__ import annotations
 
 import importlib
+import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,15 @@ class WorldTasks:
     tasks: list[Task]
 
 
+def _sample(tasks: list[Task], count: int | None, name: str) -> list[Task]:
+    """A seeded sample of `count` tasks (all: None), in their own order. Environments list
+    their tasks kind by kind, so the first N would be one kind only."""
+    if count is None or count >= len(tasks):
+        return tasks
+    picked = sorted(random.Random(f"grpo-tasks-{name}").sample(range(len(tasks)), count))
+    return [tasks[i] for i in picked]
+
+
 def worlds_of(config: GRPOSection, environ: Mapping[str, str] | None = None) -> list[WorldTasks]:
     """The worlds and tasks of a `[grpo]` section: each bundled environment (one world per
     version its tasks use) and each server suite. `environ` expands `${VAR}` in the suites'
@@ -91,7 +101,7 @@ def worlds_of(config: GRPOSection, environ: Mapping[str, str] | None = None) -> 
             raise UserError(
                 f"environment {name!r} is reserved for out-of-domain evaluation, not training"
             )
-        tasks = env.tasks(config.split)[: config.tasks_per_env]
+        tasks = _sample(list(env.tasks(config.split)), config.tasks_per_env, name)
         versions = sorted({_version(task) for task in tasks}, key=str)
         for version in versions:
             label = name if len(versions) == 1 else f"{name}@{version}"
@@ -99,7 +109,8 @@ def worlds_of(config: GRPOSection, environ: Mapping[str, str] | None = None) -> 
             found.append(WorldTasks(world, [t for t in tasks if _version(t) == version]))
     for suite in config.servers:
         world = _servers_world(suite, environ or {})
-        found.append(WorldTasks(world, load_tasks(suite.tasks, suite.name)[: config.tasks_per_env]))
+        tasks = _sample(load_tasks(suite.tasks, suite.name), config.tasks_per_env, suite.name)
+        found.append(WorldTasks(world, tasks))
     names = [w.world.name for w in found]
     if len(set(names)) != len(names):
         raise UserError(f"[grpo]: two worlds share a name among {names}")
