@@ -4,7 +4,12 @@ tasks, per suite, setting and mode, with its Newcombe interval and the exact McN
     uv run python docs/results/mini/learn/paired_runs.py --store runs/learn/eval3.db \
         --store runs/learn/eval2.db mask440-id-clean sft330-id-clean
 
-The first run is the minuend: Δ = first minus second, in points.
+The first run is the minuend: Δ = first minus second, in points. Arms evaluated in different
+modes (the SFT-trial arm in trial mode against the SFT-direct arm in direct mode) pair by suite
+and setting with `--first-mode trial --second-mode direct`:
+
+    uv run python docs/results/mini/learn/paired_runs.py --store runs/learn/eval-all.db \
+        --first-mode trial --second-mode direct mask440-id-clean direct440-id-clean
 """
 
 from __future__ import annotations
@@ -37,13 +42,26 @@ def outcomes(stores: list[str], run: str) -> dict[Cell, dict[str, bool]]:
     return found
 
 
+def in_mode(
+    found: dict[Cell, dict[str, bool]], mode: str | None, label: str
+) -> dict[Cell, dict[str, bool]]:
+    """The cells of one mode, relabelled `label` to pair with another run's mode; None: all."""
+    if mode is None:
+        return found
+    return {(suite, setting, label): v for (suite, setting, m), v in found.items() if m == mode}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", action="append", required=True, help="a store (repeatable)")
+    parser.add_argument("--first-mode", help="only this mode of the first run")
+    parser.add_argument("--second-mode", help="only this mode of the second run")
     parser.add_argument("first")
     parser.add_argument("second")
     args = parser.parse_args()
-    first, second = outcomes(args.store, args.first), outcomes(args.store, args.second)
+    label = f"{args.first_mode} vs {args.second_mode}"
+    first = in_mode(outcomes(args.store, args.first), args.first_mode, label)
+    second = in_mode(outcomes(args.store, args.second), args.second_mode, label)
     print(
         f"| suite | setting | mode | pairs | `{args.first}` | `{args.second}` | Δ | CI | "
         "first only | second only | McNemar p |"
